@@ -1,0 +1,70 @@
+"""Session rules: MFA before anything but the sign-in pages, idle and absolute timeouts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+# Paths that need no second factor: signing in and out, enrolling a factor, the public
+# referral forms, static files, the health check. The JSON API authenticates on its own.
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/p/", "/healthz", "/api/")
+
+LOGIN_AT_SESSION_KEY = "pallio_login_at"
+
+
+def session_has_mfa(request: HttpRequest) -> bool:
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
+class RequireMFAMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and settings.PALLIO_REQUIRE_MFA
+            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and not session_has_mfa(request)
+        ):
+            if is_mfa_enabled(user):
+                # A factor exists but this session never proved it: sign in again.
+                logout(request)
+                messages.info(request, "Sign in again with your authenticator code.")
+                return redirect(settings.LOGIN_URL)
+            messages.info(
+                request,
+                "Set up your authenticator app before you continue: Pallio protects "
+                "patients' records with a second factor.",
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Idle timeout comes from SESSION_COOKIE_AGE refreshed on every request; this adds the
+    absolute limit after which a session ends however busy it was."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(LOGIN_AT_SESSION_KEY)
+            now = time.time()
+            if started is None:
+                request.session[LOGIN_AT_SESSION_KEY] = now
+            elif now - float(started) > settings.PALLIO_ABSOLUTE_SESSION_HOURS * 3600:
+                logout(request)
+                messages.info(request, "Your session has ended. Please sign in again.")
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)

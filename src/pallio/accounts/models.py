@@ -1,0 +1,52 @@
+"""Staff accounts: each belongs to one program, with a role and a discipline."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from pallio.core.codes import Discipline
+
+
+class Role(models.TextChoices):
+    # Reaches only the patients whose care team they are on.
+    CLINICIAN = "clinician", "Clinician (care team)"
+    # Program-wide roles: reach every patient of the program (DESIGN/SECURITY access rules).
+    INTAKE_COORDINATOR = "intake_coordinator", "Intake / care coordinator"
+    MEDICAL_DIRECTOR = "medical_director", "Medical director"
+    ON_CALL = "on_call", "On-call clinician"
+    # No patient access: reads the audit trail.
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+
+
+PROGRAM_WIDE_ROLES = frozenset({Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR, Role.ON_CALL})
+
+
+class User(AbstractUser):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CLINICIAN)
+    discipline = models.CharField(
+        max_length=32, choices=Discipline.choices, default=Discipline.NURSE
+    )
+    credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, RN, LCSW")
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["program", "discipline"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    @property
+    def is_program_wide(self) -> bool:
+        return self.role in PROGRAM_WIDE_ROLES

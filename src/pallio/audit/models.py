@@ -1,0 +1,67 @@
+"""The audit trail: append-only, each row chained to the previous one by a hash."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "Create"
+    READ = "read", "Read"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
+    PRINT = "print", "Print"
+    EXPORT = "export", "Export"
+    LOGIN = "login", "Sign in"
+    LOGOUT = "logout", "Sign out"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    EMERGENCY = "emergency", "Break-the-glass"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    DENIED = "denied", "Denied"
+
+
+class AuditEvent(models.Model):
+    """One access to, or change of, protected health information (ASTM E2147, IHE BALP).
+
+    Ids are plain copies (no foreign keys) so the trail outlives anything it names.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    program_id = models.UUIDField(null=True, blank=True, db_index=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=32, blank=True)
+    patient_id = models.UUIDField(null=True, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    event = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    source_address = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user_id", "at"]),
+            models.Index(fields=["patient_id", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.event}"
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the newest hash; locking it orders concurrent appends."""
+
+    last_hash = models.CharField(max_length=64)
+    count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.last_hash

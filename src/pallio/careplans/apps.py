@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CareplansConfig(AppConfig):
+    name = "pallio.careplans"
+    label = "careplans"
+    verbose_name = "Careplans"

@@ -1,0 +1,136 @@
+"""Who may reach what. The one place access is decided.
+
+A staff member reaches a patient of their own program when they are on the patient's active
+care team, hold a program-wide role (intake coordinator, medical director, on-call
+clinician), or hold an unexpired break-the-glass grant. Everyone else gets the same 404 as
+for a patient that does not exist, so ids leak nothing.
+
+Every view declares its rule with ``public_view`` or ``staff_view``; a test walks the URL
+list and fails on any view without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponseBase
+
+from pallio.core import clock
+
+ROLE_INTAKE = "intake_coordinator"
+ROLE_DIRECTOR = "medical_director"
+ROLE_ON_CALL = "on_call"
+ROLE_CLINICIAN = "clinician"
+ROLE_PRIVACY = "privacy_officer"
+PROGRAM_WIDE = frozenset({ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL})
+CLINICAL_ROLES = frozenset({ROLE_CLINICIAN, ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL})
+
+# Non-object permissions by role. Object access (a given patient) is decided below.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "referral.view": frozenset({ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL}),
+    "referral.triage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    "referral.create": CLINICAL_ROLES,
+    "patient.search": CLINICAL_ROLES,
+    "patient.break_glass": frozenset({ROLE_CLINICIAN, ROLE_ON_CALL}),
+    "caseload.view": CLINICAL_ROLES,
+    "caseload.view_others": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    "audit.view": frozenset({ROLE_PRIVACY}),
+}
+
+
+def has_perm(user: Any, perm: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if getattr(user, "program_id", None) is None:
+        return False
+    return user.role in PERMISSIONS[perm]
+
+
+def patient_access_q(user: Any, *, prefix: str = "") -> Q:
+    """A filter on Patient (or on a model reaching it through `prefix`) for `user`."""
+    if not getattr(user, "is_authenticated", False) or user.program_id is None:
+        return Q(pk__in=[])
+    program_q = Q(**{f"{prefix}program_id": user.program_id})
+    if user.role in PROGRAM_WIDE:
+        return program_q
+    if user.role not in CLINICAL_ROLES:
+        return Q(pk__in=[])
+    member = apps.get_model("episodes", "CareTeamMember")
+    grant = apps.get_model("episodes", "BreakGlassGrant")
+    # prefix "" filters Patient itself; "patient__" filters a model with a `patient` key.
+    patient_ref = OuterRef("pk" if prefix == "" else prefix.removesuffix("__") + "_id")
+    on_team = Exists(member.objects.filter(user_id=user.pk, active=True, patient_id=patient_ref))
+    glass = Exists(
+        grant.objects.filter(user_id=user.pk, patient_id=patient_ref, expires_at__gt=clock.now())
+    )
+    return program_q & (on_team | glass)
+
+
+def visible_patients(user: Any, queryset: QuerySet[Any] | None = None) -> QuerySet[Any]:
+    patients = queryset if queryset is not None else apps.get_model("patients", "Patient").objects
+    return patients.filter(patient_access_q(user))
+
+
+def can_access_patient(user: Any, patient: Any) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if patient.program_id != user.program_id:
+        return False
+    if user.role in PROGRAM_WIDE:
+        return True
+    if user.role not in CLINICAL_ROLES:
+        return False
+    return access_reason(user, patient) is not None
+
+
+def access_reason(user: Any, patient: Any) -> str | None:
+    """Why `user` may see `patient`: 'team', 'program', 'break_glass', or None."""
+    if patient.program_id != user.program_id:
+        return None
+    if user.role in PROGRAM_WIDE:
+        return "program"
+    member = apps.get_model("episodes", "CareTeamMember")
+    if member.objects.filter(user_id=user.pk, patient_id=patient.pk, active=True).exists():
+        return "team"
+    grant = apps.get_model("episodes", "BreakGlassGrant")
+    if grant.objects.filter(
+        user_id=user.pk, patient_id=patient.pk, expires_at__gt=clock.now()
+    ).exists():
+        return "break_glass"
+    return None
+
+
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
+
+
+def public_view(view: F) -> F:
+    """Anyone may open this page (public referral forms, health check)."""
+    view.access_rule = "public"  # type: ignore[attr-defined]
+    return view
+
+
+def staff_view(perm: str | None = None) -> Callable[[F], F]:
+    """A signed-in staff member of a program; with `perm`, one whose role grants it."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if getattr(user, "program_id", None) is None:
+                raise PermissionDenied
+            if perm is not None and not has_perm(user, perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.access_rule = f"staff:{perm or 'any'}"  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

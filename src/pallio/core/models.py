@@ -1,0 +1,50 @@
+"""Base models: UUID ids, timestamps, program scoping, optimistic versions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from pallio.core import clock
+
+
+class ConflictError(Exception):
+    """Raised when an edit was made against a version that is no longer current."""
+
+
+class TimeStampedModel(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(TimeStampedModel):
+    """A row edited by people: every save through a service bumps ``version``.
+
+    ``save_versioned(expected_version=...)`` refuses a stale edit with ConflictError so that
+    the loser of a concurrent edit is told, never silently overwritten.
+    """
+
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+    def save_versioned(self, *, expected_version: int | None, fields: list[str]) -> None:
+        manager = type(self)._default_manager
+        current = expected_version if expected_version is not None else self.version
+        self.updated_at = clock.now()
+        values = {name: getattr(self, name) for name in fields}
+        values["updated_at"] = self.updated_at
+        values["version"] = current + 1
+        updated = manager.filter(pk=self.pk, version=current).update(**values)
+        if updated != 1:
+            raise ConflictError(
+                "This record was changed by someone else while you were editing. "
+                "Reload to see their change, then make yours again."
+            )
+        self.version = current + 1

@@ -1,0 +1,76 @@
+"""The caseload: the patients a clinician cares for, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
+
+from pallio.accounts.models import User
+from pallio.audit.models import Action
+from pallio.audit.services import audit_record
+from pallio.core import access
+from pallio.episodes.models import CareTeamMember
+from pallio.patients.models import Condition, Patient
+
+CASELOAD_PAGE_SIZE = 50
+
+
+def caseload_owner_for(user: Any, owner_uuid: Any = None) -> Any:
+    """Whose caseload `user` may open: their own, or anyone's in the program for directors."""
+    if owner_uuid in (None, "", str(getattr(user, "uuid", ""))):
+        return user
+    if not access.has_perm(user, "caseload.view_others"):
+        raise Http404("No such caseload")
+    owner = (
+        User.objects.filter(uuid=owner_uuid, program_id=user.program_id).first()
+        if (_is_uuid(owner_uuid))
+        else None
+    )
+    if owner is None:
+        raise Http404("No such caseload")
+    return owner
+
+
+def _is_uuid(value: Any) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Page[Any]:
+    membership = CareTeamMember.objects.filter(patient=OuterRef("pk"), user=owner, active=True)
+    patients = (
+        Patient.objects.filter(
+            program_id=user.program_id,
+            entered_in_error=False,
+            team_memberships__user=owner,
+            team_memberships__active=True,
+        )
+        .filter(access.patient_access_q(user))
+        .annotate(
+            next_task_due=Min("tasks__due", filter=Q(tasks__status="open")),
+            team_discipline=Subquery(membership.values("discipline")[:1]),
+        )
+        .prefetch_related(
+            Prefetch("conditions", queryset=Condition.objects.filter(entered_in_error=False)),
+        )
+        .order_by("family_name", "given_name", "id")
+        .distinct()
+    )
+    if text:
+        patients = patients.filter(Q(family_name__icontains=text) | Q(given_name__icontains=text))
+    result: Page[Any] = Paginator(patients, CASELOAD_PAGE_SIZE).get_page(page)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="caseload.view",
+        detail={"owner": owner.get_username(), "patients": [str(p.pk) for p in result.object_list]},
+    )
+    return result

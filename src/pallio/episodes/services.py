@@ -1,0 +1,128 @@
+"""Enrollment, the care team, and break-the-glass access."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from pallio.audit.models import Action
+from pallio.audit.services import audit_record
+from pallio.careplans.models import TaskKind
+from pallio.careplans.services import task_create
+from pallio.core import clock
+from pallio.episodes.models import BreakGlassGrant, CareTeamMember, EpisodeOfCare
+
+
+@transaction.atomic
+def episode_open(
+    *,
+    actor: Any,
+    patient: Any,
+    referral: Any = None,
+    team: Sequence[Any] = (),
+    first_visit_due: date,
+    lead: Any = None,
+) -> EpisodeOfCare:
+    existing = patient.episodes.filter(status=EpisodeOfCare.Status.ACTIVE).first()
+    if existing is not None:
+        raise ValidationError("This patient is already enrolled.")
+    episode = EpisodeOfCare.objects.create(
+        program_id=patient.program_id,
+        patient=patient,
+        referral=referral,
+        start=clock.now(),
+        first_visit_due=first_visit_due,
+    )
+    for member in team:
+        care_team_add(actor=actor, episode=episode, user=member, is_lead=member == lead)
+    audit_record(
+        actor=actor, action=Action.CREATE, event="episode.open", patient=patient, target=episode
+    )
+    return episode
+
+
+@transaction.atomic
+def care_team_add(
+    *, actor: Any, episode: EpisodeOfCare, user: Any, is_lead: bool = False
+) -> CareTeamMember:
+    if user.program_id != episode.program_id:
+        raise ValidationError("A care team member must belong to the patient's program.")
+    existing = episode.team.filter(user=user, active=True).first()
+    if existing is not None:
+        return existing
+    member = CareTeamMember.objects.create(
+        episode=episode,
+        patient_id=episode.patient_id,
+        user=user,
+        discipline=user.discipline,
+        is_lead=is_lead,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="careteam.add",
+        patient=episode.patient,
+        target=member,
+    )
+    return member
+
+
+@transaction.atomic
+def care_team_end(*, actor: Any, member: CareTeamMember) -> None:
+    """Take someone off a team; their access to the patient ends at once."""
+    member.active = False
+    member.ended_at = clock.now()
+    member.save(update_fields=["active", "ended_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="careteam.end",
+        patient=member.episode.patient,
+        target=member,
+    )
+
+
+@transaction.atomic
+def break_glass_grant(*, actor: Any, patient: Any, reason: str) -> BreakGlassGrant:
+    """Emergency access: a reason is required, it expires, it is audited, and the patient's
+    team is told (a review task for the team's lead)."""
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ValidationError("Say why you need emergency access (at least 10 characters).")
+    if patient.program_id != actor.program_id:
+        raise ValidationError("No such patient.")
+    grant = BreakGlassGrant.objects.create(
+        user=actor,
+        patient=patient,
+        reason=reason,
+        expires_at=clock.now() + timedelta(minutes=settings.PALLIO_BREAK_GLASS_MINUTES),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.EMERGENCY,
+        event="patient.break_glass",
+        patient=patient,
+        target=grant,
+        detail={"reason": reason[:300]},
+    )
+    lead = (
+        CareTeamMember.objects.filter(patient=patient, active=True)
+        .order_by("-is_lead")
+        .select_related("user")
+        .first()
+    )
+    task_create(
+        actor=actor,
+        patient=patient,
+        kind=TaskKind.BREAK_GLASS_REVIEW,
+        title=f"Review emergency access by {actor.display_name}",
+        due=clock.now().date(),
+        assigned_to=lead.user if lead else None,
+        episode=lead.episode if lead else None,
+    )
+    return grant

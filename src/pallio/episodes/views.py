@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from pallio.accounts.models import User
+from pallio.core import access, clock
+from pallio.core.access import staff_view
+from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
+
+
+@staff_view("caseload.view")
+@require_GET
+def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
+    user: Any = request.user
+    person = caseload_owner_for(user, owner)
+    text = request.GET.get("q", "").strip()[:100]
+    page = caseload_page_for(user, person, request.GET.get("page"), text=text)
+    colleagues = (
+        User.objects.filter(
+            program_id=user.program_id,
+            is_active=True,
+            role__in=["clinician", "medical_director", "on_call"],
+        ).order_by("last_name", "first_name")
+        if access.has_perm(user, "caseload.view_others")
+        else []
+    )
+    return render(
+        request,
+        "episodes/caseload.html",
+        {
+            "owner": person,
+            "page": page,
+            "q": text,
+            "colleagues": colleagues,
+            "today": clock.today_in(user.program.timezone),
+        },
+    )

@@ -1,0 +1,136 @@
+"""Every read of a patient goes through here: access-checked and audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from pallio.audit.services import audit_read
+from pallio.core import access
+from pallio.patients.models import Condition, Patient
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise Http404("No such patient") from None
+
+
+def patient_get_for(
+    user: Any, patient_id: Any, *, event: str = "patient.read", audit: bool = True
+) -> Patient:
+    """The patient, if `user` may see them; Http404 for missing and forbidden alike."""
+    pid = _as_uuid(patient_id)
+    patient = (
+        access.visible_patients(user, Patient.objects.select_related("program"))
+        .filter(pk=pid, entered_in_error=False)
+        .first()
+    )
+    if patient is None:
+        raise Http404("No such patient")
+    if audit:
+        audit_read(actor=user, patient=patient, event=event)
+    return patient
+
+
+def patient_exists_in_program(user: Any, patient_id: Any) -> Patient | None:
+    """For break-the-glass: the patient of the user's own program, without access to PHI."""
+    pid = _as_uuid(patient_id)
+    return Patient.objects.filter(
+        pk=pid, program_id=user.program_id, entered_in_error=False
+    ).first()
+
+
+def patient_search_for(user: Any, text: str, *, limit: int = 25) -> QuerySet[Patient]:
+    words = [w for w in text.split() if w][:4]
+    qs = access.visible_patients(user, Patient.objects.filter(entered_in_error=False))
+    for word in words:
+        qs = (
+            qs.filter(given_name__icontains=word)
+            | qs.filter(family_name__icontains=word)
+            | (qs.filter(mrn__iexact=word))
+        )
+    return qs.prefetch_related(
+        Prefetch("conditions", queryset=Condition.objects.filter(entered_in_error=False))
+    ).order_by("family_name", "given_name")[:limit]
+
+
+def duplicate_candidates(
+    *,
+    program_id: Any,
+    given_name: str,
+    family_name: str,
+    birth_date: Any,
+    phone: str = "",
+    limit: int = 5,
+    exclude_id: Any = None,
+) -> list[tuple[Patient, Any]]:
+    """Possible duplicates of a referred person in one program, best first.
+
+    Only called for users entitled to triage referrals (program-wide roles).
+    """
+    from django.db.models import Q
+
+    from pallio.patients import matching
+
+    blocks = Q(birth_date__in=matching.blocking_birth_dates(birth_date))
+    digits = matching.normalize_phone(phone)
+    if len(digits) >= 7:
+        blocks |= Q(phone__endswith=digits[-7:])
+    for name in {family_name.strip(), given_name.strip()}:
+        if len(name) >= 2:
+            blocks |= Q(family_name__iexact=name) | Q(given_name__iexact=name)
+    pool = Patient.objects.filter(blocks, program_id=program_id, entered_in_error=False)
+    if exclude_id:
+        pool = pool.exclude(pk=exclude_id)
+    probe = matching.Person(given_name, family_name, birth_date, phone)
+    scored = []
+    for patient in pool[:500]:
+        result = matching.match(
+            probe,
+            matching.Person(
+                patient.given_name, patient.family_name, patient.birth_date, patient.phone
+            ),
+        )
+        if result.score >= matching.MATCH_THRESHOLD:
+            scored.append((patient, result))
+    scored.sort(key=lambda pair: -pair[1].score)
+    return scored[:limit]
+
+
+def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
+    """Everything the chart header and sections show, in a fixed number of queries."""
+    from django.apps import apps
+
+    patient = patient_get_for(user, patient_id, event="patient.chart")
+    episode_model = apps.get_model("episodes", "EpisodeOfCare")
+    member_model = apps.get_model("episodes", "CareTeamMember")
+    task_model = apps.get_model("careplans", "Task")
+    episodes = list(
+        episode_model.objects.filter(patient=patient).select_related("referral").order_by("-start")
+    )
+    team = list(
+        member_model.objects.filter(patient=patient, active=True)
+        .select_related("user")
+        .order_by("-is_lead", "discipline")
+    )
+    tasks = list(
+        task_model.objects.filter(patient=patient, status="open")
+        .select_related("assigned_to")
+        .order_by("due")[:20]
+    )
+    return {
+        "patient": patient,
+        "conditions": list(patient.conditions.filter(entered_in_error=False)),
+        "coverage": patient.coverages.filter(active=True).first(),
+        "episodes": episodes,
+        "active_episode": next((e for e in episodes if e.status == "active"), None),
+        "team": team,
+        "tasks": tasks,
+        "referrals": list(patient.referrals.order_by("-received_at")[:5]),
+        "access_reason": access.access_reason(user, patient),
+    }

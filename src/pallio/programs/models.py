@@ -1,0 +1,51 @@
+"""The program (tenant): every row of PHI belongs to one."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from pallio.core.codes import DEFAULT_SERIOUS_ILLNESS_ICD10_PREFIXES
+from pallio.core.models import TimeStampedModel
+
+# Every program setting, with its default. A program overrides any of them in `settings`.
+DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
+    # First contact due, in days after the referral, by urgency. Urgent: same or next day
+    # (PCOC benchmark 1, CLINICAL.md section 4).
+    "first_contact_days": {"urgent": 1, "soon": 3, "routine": 7},
+    # Advanced cancer: first palliative visit within 8 weeks of diagnosis (CLINICAL.md 1).
+    "advanced_cancer_weeks": 8,
+    "serious_illness_icd10_prefixes": DEFAULT_SERIOUS_ILLNESS_ICD10_PREFIXES,
+    # Disciplines placed on a new care team on acceptance.
+    "default_team_disciplines": ["physician", "nurse_navigator", "social_worker"],
+}
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone")
+
+
+class Program(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def setting(self, key: str) -> Any:
+        if key in self.settings:
+            return self.settings[key]
+        return DEFAULT_PROGRAM_SETTINGS[key]

@@ -1,0 +1,101 @@
+"""Reads of referrals: access-checked, audited, with a fixed number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+
+from pallio.audit.models import Action
+from pallio.audit.services import audit_read, audit_record
+from pallio.core import access
+from pallio.referrals.models import OPEN_STATUSES, Referral, Setting, Source, Status, Urgency
+
+QUEUE_PAGE_SIZE = 25
+# Sorts the queue may use: by medical need then waiting time (the default), or by a due date.
+QUEUE_SORTS = {
+    "need": ("urgency_rank", "received_at"),
+    "waiting": ("received_at",),
+    "due": ("first_contact_due", "urgency_rank"),
+    "-received": ("-received_at",),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "open"
+    source: str = ""
+    urgency: str = ""
+    setting: str = ""
+    sort: str = "need"
+
+    @classmethod
+    def from_query(cls, params: Any) -> QueueFilters:
+        """Unknown values are ignored rather than trusted (never passed to the database)."""
+        status = params.get("status", "open")
+        if status not in {"open", "all", *Status.values}:
+            status = "open"
+        source = params.get("source", "")
+        urgency = params.get("urgency", "")
+        setting = params.get("setting", "")
+        sort = params.get("sort", "need")
+        return cls(
+            status=status,
+            source=source if source in Source.values else "",
+            urgency=urgency if urgency in Urgency.values else "",
+            setting=setting if setting in Setting.values else "",
+            sort=sort if sort in QUEUE_SORTS else "need",
+        )
+
+
+def referral_queue_for(user: Any, filters: QueueFilters) -> QuerySet[Referral]:
+    if not access.has_perm(user, "referral.view"):
+        return Referral.objects.none()
+    qs = Referral.objects.filter(program_id=user.program_id)
+    if filters.status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif filters.status != "all":
+        qs = qs.filter(status=filters.status)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.urgency:
+        qs = qs.filter(urgency=filters.urgency)
+    if filters.setting:
+        qs = qs.filter(preferred_setting=filters.setting)
+    return qs.select_related("patient").order_by(*QUEUE_SORTS[filters.sort], "id")
+
+
+def referral_queue_page_for(user: Any, filters: QueueFilters, page: Any) -> Page[Referral]:
+    paginator = Paginator(referral_queue_for(user, filters), QUEUE_PAGE_SIZE)
+    result = paginator.get_page(page)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="referral.queue",
+        detail={"referrals": [r.reference for r in result.object_list]},
+    )
+    return result
+
+
+def referral_get_for(user: Any, referral_id: Any, *, audit: bool = True) -> Referral:
+    """The referral, if `user` may triage referrals of its program; 404 otherwise."""
+    try:
+        rid = referral_id if isinstance(referral_id, uuid.UUID) else uuid.UUID(str(referral_id))
+    except (ValueError, TypeError, AttributeError):
+        raise Http404("No such referral") from None
+    if not access.has_perm(user, "referral.view"):
+        raise Http404("No such referral")
+    referral = (
+        Referral.objects.select_related("program", "patient", "decided_by", "entered_by")
+        .filter(pk=rid, program_id=user.program_id)
+        .first()
+    )
+    if referral is None:
+        raise Http404("No such referral")
+    if audit:
+        audit_read(actor=user, patient=referral.patient, target=referral, event="referral.read")
+    return referral

@@ -1,0 +1,748 @@
+"""Every write to a referral: intake from any door, triage, and the decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from pallio.audit.models import Action
+from pallio.audit.services import audit_record
+from pallio.careplans.models import TaskKind
+from pallio.careplans.services import task_create
+from pallio.core import clock
+from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
+from pallio.core.phones import InvalidPhone, phone_to_e164
+from pallio.episodes.models import EpisodeOfCare
+from pallio.episodes.services import episode_open
+from pallio.patients.models import AdministrativeSex, AuthorizationStatus, PayerType, Residence
+from pallio.patients.services import (
+    PatientIdentity,
+    condition_add,
+    coverage_set,
+    patient_create,
+)
+from pallio.programs.models import Program
+from pallio.referrals import clocks
+from pallio.referrals.models import (
+    URGENCY_RANK,
+    Attachment,
+    DeclineReason,
+    Letter,
+    Reason,
+    Referral,
+    Setting,
+    Source,
+    Status,
+    Urgency,
+)
+
+MAX_ATTACHMENTS = 5
+OLDEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+class IdempotencyConflict(Exception):
+    """The same idempotency key was sent again with a different referral."""
+
+
+@dataclass
+class ReferralInput:
+    """What any door (public form, self-referral, phone, API) says about a referral."""
+
+    given_name: str
+    family_name: str
+    birth_date: date
+    diagnosis_system: str
+    diagnosis_code: str
+    sex: str = AdministrativeSex.UNKNOWN
+    phone: str = ""
+    email: str = ""
+    address_line: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    residence: str = Residence.HOME
+    diagnosis_date: date | None = None
+    advanced_illness: bool = False
+    reasons: list[str] = field(default_factory=list)
+    urgency: str = Urgency.ROUTINE
+    preferred_setting: str = Setting.NO_PREFERENCE
+    clinical_summary: str = ""
+    payer_type: str = ""
+    payer_name: str = ""
+    member_id: str = ""
+    referrer_name: str = ""
+    referrer_organization: str = ""
+    referrer_email: str = ""
+    referrer_phone: str = ""
+    referrer_relationship: str = ""
+    consent_to_contact: bool = False
+
+    def fingerprint(self, source: str) -> str:
+        payload = asdict(self) | {"source": source}
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_text(
+    errors: dict[str, list[str]], name: str, value: str, limit: int, *, required: bool = False
+) -> None:
+    if required and not value.strip():
+        errors.setdefault(name, []).append("This field is required.")
+    if len(value) > limit:
+        errors.setdefault(name, []).append(f"Keep this under {limit} characters.")
+    if "\x00" in value:
+        errors.setdefault(name, []).append("This field contains a character that is not allowed.")
+
+
+def referral_validate(data: ReferralInput, *, source: str, today: date) -> ReferralInput:
+    """Check a referral; returns it with phone numbers normalised. Raises ValidationError
+    naming every problem at once."""
+    errors: dict[str, list[str]] = {}
+    for name, limit, required in (
+        ("given_name", 100, True),
+        ("family_name", 100, True),
+        ("address_line", 200, False),
+        ("city", 100, False),
+        ("state", 40, False),
+        ("postal_code", 16, False),
+        ("clinical_summary", 4000, False),
+        ("payer_name", 120, False),
+        ("member_id", 60, False),
+        ("referrer_name", 200, False),
+        ("referrer_organization", 200, False),
+        ("referrer_relationship", 60, False),
+    ):
+        _check_text(errors, name, getattr(data, name), limit, required=required)
+    if not isinstance(data.birth_date, date):
+        errors.setdefault("birth_date", []).append("Enter a valid date of birth.")
+    elif data.birth_date > today:
+        errors.setdefault("birth_date", []).append("The date of birth cannot be in the future.")
+    elif data.birth_date < OLDEST_BIRTH_DATE:
+        errors.setdefault("birth_date", []).append("Check the year of birth.")
+    if data.diagnosis_date is not None:
+        if data.diagnosis_date > today:
+            errors.setdefault("diagnosis_date", []).append(
+                "The date of diagnosis cannot be in the future."
+            )
+        elif isinstance(data.birth_date, date) and data.diagnosis_date < data.birth_date:
+            errors.setdefault("diagnosis_date", []).append(
+                "The date of diagnosis is before the date of birth."
+            )
+    if (
+        data.diagnosis_system not in (ICD10CM, SNOMED)
+        or diagnosis_lookup(data.diagnosis_system, data.diagnosis_code) is None
+    ):
+        errors.setdefault("diagnosis", []).append(
+            "Choose the diagnosis from the list (ICD-10-CM or SNOMED CT)."
+        )
+    choices = (
+        ("sex", data.sex, AdministrativeSex.values),
+        ("residence", data.residence, Residence.values),
+        ("urgency", data.urgency, Urgency.values),
+        ("preferred_setting", data.preferred_setting, Setting.values),
+    )
+    for name, value, allowed in choices:
+        if value not in allowed:
+            errors.setdefault(name, []).append("Choose one of the options.")
+    if data.payer_type and data.payer_type not in PayerType.values:
+        errors.setdefault("payer_type", []).append("Choose one of the options.")
+    unknown = [r for r in data.reasons if r not in Reason.values]
+    if unknown or len(set(data.reasons)) != len(data.reasons):
+        errors.setdefault("reasons", []).append("Choose reasons from the list.")
+    phones = {}
+    for name in ("phone", "referrer_phone"):
+        try:
+            phones[name] = phone_to_e164(getattr(data, name))
+        except InvalidPhone:
+            errors.setdefault(name, []).append("Enter a phone number such as 617-555-0100.")
+    for name in ("email", "referrer_email"):
+        value = getattr(data, name)
+        if value:
+            try:
+                validate_email(value)
+            except ValidationError:
+                errors.setdefault(name, []).append("Enter a valid email address.")
+    if source in (Source.PROVIDER, Source.HEALTH_PLAN):
+        _check_text(errors, "referrer_name", data.referrer_name, 200, required=True)
+        if not (data.referrer_email or data.referrer_phone):
+            errors.setdefault("referrer_email", []).append(
+                "Give an email or phone number so that we can reply to you."
+            )
+    if source in (Source.SELF, Source.FAMILY) and not (
+        data.phone or data.email or data.referrer_phone or data.referrer_email
+    ):
+        errors.setdefault("phone", []).append("Give a phone number or email so we can call.")
+    if source != Source.PHONE and not data.consent_to_contact:
+        errors.setdefault("consent_to_contact", []).append(
+            "We need permission to contact the patient or family."
+        )
+    if errors:
+        raise ValidationError(errors)
+    data.phone = phones.get("phone", "")
+    data.referrer_phone = phones.get("referrer_phone", "")
+    return data
+
+
+def attachment_check(upload: UploadedFile) -> str:
+    """The attachment's real content type, or ValidationError. The name is never trusted."""
+    if upload.size is None or upload.size > settings.PALLIO_ATTACHMENT_MAX_BYTES:
+        limit = settings.PALLIO_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        raise ValidationError(f"{upload.name}: files must be {limit} MB or smaller.")
+    if upload.size == 0:
+        raise ValidationError(f"{upload.name}: the file is empty.")
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else ""
+    if mime not in settings.PALLIO_ATTACHMENT_TYPES:
+        raise ValidationError(f"{upload.name}: send a PDF, PNG or JPEG file.")
+    if mime == "application/pdf":
+        body = upload.read()
+        upload.seek(0)
+        if b"/JavaScript" in body or b"/JS" in body or b"/Launch" in body:
+            raise ValidationError(f"{upload.name}: PDFs with scripts are not accepted.")
+    return mime
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isalnum() or ch in "._- ")[:120].strip(". ")
+    return cleaned or "attachment"
+
+
+def eligibility_for(program: Program, *, system: str, code: str) -> tuple[bool, str]:
+    """Whether a diagnosis is in the program's serious-illness code sets."""
+    diagnosis = diagnosis_lookup(system, code)
+    prefixes: dict[str, list[str]] = program.setting("serious_illness_icd10_prefixes")
+    if system == ICD10CM:
+        for group, codes in prefixes.items():
+            if any(code.upper().startswith(p.upper()) for p in codes):
+                return True, f"Serious illness ({group.replace('_', ' ')})"
+        return False, "The diagnosis is not in the program's serious-illness code sets."
+    if diagnosis is not None and diagnosis.group in prefixes:
+        return True, f"Serious illness ({diagnosis.group.replace('_', ' ')})"
+    return False, "The diagnosis is not in the program's serious-illness code sets."
+
+
+def _new_reference() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "PAL-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _letter_body(referral: Referral, kind: str, extra: dict[str, Any] | None = None) -> str:
+    return render_to_string(
+        f"referrals/letters/{kind}.txt",
+        {"referral": referral, "program": referral.program, **(extra or {})},
+    )
+
+
+def _letter_queue(
+    referral: Referral, kind: str, subject: str, extra: dict[str, Any] | None = None
+) -> Letter | None:
+    if not referral.referrer_email:
+        return None
+    letter = Letter.objects.create(
+        referral=referral,
+        kind=kind,
+        to_email=referral.referrer_email,
+        subject=subject,
+        body=_letter_body(referral, kind, extra),
+    )
+    from pallio.referrals.tasks import letter_send
+
+    letter_id = str(letter.pk)
+    transaction.on_commit(lambda: letter_send.enqueue(letter_id=letter_id))
+    return letter
+
+
+def referral_create(
+    *,
+    actor: Any,
+    program: Program,
+    source: str,
+    data: ReferralInput,
+    idempotency_key: str = "",
+    attachments: Sequence[UploadedFile] = (),
+) -> tuple[Referral, bool]:
+    """Take in a referral from any door. Returns (referral, created).
+
+    With an idempotency key, a retry or double submission returns the first referral;
+    the same key with a different referral raises IdempotencyConflict.
+    """
+    if source not in Source.values:
+        raise ValidationError({"source": ["Unknown referral source."]})
+    idempotency_key = (idempotency_key or "").strip()[:100]
+    fingerprint = data.fingerprint(source)
+    if idempotency_key:
+        existing = _existing_for_key(program, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    today = clock.today_in(program.timezone)
+    data = referral_validate(data, source=source, today=today)
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [f"Send at most {MAX_ATTACHMENTS} files."]})
+    attachment_errors = []
+    mimes = []
+    for upload in attachments:
+        try:
+            mimes.append(attachment_check(upload))
+        except ValidationError as exc:
+            attachment_errors.extend(exc.messages)
+    if attachment_errors:
+        raise ValidationError({"attachments": attachment_errors})
+    try:
+        with transaction.atomic():
+            referral = _referral_insert(
+                actor=actor,
+                program=program,
+                source=source,
+                data=data,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                today=today,
+            )
+            for upload, mime in zip(attachments, mimes, strict=True):
+                attachment = Attachment(
+                    referral=referral,
+                    original_name=_safe_name(upload.name or ""),
+                    content_type=mime,
+                    size=upload.size or 0,
+                )
+                attachment.file.save(f"{secrets.token_hex(16)}.bin", upload, save=False)
+                attachment.save()
+    except IntegrityError:
+        # Two copies of the same submission raced; the other one won.
+        if idempotency_key:
+            existing = _existing_for_key(program, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing, False
+        raise
+    return referral, True
+
+
+def _existing_for_key(program: Program, key: str, fingerprint: str) -> Referral | None:
+    existing = Referral.objects.filter(program=program, idempotency_key=key).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict("This submission key was already used for a different referral.")
+    return existing
+
+
+def _referral_insert(
+    *,
+    actor: Any,
+    program: Program,
+    source: str,
+    data: ReferralInput,
+    idempotency_key: str,
+    fingerprint: str,
+    today: date,
+) -> Referral:
+    diagnosis = diagnosis_lookup(data.diagnosis_system, data.diagnosis_code)
+    assert diagnosis is not None  # checked by referral_validate
+    eligible, note = eligibility_for(
+        program, system=data.diagnosis_system, code=data.diagnosis_code
+    )
+    advanced = data.advanced_illness or diagnosis.advanced
+    referral = Referral(
+        program=program,
+        reference=_new_reference(),
+        source=source,
+        urgency=data.urgency,
+        urgency_rank=URGENCY_RANK[Urgency(data.urgency)],
+        received_at=clock.now(),
+        first_contact_due=clocks.first_contact_due(program, data.urgency, today),
+        advanced_cancer_deadline=clocks.advanced_cancer_deadline(
+            program, group=diagnosis.group, advanced=advanced, diagnosis_date=data.diagnosis_date
+        ),
+        given_name=data.given_name.strip(),
+        family_name=data.family_name.strip(),
+        birth_date=data.birth_date,
+        sex=data.sex,
+        phone=data.phone,
+        email=data.email,
+        address_line=data.address_line,
+        city=data.city,
+        state=data.state,
+        postal_code=data.postal_code,
+        residence=data.residence,
+        diagnosis_system=data.diagnosis_system,
+        diagnosis_code=data.diagnosis_code,
+        diagnosis_display=diagnosis.display,
+        diagnosis_date=data.diagnosis_date,
+        advanced_illness=advanced,
+        reasons=list(data.reasons),
+        preferred_setting=data.preferred_setting,
+        clinical_summary=data.clinical_summary,
+        payer_type=data.payer_type,
+        payer_name=data.payer_name,
+        member_id=data.member_id,
+        referrer_name=data.referrer_name,
+        referrer_organization=data.referrer_organization,
+        referrer_email=data.referrer_email,
+        referrer_phone=data.referrer_phone,
+        referrer_relationship=data.referrer_relationship,
+        consent_to_contact=data.consent_to_contact,
+        eligible=eligible,
+        eligibility_note=note,
+        entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    referral.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="referral.create",
+        target=referral,
+        program=program,
+        detail={"source": source},
+    )
+    _letter_queue(
+        referral, Letter.Kind.RECEIVED, f"Referral received - reference {referral.reference}"
+    )
+    return referral
+
+
+def _assert_open(referral: Referral) -> None:
+    if not referral.is_open:
+        raise ValidationError(f"This referral was already {referral.get_status_display().lower()}.")
+
+
+def _save(referral: Referral, expected_version: int | None, fields: list[str]) -> None:
+    """Save the changed fields; a stale `expected_version` raises ConflictError."""
+    referral.save_versioned(expected_version=expected_version, fields=fields)
+
+
+@transaction.atomic
+def referral_start_review(*, actor: Any, referral: Referral) -> Referral:
+    if referral.status == Status.NEW:
+        referral.status = Status.IN_REVIEW
+        _save(referral, None, ["status"])
+        audit_record(
+            actor=actor,
+            action=Action.UPDATE,
+            event="referral.review",
+            target=referral,
+            program=referral.program,
+            patient=referral.patient,
+        )
+    return referral
+
+
+@transaction.atomic
+def referral_update_insurance(
+    *,
+    actor: Any,
+    referral: Referral,
+    expected_version: int,
+    payer_type: str,
+    payer_name: str = "",
+    member_id: str = "",
+    authorization: str = AuthorizationStatus.NOT_NEEDED,
+    authorization_number: str = "",
+) -> Referral:
+    _assert_open(referral)
+    errors: dict[str, list[str]] = {}
+    if payer_type not in PayerType.values:
+        errors["payer_type"] = ["Choose the payer type."]
+    if authorization not in AuthorizationStatus.values:
+        errors["authorization"] = ["Choose the authorization status."]
+    for name, value, limit in (
+        ("payer_name", payer_name, 120),
+        ("member_id", member_id, 60),
+        ("authorization_number", authorization_number, 60),
+    ):
+        _check_text(errors, name, value, limit)
+    if authorization == AuthorizationStatus.OBTAINED and not authorization_number.strip():
+        errors["authorization_number"] = ["Enter the authorization number."]
+    if errors:
+        raise ValidationError(errors)
+    referral.payer_type = payer_type
+    referral.payer_name = payer_name.strip()
+    referral.member_id = member_id.strip()
+    referral.authorization = authorization
+    referral.authorization_number = authorization_number.strip()
+    if referral.status == Status.NEW:
+        referral.status = Status.IN_REVIEW
+    _save(
+        referral,
+        expected_version,
+        [
+            "payer_type",
+            "payer_name",
+            "member_id",
+            "authorization",
+            "authorization_number",
+            "status",
+        ],
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.insurance",
+        target=referral,
+        program=referral.program,
+        patient=referral.patient,
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_link_patient(
+    *, actor: Any, referral: Referral, expected_version: int, patient: Any
+) -> Referral:
+    """The coordinator says this referral is about an existing patient. Nothing is merged."""
+    _assert_open(referral)
+    if patient.program_id != referral.program_id:
+        raise ValidationError("No such patient.")
+    referral.patient = patient
+    if referral.status == Status.NEW:
+        referral.status = Status.IN_REVIEW
+    _save(referral, expected_version, ["patient", "status"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.link_patient",
+        target=referral,
+        program=referral.program,
+        patient=patient,
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_create_patient(*, actor: Any, referral: Referral, expected_version: int) -> Referral:
+    """The coordinator says this is a new person: make their record from the referral."""
+    _assert_open(referral)
+    if referral.patient_id is not None:
+        raise ValidationError("This referral is already linked to a patient.")
+    patient = patient_create(
+        actor=actor,
+        program=referral.program,
+        identity=PatientIdentity(
+            given_name=referral.given_name,
+            family_name=referral.family_name,
+            birth_date=referral.birth_date,
+            sex=referral.sex,
+            phone=referral.phone,
+            email=referral.email,
+            address_line=referral.address_line,
+            city=referral.city,
+            state=referral.state,
+            postal_code=referral.postal_code,
+            residence=referral.residence,
+        ),
+    )
+    return referral_link_patient(
+        actor=actor, referral=referral, expected_version=expected_version, patient=patient
+    )
+
+
+@transaction.atomic
+def referral_accept(
+    *, actor: Any, referral: Referral, expected_version: int, team: Sequence[Any], lead: Any = None
+) -> EpisodeOfCare:
+    """Accept: enroll the patient, build the care team, set the first visit due by urgency
+    and create the first-contact task; tell the referrer."""
+    _assert_open(referral)
+    if referral.patient_id is None:
+        raise ValidationError(
+            "Link this referral to an existing patient or create a new patient first."
+        )
+    if not team:
+        raise ValidationError("Choose at least one member of the care team.")
+    for member in team:
+        if member.program_id != referral.program_id or not member.is_active:
+            raise ValidationError("Choose care team members from this program.")
+    patient = referral.patient
+    assert patient is not None
+    today = clock.today_in(referral.program.timezone)
+    first_visit_due = clocks.first_contact_due(referral.program, referral.urgency, today)
+    if referral.advanced_cancer_deadline and referral.advanced_cancer_deadline > today:
+        first_visit_due = min(first_visit_due, referral.advanced_cancer_deadline)
+    referral.status = Status.ACCEPTED
+    referral.decided_at = clock.now()
+    referral.decided_by = actor
+    _save(referral, expected_version, ["status", "decided_at", "decided_by"])
+    condition_add(
+        actor=actor,
+        patient=patient,
+        system=referral.diagnosis_system,
+        code=referral.diagnosis_code,
+        display=referral.diagnosis_display,
+        onset_date=referral.diagnosis_date,
+        advanced=referral.advanced_illness,
+        is_primary=not patient.conditions.exists(),
+    )
+    if referral.payer_type:
+        coverage_set(
+            actor=actor,
+            patient=patient,
+            payer_type=referral.payer_type,
+            payer_name=referral.payer_name,
+            member_id=referral.member_id,
+            authorization=referral.authorization,
+            authorization_number=referral.authorization_number,
+        )
+    lead = lead or next((m for m in team if m.discipline == "nurse_navigator"), team[0])
+    episode = episode_open(
+        actor=actor,
+        patient=patient,
+        referral=referral,
+        team=team,
+        first_visit_due=first_visit_due,
+        lead=lead,
+    )
+    task_create(
+        actor=actor,
+        patient=patient,
+        episode=episode,
+        kind=TaskKind.FIRST_CONTACT,
+        title="First contact with the patient and family",
+        due=min(referral.first_contact_due, first_visit_due)
+        if referral.first_contact_due >= today
+        else today,
+        discipline=lead.discipline,
+        assigned_to=lead,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.accept",
+        target=referral,
+        program=referral.program,
+        patient=patient,
+    )
+    _letter_queue(
+        referral,
+        Letter.Kind.ACCEPTED,
+        f"Referral {referral.reference} accepted",
+        {"first_visit_due": first_visit_due},
+    )
+    return episode
+
+
+@transaction.atomic
+def referral_decline(
+    *, actor: Any, referral: Referral, expected_version: int, reason: str, note: str = ""
+) -> Referral:
+    _assert_open(referral)
+    if reason not in DeclineReason.values:
+        raise ValidationError({"reason": ["Choose a reason for declining."]})
+    if reason == DeclineReason.OTHER and not note.strip():
+        raise ValidationError({"note": ["Explain the reason."]})
+    _check_decision_note(note)
+    referral.status = Status.DECLINED
+    referral.decision_reason = reason
+    referral.decision_note = note.strip()
+    referral.decided_at = clock.now()
+    referral.decided_by = actor
+    _save(
+        referral,
+        expected_version,
+        ["status", "decision_reason", "decision_note", "decided_at", "decided_by"],
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.decline",
+        target=referral,
+        program=referral.program,
+        patient=referral.patient,
+    )
+    _letter_queue(referral, Letter.Kind.DECLINED, f"Referral {referral.reference}: decision")
+    return referral
+
+
+@transaction.atomic
+def referral_redirect(
+    *, actor: Any, referral: Referral, expected_version: int, to: str, note: str = ""
+) -> Referral:
+    _assert_open(referral)
+    if not to.strip() or len(to) > 200:
+        raise ValidationError({"to": ["Name the agency the referral goes to."]})
+    _check_decision_note(note)
+    referral.status = Status.REDIRECTED
+    referral.redirected_to = to.strip()
+    referral.decision_note = note.strip()
+    referral.decided_at = clock.now()
+    referral.decided_by = actor
+    _save(
+        referral,
+        expected_version,
+        ["status", "redirected_to", "decision_note", "decided_at", "decided_by"],
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.redirect",
+        target=referral,
+        program=referral.program,
+        patient=referral.patient,
+    )
+    _letter_queue(referral, Letter.Kind.REDIRECTED, f"Referral {referral.reference}: redirected")
+    return referral
+
+
+@transaction.atomic
+def referral_hold(
+    *, actor: Any, referral: Referral, expected_version: int, information_requested: str
+) -> Referral:
+    """Hold the referral awaiting information; the referrer is asked for it."""
+    _assert_open(referral)
+    text = information_requested.strip()
+    if not text:
+        raise ValidationError({"information_requested": ["Say what information is needed."]})
+    _check_decision_note(text, field_name="information_requested")
+    referral.status = Status.ON_HOLD
+    referral.information_requested = text
+    _save(referral, expected_version, ["status", "information_requested"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.hold",
+        target=referral,
+        program=referral.program,
+        patient=referral.patient,
+    )
+    _letter_queue(
+        referral, Letter.Kind.INFO_REQUEST, f"Referral {referral.reference}: information needed"
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_resume(*, actor: Any, referral: Referral, expected_version: int) -> Referral:
+    if referral.status != Status.ON_HOLD:
+        raise ValidationError("Only a referral on hold can be resumed.")
+    referral.status = Status.IN_REVIEW
+    _save(referral, expected_version, ["status"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="referral.resume",
+        target=referral,
+        program=referral.program,
+        patient=referral.patient,
+    )
+    return referral
+
+
+def _check_decision_note(note: str, field_name: str = "note") -> None:
+    errors: dict[str, list[str]] = {}
+    _check_text(errors, field_name, note, 2000)
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,312 @@
+"""Pallio settings: one module, every knob an environment variable with a safe default.
+
+Production mode (``PALLIO_ENV=production``) refuses to start with DEBUG on, the default
+secret key, or no allowed hosts. Secrets may be given as ``NAME_FILE`` (a path to read).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(os.environ.get("PALLIO_VAR_DIR", PROJECT_DIR / "var"))
+
+_INSECURE_DEV_KEY = "pallio-development-only-key-not-for-production"
+
+
+def env(name: str, default: str = "") -> str:
+    """Read a setting from NAME, or from the file named by NAME_FILE (for secrets)."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name, "1" if default else "0").strip().lower()
+    return value in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+PALLIO_ENV = env("PALLIO_ENV", "development")
+PRODUCTION = PALLIO_ENV == "production"
+TESTING = env_bool("PALLIO_TESTING")
+
+DEBUG = env_bool("PALLIO_DEBUG", default=False)
+SECRET_KEY = env("PALLIO_SECRET_KEY", _INSECURE_DEV_KEY)
+ALLOWED_HOSTS = env_list("PALLIO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
+
+if PRODUCTION:
+    problems = []
+    if DEBUG:
+        problems.append("PALLIO_DEBUG must be off")
+    if SECRET_KEY == _INSECURE_DEV_KEY or len(SECRET_KEY) < 50:
+        problems.append("PALLIO_SECRET_KEY (or PALLIO_SECRET_KEY_FILE) must be set, 50+ characters")
+    if not ALLOWED_HOSTS:
+        problems.append("PALLIO_ALLOWED_HOSTS must name the hosts Pallio answers to")
+    if problems:
+        raise ImproperlyConfigured("Pallio will not start in production: " + "; ".join(problems))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "template_partials",
+    "django_htmx",
+    "csp",
+    "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "simple_history",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "pallio.core",
+    "pallio.accounts",
+    "pallio.programs",
+    "pallio.patients",
+    "pallio.referrals",
+    "pallio.episodes",
+    "pallio.careplans",
+    "pallio.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pallio.accounts.middleware.SessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "pallio.accounts.middleware.RequireMFAMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "pallio.core.middleware.RequestContextMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "pallio.urls"
+WSGI_APPLICATION = "pallio.wsgi.application"
+ASGI_APPLICATION = "pallio.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "pallio.core.context_processors.pallio",
+            ],
+        },
+    }
+]
+
+# Database: SQLite under var/ by default; DATABASE_URL for PostgreSQL.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pallio.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
+        if env("REDIS_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "pallio_cache",
+        }
+    )
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": env("PALLIO_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = (
+    ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if TESTING
+    else [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+)
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+
+# django-allauth: username login, no self-signup (staff accounts are made by the program).
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "pallio.accounts.adapter.StaffAccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Pallio"
+MFA_TOTP_TOLERANCE = 1
+
+# django-axes: lock out after repeated failed logins.
+AXES_FAILURE_LIMIT = env_int("PALLIO_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PALLIO_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "login"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Sessions: idle timeout (staff default 15 minutes) and an absolute lifetime.
+PALLIO_IDLE_TIMEOUT_MINUTES = env_int("PALLIO_IDLE_TIMEOUT_MINUTES", 15)
+PALLIO_ABSOLUTE_SESSION_HOURS = env_int("PALLIO_ABSOLUTE_SESSION_HOURS", 12)
+SESSION_COOKIE_AGE = PALLIO_IDLE_TIMEOUT_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# MFA may be waived only for the demo outside production, and never in production.
+PALLIO_REQUIRE_MFA = True
+
+# Break-the-glass access lasts this long.
+PALLIO_BREAK_GLASS_MINUTES = env_int("PALLIO_BREAK_GLASS_MINUTES", 60)
+
+# Public referral form: submissions per address per hour; attachment limits.
+PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR = env_int("PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR", 20)
+PALLIO_ATTACHMENT_MAX_BYTES = env_int("PALLIO_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+PALLIO_ATTACHMENT_TYPES = ["application/pdf", "image/png", "image/jpeg"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+MEDIA_ROOT = Path(env("PALLIO_MEDIA_ROOT", str(VAR_DIR / "uploads")))
+MEDIA_URL = "/uploads-not-served/"  # uploads are served only through access-checked views
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
+_NODE_MODULES = PROJECT_DIR / "node_modules"
+# Only the built files of the front-end packages are served, never the rest of node_modules.
+for _prefix, _dist in (("vendor/bootstrap", "bootstrap/dist"), ("vendor/htmx", "htmx.org/dist")):
+    if (_NODE_MODULES / _dist).exists():
+        STATICFILES_DIRS.append((_prefix, _NODE_MODULES / _dist))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Email: a local SMTP server by default (tests start a real one).
+# Without a mail server configured, mail is written to files under var/outbox.
+EMAIL_HOST = env("PALLIO_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = VAR_DIR / "outbox"
+EMAIL_PORT = env_int("PALLIO_EMAIL_PORT", 1025)
+EMAIL_HOST_USER = env("PALLIO_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env("PALLIO_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("PALLIO_EMAIL_TLS")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("PALLIO_FROM_EMAIL", "Pallio <no-reply@pallio.invalid>")
+
+# Security headers.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("PALLIO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("PALLIO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    CSRF_TRUSTED_ORIGINS = env_list("PALLIO_CSRF_TRUSTED_ORIGINS")
+
+# Logging: no PHI, CR/LF escaped by the formatter.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"safe": {"()": "pallio.core.logging.SafeFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
+    "root": {"handlers": ["console"], "level": env("PALLIO_LOG_LEVEL", "WARNING")},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from pallio.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("pallio.referrals.urls")),
+    path("patients/", include("pallio.patients.urls")),
+    path("caseload/", include("pallio.episodes.urls")),
+    path("audit/", include("pallio.audit.urls")),
+]

@@ -1,0 +1,183 @@
+"""Two programs and a named person per role, for tests that read like the rule they check.
+
+Riverside is the program under test; Hillside's data must stay invisible to Riverside's staff.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from django.test import Client
+
+from pallio.accounts.models import Role, User
+from pallio.careplans.models import TaskKind
+from pallio.careplans.services import task_create
+from pallio.core import clock
+from pallio.core.codes import ICD10CM
+from pallio.episodes.services import episode_open
+from pallio.patients.services import PatientIdentity, condition_add, patient_create
+from pallio.programs.models import Program
+from pallio.programs.services import program_create
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_staff(
+    program: Program, username: str, role: str, discipline: str, first: str, last: str
+) -> User:
+    user = User(
+        username=username,
+        first_name=first,
+        last_name=last,
+        program=program,
+        role=role,
+        discipline=discipline,
+        email=f"{username}@example.org",
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_patient(
+    program: Program,
+    given: str,
+    family: str,
+    born: date,
+    phone: str = "",
+    team: tuple[User, ...] = (),
+) -> Any:
+    patient = patient_create(
+        actor=None,
+        program=program,
+        identity=PatientIdentity(
+            given_name=given, family_name=family, birth_date=born, phone=phone
+        ),
+    )
+    condition_add(
+        actor=None,
+        patient=patient,
+        system=ICD10CM,
+        code="C34.90",
+        display="Malignant neoplasm of unspecified part of unspecified bronchus or lung",
+        advanced=True,
+        is_primary=True,
+    )
+    if team:
+        episode = episode_open(
+            actor=None,
+            patient=patient,
+            team=team,
+            first_visit_due=clock.now().date() + timedelta(days=3),
+            lead=team[0],
+        )
+        task_create(
+            actor=None,
+            patient=patient,
+            episode=episode,
+            kind=TaskKind.FIRST_CONTACT,
+            title="First contact",
+            due=clock.now().date() + timedelta(days=1),
+            assigned_to=team[0],
+        )
+    return patient
+
+
+@dataclass
+class World:
+    riverside: Program
+    hillside: Program
+    coordinator: User
+    director: User
+    oncall: User
+    navigator: User
+    physician: User
+    social_worker: User
+    privacy: User
+    hillside_coordinator: User
+    hillside_nurse: User
+    alice: Any  # Riverside patient, team: navigator + physician
+    bob: Any  # Riverside patient with no team
+    hana: Any  # Hillside patient
+
+    @property
+    def riverside_staff(self) -> list[User]:
+        return [
+            self.coordinator,
+            self.director,
+            self.oncall,
+            self.navigator,
+            self.physician,
+            self.social_worker,
+            self.privacy,
+        ]
+
+
+def build_world() -> World:
+    riverside = program_create(
+        name="Riverside Palliative Care",
+        slug="riverside",
+        timezone="America/New_York",
+        phone="617-555-0100",
+    )
+    hillside = program_create(
+        name="Hillside Supportive Care", slug="hillside", timezone="America/Chicago"
+    )
+    coordinator = make_staff(
+        riverside, "cora", Role.INTAKE_COORDINATOR, "care_coordinator", "Cora", "Coordinator"
+    )
+    director = make_staff(riverside, "dana", Role.MEDICAL_DIRECTOR, "physician", "Dana", "Director")
+    oncall = make_staff(riverside, "owen", Role.ON_CALL, "nurse_practitioner", "Owen", "Oncall")
+    navigator = make_staff(
+        riverside, "nina", Role.CLINICIAN, "nurse_navigator", "Nina", "Navigator"
+    )
+    physician = make_staff(riverside, "phil", Role.CLINICIAN, "physician", "Phil", "Physician")
+    social_worker = make_staff(riverside, "sam", Role.CLINICIAN, "social_worker", "Sam", "Social")
+    privacy = make_staff(
+        riverside, "priya", Role.PRIVACY_OFFICER, "administration", "Priya", "Privacy"
+    )
+    hillside_coordinator = make_staff(
+        hillside, "hal", Role.INTAKE_COORDINATOR, "care_coordinator", "Hal", "Hill"
+    )
+    hillside_nurse = make_staff(hillside, "hope", Role.CLINICIAN, "nurse", "Hope", "Hill")
+    alice = make_patient(
+        riverside, "Alice", "Anders", date(1950, 4, 12), "+16175550111", team=(navigator, physician)
+    )
+    bob = make_patient(riverside, "Bob", "Brown", date(1961, 9, 3), "+16175550122")
+    hana = make_patient(
+        hillside, "Hana", "Hill", date(1948, 1, 30), "+13125550133", team=(hillside_nurse,)
+    )
+    return World(
+        riverside,
+        hillside,
+        coordinator,
+        director,
+        oncall,
+        navigator,
+        physician,
+        social_worker,
+        privacy,
+        hillside_coordinator,
+        hillside_nurse,
+        alice,
+        bob,
+        hana,
+    )
+
+
+def login(client: Client, user: User) -> Client:
+    """Sign `user` in as if they had passed the password and the authenticator code."""
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY + "_user"] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "username": user.username},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session.save()
+    return client
