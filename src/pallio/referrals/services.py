@@ -48,6 +48,7 @@ from pallio.referrals.models import (
     Status,
     Urgency,
 )
+from pallio.referrals.tasks import letter_enqueue
 
 MAX_ATTACHMENTS = 5
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
@@ -261,10 +262,8 @@ def _letter_queue(
         subject=subject,
         body=_letter_body(referral, kind, extra),
     )
-    from pallio.referrals.tasks import letter_send
-
     letter_id = str(letter.pk)
-    transaction.on_commit(lambda: letter_send.enqueue(letter_id=letter_id))
+    transaction.on_commit(lambda: letter_enqueue(letter_id))
     return letter
 
 
