@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,7 +17,7 @@ from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
 @require_GET
 def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
     user: Any = request.user
-    person = caseload_owner_for(user, owner)
+    person = caseload_owner_for(user, owner or request.GET.get("owner") or None)
     text = request.GET.get("q", "").strip()[:100]
     page = caseload_page_for(user, person, request.GET.get("page"), text=text)
     colleagues = (
@@ -33,6 +34,7 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
         "episodes/caseload.html",
         {
             "owner": person,
+        "query": urlencode({"q": text, "owner": str(person.uuid)}),
             "page": page,
             "q": text,
             "colleagues": colleagues,
