@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "pallio.referrals",
     "pallio.episodes",
     "pallio.careplans",
+    "pallio.acp",
     "pallio.audit",
 ]
 
