@@ -43,6 +43,7 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
             )
         raise
     context["today"] = clock.today_in(context["patient"].program.timezone)
+    context["age"] = context["patient"].age_on(context["today"])
     return render(request, "patients/chart.html", context)
 
 
