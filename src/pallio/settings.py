@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     "pallio.episodes",
     "pallio.careplans",
     "pallio.acp",
+    "pallio.assessments",
+    "pallio.medications",
     "pallio.audit",
 ]
 
@@ -238,7 +240,11 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _NODE_MODULES = PROJECT_DIR / "node_modules"
 # Only the built files of the front-end packages are served, never the rest of node_modules.
-for _prefix, _dist in (("vendor/bootstrap", "bootstrap/dist"), ("vendor/htmx", "htmx.org/dist")):
+for _prefix, _dist in (
+    ("vendor/bootstrap", "bootstrap/dist"),
+    ("vendor/htmx", "htmx.org/dist"),
+    ("vendor/chartjs", "chart.js/dist"),
+):
     if (_NODE_MODULES / _dist).exists():
         STATICFILES_DIRS.append((_prefix, _NODE_MODULES / _dist))
 STORAGES = {
