@@ -66,39 +66,51 @@ def duplicate_candidates(
     family_name: str,
     birth_date: Any,
     phone: str = "",
+    sex: str = "",
     limit: int = 5,
     exclude_id: Any = None,
 ) -> list[tuple[Patient, Any]]:
     """Possible duplicates of a referred person in one program, best first.
 
+    Blocking fetches the patients born on the referral's date of birth or on any date it
+    could be a slip for (`matching.blocking_birth_dates`), and the patients with the same
+    phone; `matching.match` then scores each. Those are the only pairs the matcher can
+    score as candidates, so no name-only block is needed. Nothing is merged here.
     Only called for users entitled to triage referrals (program-wide roles).
     """
-    from django.db.models import Q
-
     from pallio.patients import matching
 
-    blocks = Q(birth_date__in=matching.blocking_birth_dates(birth_date))
-    digits = matching.normalize_phone(phone)
-    if len(digits) >= 7:
-        blocks |= Q(phone__endswith=digits[-7:])
-    for name in {family_name.strip(), given_name.strip()}:
-        if len(name) >= 2:
-            blocks |= Q(family_name__iexact=name) | Q(given_name__iexact=name)
-    pool = Patient.objects.filter(blocks, program_id=program_id, entered_in_error=False)
+    if birth_date is None and not phone:
+        return []
+    pool = Patient.objects.filter(program_id=program_id, entered_in_error=False)
     if exclude_id:
         pool = pool.exclude(pk=exclude_id)
-    probe = matching.Person(given_name, family_name, birth_date, phone)
+    fetched: dict[Any, Patient] = {}
+    if birth_date is not None:
+        by_birth = pool.filter(birth_date__in=matching.blocking_birth_dates(birth_date))
+        fetched.update((p.pk, p) for p in by_birth[:1000])
+    digits = matching.normalize_phone(phone)
+    if len(digits) >= 7:
+        # A care home's main line can be shared by many residents: fetch a bounded number.
+        for patient in pool.filter(phone__endswith=digits[-7:])[:300]:
+            fetched.setdefault(patient.pk, patient)
+    probe = matching.Person(given_name, family_name, birth_date, phone, sex=sex)
     scored = []
-    for patient in pool[:500]:
+    for patient in fetched.values():
         result = matching.match(
             probe,
             matching.Person(
-                patient.given_name, patient.family_name, patient.birth_date, patient.phone
+                patient.given_name,
+                patient.family_name,
+                patient.birth_date,
+                patient.phone,
+                middle_name=patient.middle_name,
+                sex=patient.sex,
             ),
         )
         if result.score >= matching.MATCH_THRESHOLD:
             scored.append((patient, result))
-    scored.sort(key=lambda pair: -pair[1].score)
+    scored.sort(key=lambda pair: (-pair[1].score, pair[0].family_name, pair[0].given_name))
     return scored[:limit]
 
 

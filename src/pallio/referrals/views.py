@@ -231,6 +231,7 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
             family_name=referral.family_name,
             birth_date=referral.birth_date,
             phone=referral.phone,
+            sex=referral.sex,
         )
     staff = (
         User.objects.filter(

@@ -20,8 +20,10 @@ def test_diagnosis_search_ignores_empty_text():
 
 
 def test_catalog_has_both_code_systems():
-    assert diagnosis_lookup(ICD10CM, "G12.21").display == "Amyotrophic lateral sclerosis"
-    assert diagnosis_lookup(SNOMED, "88805009").group == "heart_failure"
+    als = diagnosis_lookup(ICD10CM, "G12.21")
+    heart_failure = diagnosis_lookup(SNOMED, "88805009")
+    assert als is not None and als.display == "Amyotrophic lateral sclerosis"
+    assert heart_failure is not None and heart_failure.group == "heart_failure"
     assert diagnosis_lookup(ICD10CM, "NOPE") is None
 
 
