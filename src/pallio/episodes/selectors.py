@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from pallio.accounts.models import User
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
+from pallio.careplans.models import Task
 from pallio.core import access
 from pallio.episodes.models import CareTeamMember
 from pallio.patients.models import Condition, Patient
@@ -46,23 +47,24 @@ def _is_uuid(value: Any) -> bool:
 
 def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Page[Any]:
     membership = CareTeamMember.objects.filter(patient=OuterRef("pk"), user=owner, active=True)
+    next_open_task = (
+        Task.objects.filter(patient=OuterRef("pk"), status=Task.Status.OPEN)
+        .order_by("due")
+        .values("due")[:1]
+    )
+    # Membership as EXISTS (not a join) so that the page needs no DISTINCT or GROUP BY.
     patients = (
-        Patient.objects.filter(
-            program_id=user.program_id,
-            entered_in_error=False,
-            team_memberships__user=owner,
-            team_memberships__active=True,
-        )
+        Patient.objects.filter(program_id=user.program_id, entered_in_error=False)
+        .filter(Exists(membership))
         .filter(access.patient_access_q(user))
         .annotate(
-            next_task_due=Min("tasks__due", filter=Q(tasks__status="open")),
+            next_task_due=Subquery(next_open_task),
             team_discipline=Subquery(membership.values("discipline")[:1]),
         )
         .prefetch_related(
             Prefetch("conditions", queryset=Condition.objects.filter(entered_in_error=False)),
         )
         .order_by("family_name", "given_name", "id")
-        .distinct()
     )
     if text:
         patients = patients.filter(Q(family_name__icontains=text) | Q(given_name__icontains=text))

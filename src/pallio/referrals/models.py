@@ -157,6 +157,20 @@ class Referral(VersionedModel):
             ),
         ]
         indexes = [
+            # The queue's default order, for open referrals and for all of them.
+            models.Index(
+                fields=["program", "urgency_rank", "received_at", "id"],
+                condition=models.Q(status__in=["new", "in_review", "on_hold"]),
+                name="referral_open_queue_idx",
+            ),
+            models.Index(
+                fields=["program", "first_contact_due"],
+                condition=models.Q(status__in=["new", "in_review", "on_hold"]),
+                name="referral_open_due_idx",
+            ),
+            models.Index(
+                fields=["program", "urgency_rank", "received_at", "id"], name="referral_queue_idx"
+            ),
             models.Index(fields=["program", "status", "urgency_rank", "received_at"]),
             models.Index(fields=["program", "source"]),
             models.Index(fields=["program", "preferred_setting"]),

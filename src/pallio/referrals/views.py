@@ -28,6 +28,7 @@ from pallio.referrals.clocks import referral_clocks
 from pallio.referrals.models import Attachment, Referral, Setting, Source, Status, Urgency
 from pallio.referrals.selectors import (
     QueueFilters,
+    open_referral_counts,
     referral_get_for,
     referral_queue_page_for,
 )
@@ -186,12 +187,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = clock.today_in(user.program.timezone)
     now = clock.now()
     rows = [(r, referral_clocks(r, today=today, now=now)) for r in page.object_list]
-    counts = Referral.objects.filter(program_id=user.program_id).aggregate(
-        open=Count("id", filter=Q(status__in=["new", "in_review", "on_hold"])),
-        overdue=Count(
-            "id", filter=Q(status__in=["new", "in_review", "on_hold"], first_contact_due__lt=today)
-        ),
-    )
+    counts = open_referral_counts(user, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
