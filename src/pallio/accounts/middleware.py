@@ -21,7 +21,8 @@ LOGIN_AT_SESSION_KEY = "pallio_login_at"
 
 
 def session_has_mfa(request: HttpRequest) -> bool:
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
 
 
 class RequireMFAMiddleware:

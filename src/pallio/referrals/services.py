@@ -171,7 +171,9 @@ def referral_validate(data: ReferralInput, *, source: str, today: date) -> Refer
             errors.setdefault(name, []).append("Enter a phone number such as 617-555-0100.")
     for name in ("email", "referrer_email"):
         value = getattr(data, name)
-        if value:
+        if len(value) > 254:
+            errors.setdefault(name, []).append("Keep the email address under 254 characters.")
+        elif value:
             try:
                 validate_email(value)
             except ValidationError:
