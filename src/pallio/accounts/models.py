@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from pallio.core import clock
 from pallio.core.codes import Discipline
 
 
@@ -50,3 +52,32 @@ class User(AbstractUser):
     @property
     def is_program_wide(self) -> bool:
         return self.role in PROGRAM_WIDE_ROLES
+
+
+class ApiToken(models.Model):
+    """A staff member's personal token for the JSON API.
+
+    Only a SHA-256 hash of the secret is kept: the secret is shown once, when the token is
+    made, and cannot be recovered afterwards. A token acts with its owner's rights and ends
+    with the account, at its expiry, or when revoked.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="what the token is for")
+    prefix = models.CharField(max_length=16, help_text="the first characters, for display")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.user.is_active

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
 
-from pallio.accounts.models import Role, User
+from pallio.accounts.models import ApiToken, Role, User
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import clock
@@ -93,3 +96,75 @@ def staff_change_role(*, actor: Any, user: User, role: str) -> None:
         program=user.program,
         detail={"from": previous, "to": role, "sessions_ended": ended},
     )
+
+
+API_TOKEN_PREFIX = "pallio_"  # noqa: S105 (a marker that makes leaked tokens findable)
+API_TOKEN_MAX_DAYS = 365
+# The stored last-use time is refreshed at most this often, not on every request.
+API_TOKEN_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def api_token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, actor: User, name: str, days: int = 90) -> tuple[ApiToken, str]:
+    """Make a personal API token for `actor`. Returns (token, secret); the secret is shown
+    once and only its hash is kept."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("Name the token (up to 100 characters), e.g. the script that uses it.")
+    if not 1 <= days <= API_TOKEN_MAX_DAYS:
+        raise ValueError(f"A token lasts between 1 and {API_TOKEN_MAX_DAYS} days.")
+    if not actor.is_active:
+        raise ValueError("The account is not active.")
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name,
+        prefix=secret[: len(API_TOKEN_PREFIX) + 6],
+        secret_hash=api_token_hash(secret),
+        expires_at=clock.now() + timedelta(days=days),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="api_token.create",
+        target=token,
+        program=actor.program,
+        detail={"name": token.name, "prefix": token.prefix, "days": days},
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+    """End a token at once. Revoking twice keeps the first time."""
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="api_token.revoke",
+        target=token,
+        program=token.user.program,
+        detail={"prefix": token.prefix, "owner": token.user.get_username()},
+    )
+    return token
+
+
+def api_token_authenticate(secret: str) -> User | None:
+    """The active owner of a valid, unexpired, unrevoked token; None otherwise."""
+    if not secret.startswith(API_TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user").filter(secret_hash=api_token_hash(secret)).first()
+    )
+    now = clock.now()
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > API_TOKEN_TOUCH_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
