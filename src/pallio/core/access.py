@@ -41,6 +41,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "caseload.view": CLINICAL_ROLES,
     "caseload.view_others": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
     "audit.view": frozenset({ROLE_PRIVACY}),
+    # Goals of care and advance care planning: object access is still the patient's rule.
+    "acp.view": CLINICAL_ROLES,
+    "acp.record": CLINICAL_ROLES,
+    # Code status and portable medical orders: clinicians, not the intake coordinator.
+    "acp.orders": frozenset({ROLE_CLINICIAN, ROLE_DIRECTOR, ROLE_ON_CALL}),
+    "acp.worklist": CLINICAL_ROLES,
 }
 
 

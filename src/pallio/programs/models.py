@@ -21,6 +21,9 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "serious_illness_icd10_prefixes": DEFAULT_SERIOUS_ILLNESS_ICD10_PREFIXES,
     # Disciplines placed on a new care team on acceptance.
     "default_team_disciplines": ["physician", "nurse_navigator", "social_worker"],
+    # Advance care planning worklists: enrolled longer than this many days without a
+    # documented goals-of-care conversation, a named agent or treatment preferences.
+    "acp_worklist_days": 14,
 }
 
 
