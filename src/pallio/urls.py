@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("pallio.patients.urls")),
     path("caseload/", include("pallio.episodes.urls")),
     path("audit/", include("pallio.audit.urls")),
+    path("api/v1/", include("pallio.api")),
     path("acp/", include("pallio.acp.urls")),
     path("assessments/", include("pallio.assessments.urls")),
     path("medications/", include("pallio.medications.urls")),
