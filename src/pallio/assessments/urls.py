@@ -1,5 +1,34 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from pallio.assessments import views
 
 app_name = "assessments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("alerts/", views.worklist, name="worklist"),
+    path("alerts/<uuid:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
+    path("alerts/<uuid:alert_id>/resolve/", views.alert_resolve, name="resolve"),
+    path("instruments/", views.instruments, name="instruments"),
+    path("patients/<uuid:patient_id>/", views.trends, name="trends"),
+    path("patients/<uuid:patient_id>/report/", views.report_new, name="report"),
+    path("patients/<uuid:patient_id>/phase/", views.phase_new, name="phase"),
+    path("patients/<uuid:patient_id>/assessment/", views.assessment, name="assessment"),
+    path(
+        "patients/<uuid:patient_id>/assessment/start/",
+        views.assessment_start,
+        name="assessment_start",
+    ),
+    path(
+        "patients/<uuid:patient_id>/assessment/section/",
+        views.assessment_section,
+        name="assessment_section",
+    ),
+    path(
+        "patients/<uuid:patient_id>/assessment/sign/", views.assessment_sign, name="assessment_sign"
+    ),
+    path(
+        "patients/<uuid:patient_id>/assessment/addendum/",
+        views.assessment_addendum,
+        name="assessment_addendum",
+    ),
+]

@@ -13,6 +13,7 @@ class TaskKind(models.TextChoices):
     FIRST_CONTACT = "first_contact", "First contact"
     FOLLOW_UP = "follow_up", "Follow-up"
     BREAK_GLASS_REVIEW = "break_glass_review", "Review emergency access"
+    ALERT_FOLLOW_UP = "alert_follow_up", "Alert follow-up"
 
 
 class Task(VersionedModel):

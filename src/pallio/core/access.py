@@ -47,6 +47,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Code status and portable medical orders: clinicians, not the intake coordinator.
     "acp.orders": frozenset({ROLE_CLINICIAN, ROLE_DIRECTOR, ROLE_ON_CALL}),
     "acp.worklist": CLINICAL_ROLES,
+    # Assessments, symptom reports, alerts, medications: object access is the patient's rule.
+    "assessment.view": CLINICAL_ROLES,
+    "assessment.record": CLINICAL_ROLES,
+    "alert.worklist": CLINICAL_ROLES,
+    "instrument.manage": frozenset({ROLE_DIRECTOR}),
+    "medication.view": CLINICAL_ROLES,
+    "medication.record": CLINICAL_ROLES,
 }
 
 

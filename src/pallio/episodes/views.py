@@ -34,7 +34,7 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
         "episodes/caseload.html",
         {
             "owner": person,
-        "query": urlencode({"q": text, "owner": str(person.uuid)}),
+            "query": urlencode({"q": text, "owner": str(person.uuid)}),
             "page": page,
             "q": text,
             "colleagues": colleagues,

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from pallio.medications import views
 
 app_name = "medications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("patients/<uuid:patient_id>/", views.medication_list, name="list"),
+    path("patients/<uuid:patient_id>/stop/", views.medication_stop, name="stop"),
+]

@@ -1,0 +1,628 @@
+"""Instruments as data: a FHIR Questionnaire carrying its items, scoring rules and licence.
+
+A Questionnaire is read into an ``InstrumentSpec`` once, checked against FHIR R4 (through
+fhir.resources) and against Pallio's scoring schema. Scoring and answer checks then use only
+the spec, so an instrument a program uploads is scored by exactly the same code as the
+shipped ones.
+
+The scoring lives in the Questionnaire itself:
+
+- an item's range: the standard ``minValue`` / ``maxValue`` extensions (integer items);
+- an answer's points: the standard ``ordinalValue`` extension on each ``answerOption``;
+- a scale: the Pallio extension ``scale`` with sub-extensions ``name``, ``title``,
+  ``method`` (``sum`` of its items' points, or ``value`` of its one item), ``item`` (one per
+  linkId), ``min``, ``max``, an optional ``code`` (LOINC) and ``band`` entries (``low``,
+  ``high`` inclusive, ``label``, optional ``severity``);
+- per-item bands (ESAS-r's none/mild/moderate/severe): the Pallio extension ``item-bands``;
+- the licence: the Pallio extension ``licence`` (``terms``, ``wording-included``, ``note``)
+  plus the Questionnaire's own ``copyright``; the source: the Pallio extension ``citation``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+PALLIO_SD = "https://pallio.org/fhir/StructureDefinition/"
+EXT_KEY = PALLIO_SD + "instrument-key"
+EXT_CITATION = PALLIO_SD + "citation"
+EXT_LICENCE = PALLIO_SD + "licence"
+EXT_SCALE = PALLIO_SD + "scale"
+EXT_ITEM_BANDS = PALLIO_SD + "item-bands"
+EXT_ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
+EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+SHIPPED_DIR = Path(__file__).parent / "instruments"
+MAX_QUESTIONNAIRE_BYTES = 256 * 1024
+MAX_ITEMS = 200
+MAX_TEXT_ANSWER = 2000
+ITEM_TYPES = {"integer", "decimal", "choice", "string", "text", "boolean"}
+SCALE_METHODS = {"sum", "value"}
+LICENCE_TERMS = {
+    "free",
+    "free-with-acknowledgement",
+    "open-access",
+    "restricted",
+    "verify",
+    "pallio",
+    "program",
+}
+SEVERITIES = {"mild", "moderate", "severe", "positive"}
+
+
+class InstrumentError(ValidationError):
+    """A Questionnaire that cannot be used as an instrument; the messages say why."""
+
+
+@dataclass(frozen=True)
+class Option:
+    system: str
+    code: str
+    display: str
+    points: float | None
+
+
+@dataclass(frozen=True)
+class Item:
+    link_id: str
+    text: str
+    type: str
+    required: bool
+    repeats: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    options: tuple[Option, ...] = ()
+    code: dict[str, str] | None = None
+
+    def option(self, code: str) -> Option | None:
+        return next((o for o in self.options if o.code == code), None)
+
+    @property
+    def scored(self) -> bool:
+        return self.type in {"integer", "decimal"} or any(
+            o.points is not None for o in self.options
+        )
+
+
+@dataclass(frozen=True)
+class Band:
+    low: float
+    high: float
+    label: str
+    severity: str = ""
+
+    def holds(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    title: str
+    method: str
+    items: tuple[str, ...]
+    minimum: float
+    maximum: float
+    bands: tuple[Band, ...] = ()
+    code: dict[str, str] | None = None
+
+    def band_for(self, value: float | None) -> Band | None:
+        if value is None:
+            return None
+        return next((b for b in self.bands if b.holds(value)), None)
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    key: str
+    url: str
+    version: str
+    title: str
+    description: str
+    citation: str
+    licence_terms: str
+    wording_included: bool
+    licence_note: str
+    copyright: str
+    items: tuple[Item, ...]
+    scales: tuple[Scale, ...]
+    item_bands: tuple[Band, ...] = ()
+    banded_items: tuple[str, ...] = ()
+    code: dict[str, str] | None = None
+
+    def item(self, link_id: str) -> Item | None:
+        return next((i for i in self.items if i.link_id == link_id), None)
+
+    def scale(self, name: str) -> Scale | None:
+        return next((s for s in self.scales if s.name == name), None)
+
+    @property
+    def primary_scale(self) -> Scale | None:
+        return self.scales[0] if self.scales else None
+
+    def item_band(self, link_id: str, value: float | None) -> Band | None:
+        if value is None or link_id not in self.banded_items:
+            return None
+        return next((b for b in self.item_bands if b.holds(value)), None)
+
+
+@dataclass
+class ScoreResult:
+    """What a set of answers scores: each scale's value and band, each banded item's band."""
+
+    scales: dict[str, float | None] = field(default_factory=dict)
+    bands: dict[str, str] = field(default_factory=dict)
+    severities: dict[str, str] = field(default_factory=dict)
+    item_bands: dict[str, str] = field(default_factory=dict)
+    item_severities: dict[str, str] = field(default_factory=dict)
+    item_values: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "scales": self.scales,
+            "bands": self.bands,
+            "severities": self.severities,
+            "item_bands": self.item_bands,
+            "item_severities": self.item_severities,
+            "item_values": self.item_values,
+        }
+
+
+# --- reading a Questionnaire ---------------------------------------------------------------
+
+
+def _subs(extension: dict[str, Any]) -> list[dict[str, Any]]:
+    subs = extension.get("extension", [])
+    return subs if isinstance(subs, list) else []
+
+
+def _value(extension: dict[str, Any]) -> Any:
+    for name, value in extension.items():
+        if name.startswith("value"):
+            return value
+    return None
+
+
+def _sub_values(extension: dict[str, Any], url: str) -> list[Any]:
+    return [_value(s) for s in _subs(extension) if s.get("url") == url]
+
+
+def _sub_value(extension: dict[str, Any], url: str, default: Any = None) -> Any:
+    values = _sub_values(extension, url)
+    return values[0] if values else default
+
+
+def _extensions(node: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    return [e for e in node.get("extension", []) or [] if e.get("url") == url]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    return None
+
+
+def _bands(extension: dict[str, Any], errors: list[str], where: str) -> tuple[Band, ...]:
+    bands = []
+    for sub in _subs(extension):
+        if sub.get("url") != "band":
+            continue
+        low = _number(_sub_value(sub, "low"))
+        high = _number(_sub_value(sub, "high"))
+        label = _sub_value(sub, "label", "")
+        severity = _sub_value(sub, "severity", "") or ""
+        if low is None or high is None or not isinstance(label, str) or not label:
+            errors.append(f"{where}: every band needs a low, a high and a label.")
+            continue
+        if low > high:
+            errors.append(f"{where}: the band {label!r} starts above where it ends.")
+        if severity and severity not in SEVERITIES:
+            errors.append(f"{where}: unknown band severity {severity!r}.")
+        bands.append(Band(low, high, label, severity))
+    ordered = sorted(bands, key=lambda b: b.low)
+    for before, after in itertools.pairwise(ordered):
+        if after.low <= before.high:
+            errors.append(f"{where}: the bands {before.label!r} and {after.label!r} overlap.")
+    return tuple(ordered)
+
+
+def _coding(value: Any) -> dict[str, str] | None:
+    if isinstance(value, dict) and value.get("code"):
+        return {
+            "system": str(value.get("system", "")),
+            "code": str(value["code"]),
+            "display": str(value.get("display", "")),
+        }
+    return None
+
+
+def _read_items(raw_items: Any, errors: list[str]) -> list[Item]:
+    items: list[Item] = []
+    seen: set[str] = set()
+    if not isinstance(raw_items, list) or not raw_items:
+        errors.append("The Questionnaire has no items.")
+        return items
+    if len(raw_items) > MAX_ITEMS:
+        errors.append(f"The Questionnaire has more than {MAX_ITEMS} items.")
+        return items
+    for raw in raw_items:
+        link_id = raw.get("linkId", "")
+        where = f"Item {link_id!r}"
+        if raw.get("item"):
+            errors.append(f"{where}: nested items (groups) are not supported in an instrument.")
+            continue
+        if link_id in seen:
+            errors.append(f"{where}: two items share this linkId.")
+            continue
+        seen.add(link_id)
+        kind = raw.get("type", "")
+        if kind not in ITEM_TYPES:
+            errors.append(f"{where}: item type {kind!r} is not supported.")
+            continue
+        minimum = maximum = None
+        for ext in _extensions(raw, EXT_MIN):
+            minimum = _number(_value(ext))
+        for ext in _extensions(raw, EXT_MAX):
+            maximum = _number(_value(ext))
+        if kind in {"integer", "decimal"} and (
+            minimum is None or maximum is None or minimum > maximum
+        ):
+            errors.append(f"{where}: a number item needs minValue and maxValue extensions.")
+            continue
+        options = []
+        for opt in raw.get("answerOption", []) or []:
+            coding = _coding(opt.get("valueCoding"))
+            if coding is None:
+                errors.append(f"{where}: each answer option needs a valueCoding with a code.")
+                continue
+            points = None
+            for ext in _extensions(opt, EXT_ORDINAL):
+                points = _number(_value(ext))
+            options.append(Option(coding["system"], coding["code"], coding["display"], points))
+        if kind == "choice":
+            if not options:
+                errors.append(f"{where}: a choice item needs answer options.")
+                continue
+            codes = [o.code for o in options]
+            if len(set(codes)) != len(codes):
+                errors.append(f"{where}: two answer options share a code.")
+        codes_raw = raw.get("code") or []
+        items.append(
+            Item(
+                link_id=link_id,
+                text=str(raw.get("text", link_id)),
+                type=kind,
+                required=bool(raw.get("required", False)),
+                repeats=bool(raw.get("repeats", False)),
+                minimum=minimum,
+                maximum=maximum,
+                options=tuple(options),
+                code=_coding(codes_raw[0]) if codes_raw else None,
+            )
+        )
+    return items
+
+
+def _possible_values(item: Item) -> tuple[float, float] | None:
+    """The lowest and highest points an item can contribute."""
+    if item.type in {"integer", "decimal"}:
+        assert item.minimum is not None and item.maximum is not None
+        return item.minimum, item.maximum
+    points = [o.points for o in item.options if o.points is not None]
+    if not points:
+        return None
+    if item.repeats:
+        return 0.0, float(sum(p for p in points if p > 0))
+    return min(points), max(points)
+
+
+def _read_scales(q: dict[str, Any], items: list[Item], errors: list[str]) -> list[Scale]:
+    by_id = {i.link_id: i for i in items}
+    scales: list[Scale] = []
+    for ext in _extensions(q, EXT_SCALE):
+        name = _sub_value(ext, "name", "")
+        where = f"Scale {name!r}"
+        if not isinstance(name, str) or not name:
+            errors.append("Every scale needs a name.")
+            continue
+        if any(s.name == name for s in scales):
+            errors.append(f"{where}: two scales share this name.")
+            continue
+        method = _sub_value(ext, "method", "")
+        if method not in SCALE_METHODS:
+            errors.append(f"{where}: method must be one of {sorted(SCALE_METHODS)}.")
+            continue
+        links = [v for v in _sub_values(ext, "item") if isinstance(v, str)]
+        missing = [link for link in links if link not in by_id]
+        if not links or missing:
+            errors.append(f"{where}: it scores items the Questionnaire does not have {missing}.")
+            continue
+        unscored = [link for link in links if not by_id[link].scored]
+        if unscored:
+            errors.append(f"{where}: items {unscored} carry no points.")
+            continue
+        if method == "value" and len(links) != 1:
+            errors.append(f"{where}: a 'value' scale takes exactly one item.")
+            continue
+        minimum = _number(_sub_value(ext, "min"))
+        maximum = _number(_sub_value(ext, "max"))
+        if minimum is None or maximum is None or minimum > maximum:
+            errors.append(f"{where}: it needs a min and a max.")
+            continue
+        ranges = [_possible_values(by_id[link]) for link in links]
+        low = sum(r[0] for r in ranges if r)
+        high = sum(r[1] for r in ranges if r)
+        if low < minimum or high > maximum:
+            errors.append(
+                f"{where}: its items can score {low:g} to {high:g}, outside its declared "
+                f"range {minimum:g} to {maximum:g}."
+            )
+        bands = _bands(ext, errors, where)
+        for band in bands:
+            if band.low < minimum or band.high > maximum:
+                errors.append(f"{where}: the band {band.label!r} lies outside the scale's range.")
+        scales.append(
+            Scale(
+                name=name,
+                title=str(_sub_value(ext, "title", name)),
+                method=method,
+                items=tuple(links),
+                minimum=minimum,
+                maximum=maximum,
+                bands=bands,
+                code=_coding(_sub_value(ext, "code")),
+            )
+        )
+    return scales
+
+
+def _fhir_check(q: dict[str, Any]) -> list[str]:
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        Questionnaire.model_validate(q)
+    except PydanticError as exc:
+        problems = []
+        for error in exc.errors()[:10]:
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            problems.append(f"Not a valid FHIR R4 Questionnaire: {where}: {error.get('msg')}")
+        return problems
+    except (ValueError, TypeError) as exc:
+        return [f"Not a valid FHIR R4 Questionnaire: {exc}"]
+    return []
+
+
+def spec_from_questionnaire(q: Any) -> InstrumentSpec:
+    """Read and check a Questionnaire (a dict). Raises InstrumentError naming every problem."""
+    if not isinstance(q, dict) or q.get("resourceType") != "Questionnaire":
+        raise InstrumentError("The file is not a FHIR Questionnaire (resourceType).")
+    errors = _fhir_check(q)
+    if errors:
+        raise InstrumentError(errors)
+    if q.get("status") not in {"draft", "active", "retired", "unknown"}:
+        errors.append("The Questionnaire's status must be draft, active, retired or unknown.")
+    url = q.get("url", "")
+    if not isinstance(url, str) or not url:
+        errors.append("The Questionnaire needs a canonical url.")
+    key_ext = _extensions(q, EXT_KEY)
+    key = _value(key_ext[0]) if key_ext else q.get("name", "")
+    if not isinstance(key, str) or not key or len(key) > 60:
+        errors.append("The Questionnaire needs an instrument key (the instrument-key extension).")
+    licence = _extensions(q, EXT_LICENCE)
+    terms = _sub_value(licence[0], "terms", "") if licence else ""
+    if terms not in LICENCE_TERMS:
+        errors.append(f"The licence extension must give terms, one of {sorted(LICENCE_TERMS)}.")
+    citation_ext = _extensions(q, EXT_CITATION)
+    citation = _value(citation_ext[0]) if citation_ext else ""
+    if not isinstance(citation, str) or not citation.strip():
+        errors.append("The Questionnaire must cite its source (the citation extension).")
+    items = _read_items(q.get("item"), errors)
+    scales = _read_scales(q, items, errors) if items else []
+    if items and not _extensions(q, EXT_SCALE):
+        errors.append("The Questionnaire declares no scale (the scale extension).")
+    item_bands: tuple[Band, ...] = ()
+    banded: tuple[str, ...] = ()
+    for ext in _extensions(q, EXT_ITEM_BANDS):
+        banded = tuple(v for v in _sub_values(ext, "item") if isinstance(v, str))
+        unknown = [b for b in banded if all(i.link_id != b for i in items)]
+        if unknown:
+            errors.append(f"Item bands name items the Questionnaire does not have {unknown}.")
+        item_bands = _bands(ext, errors, "Item bands")
+    if errors:
+        raise InstrumentError(errors)
+    codes = q.get("code") or []
+    return InstrumentSpec(
+        key=str(key),
+        url=str(url),
+        version=str(q.get("version", "")),
+        title=str(q.get("title") or key),
+        description=str(q.get("description", "")),
+        citation=str(citation),
+        licence_terms=str(terms),
+        wording_included=bool(_sub_value(licence[0], "wording-included", False)),
+        licence_note=str(_sub_value(licence[0], "note", "")),
+        copyright=str(q.get("copyright", "")),
+        items=tuple(items),
+        scales=tuple(scales),
+        item_bands=item_bands,
+        banded_items=banded,
+        code=_coding(codes[0]) if codes else None,
+    )
+
+
+def parse_questionnaire_bytes(data: bytes) -> tuple[dict[str, Any], InstrumentSpec]:
+    """An uploaded file: size, encoding, JSON shape, then the Questionnaire checks."""
+    if len(data) > MAX_QUESTIONNAIRE_BYTES:
+        raise InstrumentError(
+            f"The file is larger than {MAX_QUESTIONNAIRE_BYTES // 1024} KB; "
+            "an instrument is much smaller."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InstrumentError("The file is not UTF-8 text.") from None
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, value in pairs:
+            if name in result:
+                raise InstrumentError(f"The JSON names {name!r} twice in one object.")
+            result[name] = value
+        return result
+
+    def no_constants(name: str) -> Any:
+        raise InstrumentError(f"{name} is not a JSON number.")
+
+    try:
+        q = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+    except RecursionError:
+        raise InstrumentError("The JSON is nested too deeply.") from None
+    except json.JSONDecodeError as exc:
+        raise InstrumentError(
+            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    return q, spec_from_questionnaire(q)
+
+
+@cache
+def shipped_questionnaires() -> tuple[tuple[str, str], ...]:
+    """(file name, text) of every instrument shipped with Pallio."""
+    return tuple(
+        (path.name, path.read_text("utf-8")) for path in sorted(SHIPPED_DIR.glob("*.json"))
+    )
+
+
+@cache
+def _spec_cached(text: str) -> InstrumentSpec:
+    return spec_from_questionnaire(json.loads(text))
+
+
+def spec_of(questionnaire: dict[str, Any]) -> InstrumentSpec:
+    """The spec of a stored (already validated) Questionnaire, cached by its content."""
+    return _spec_cached(json.dumps(questionnaire, sort_keys=True))
+
+
+# --- answers and scores -----------------------------------------------------------------------
+
+
+def clean_answers(spec: InstrumentSpec, answers: Any) -> dict[str, Any]:
+    """Check answers against the instrument. Returns them normalised; raises ValidationError
+    naming every problem (unknown items, out-of-range scores, unknown codes)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(answers, dict):
+        raise ValidationError({"answers": ["Send the answers as an object keyed by item."]})
+    clean: dict[str, Any] = {}
+    for link_id in answers:
+        if spec.item(str(link_id)) is None:
+            errors.setdefault(str(link_id)[:60], []).append(
+                f"{spec.title} has no item {str(link_id)[:60]!r}."
+            )
+    for item in spec.items:
+        value = answers.get(item.link_id)
+        if value is None or value == "" or value == []:
+            if item.required:
+                errors.setdefault(item.link_id, []).append(f"Answer '{item.text}'.")
+            continue
+        problem = None
+        if item.type in {"integer", "decimal"}:
+            number: Any = value
+            if isinstance(value, str):
+                try:
+                    number = int(value) if item.type == "integer" else float(value)
+                except ValueError:
+                    number = None
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                problem = "Enter a number."
+            elif item.type == "integer" and float(number) != int(number):
+                problem = "Enter a whole number."
+            else:
+                assert item.minimum is not None and item.maximum is not None
+                if not item.minimum <= number <= item.maximum:
+                    problem = (
+                        f"'{item.text}' must be between {item.minimum:g} and {item.maximum:g}."
+                    )
+                else:
+                    clean[item.link_id] = int(number) if item.type == "integer" else number
+        elif item.type == "choice":
+            chosen = value if isinstance(value, list) else [value]
+            if not item.repeats and len(chosen) != 1:
+                problem = "Choose one answer."
+            elif not all(isinstance(c, str) and item.option(c) for c in chosen):
+                problem = f"Choose an answer from the list for '{item.text}'."
+            elif len(set(chosen)) != len(chosen):
+                problem = "An answer was chosen twice."
+            else:
+                clean[item.link_id] = list(chosen) if item.repeats else chosen[0]
+        elif item.type == "boolean":
+            if not isinstance(value, bool):
+                problem = "Answer yes or no."
+            else:
+                clean[item.link_id] = value
+        else:
+            if not isinstance(value, str):
+                problem = "Enter text."
+            elif len(value) > MAX_TEXT_ANSWER or "\x00" in value:
+                problem = f"Keep this under {MAX_TEXT_ANSWER} characters of plain text."
+            else:
+                clean[item.link_id] = value
+        if problem:
+            errors.setdefault(item.link_id, []).append(problem)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def item_points(item: Item, value: Any) -> float | None:
+    if value is None:
+        return None
+    if item.type in {"integer", "decimal"}:
+        return float(value)
+    if item.type == "choice":
+        chosen = value if isinstance(value, list) else [value]
+        options = [item.option(c) for c in chosen]
+        numbers = [o.points for o in options if o is not None and o.points is not None]
+        if not numbers:
+            return None
+        return float(sum(numbers))
+    return None
+
+
+def score(spec: InstrumentSpec, answers: dict[str, Any]) -> ScoreResult:
+    """Score clean answers. A scale with an unanswered item has no value (None), never a
+    partial sum that would read as an improvement."""
+    result = ScoreResult()
+    for item in spec.items:
+        points = item_points(item, answers.get(item.link_id))
+        if points is not None and item.scored:
+            result.item_values[item.link_id] = points
+            band = spec.item_band(item.link_id, points)
+            if band is not None:
+                result.item_bands[item.link_id] = band.label
+                if band.severity:
+                    result.item_severities[item.link_id] = band.severity
+    for scale in spec.scales:
+        values = [result.item_values.get(link) for link in scale.items]
+        if any(v is None for v in values):
+            result.scales[scale.name] = None
+            continue
+        numbers = [v for v in values if v is not None]
+        total = sum(numbers) if scale.method == "sum" else numbers[0]
+        total = round(total, 2)
+        result.scales[scale.name] = total
+        band = scale.band_for(total)
+        if band is not None:
+            result.bands[scale.name] = band.label
+            if band.severity:
+                result.severities[scale.name] = band.severity
+    return result

@@ -1,0 +1,36 @@
+"""`pallio alerts sweep`: queue again the symptom reports a stopped worker never finished,
+and raise the 'expected report missing' alerts of every program."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from pallio.assessments.services import missing_reports_check
+from pallio.assessments.tasks import STALE_AFTER, reports_sweep
+from pallio.programs.models import Program
+
+
+class Command(BaseCommand):
+    help = "Sweep for unevaluated symptom reports and missing expected reports."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sweep = sub.add_parser("sweep")
+        sweep.add_argument(
+            "--stale-minutes",
+            type=float,
+            default=STALE_AFTER.total_seconds() / 60,
+            help="re-queue reports not evaluated this many minutes after they were saved",
+        )
+        sweep.add_argument("--no-missing", action="store_true", help="skip missing reports")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        queued = reports_sweep(stale_after=timedelta(minutes=options["stale_minutes"]))
+        self.stdout.write(f"re-queued {queued} report(s)")
+        if not options["no_missing"]:
+            raised = sum(len(missing_reports_check(program=p)) for p in Program.objects.all())
+            self.stdout.write(f"raised {raised} missing-report alert(s)")

@@ -1,0 +1,314 @@
+"""Reads of assessments, reports, alerts and phases: access-checked, audited, bounded."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from pallio.assessments import instruments as inst
+from pallio.assessments.models import (
+    Alert,
+    Assessment,
+    Instrument,
+    Phase,
+    PhaseOfCare,
+    SymptomReport,
+)
+from pallio.audit.models import Action
+from pallio.audit.services import audit_record
+from pallio.core import access, clock
+from pallio.patients.selectors import patient_get_for
+
+WORKLIST_PAGE_SIZE = 25
+TREND_LIMIT = 500
+UNSTABLE_BENCHMARK = timedelta(days=3)  # PCOC benchmark 2 (CLINICAL.md section 4)
+FUNCTION_KEYS = ("pps", "akps")
+SPARKLINE_POINTS = 12
+
+
+def _uuid(value: Any, what: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise Http404(f"No such {what}") from None
+
+
+def instruments_for(program: Any) -> list[Instrument]:
+    """The instruments a program can use: shipped ones, and its own (which win on a key)."""
+    rows = Instrument.objects.filter(Q(program=program) | Q(program__isnull=True), active=True)
+    chosen: dict[str, Instrument] = {}
+    for row in sorted(rows, key=lambda r: r.program_id is not None):
+        chosen[row.key] = row
+    return sorted(chosen.values(), key=lambda r: r.title)
+
+
+def instrument_get_for(user: Any, key: str) -> Instrument:
+    for row in instruments_for(user.program):
+        if row.key == key:
+            return row
+    raise Http404("No such instrument")
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseStatus:
+    current: PhaseOfCare | None
+    history: list[PhaseOfCare]
+    unstable_too_long: bool
+    unstable_days: int
+
+
+def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) -> PhaseStatus:
+    now = now or clock.now()
+    history = list(PhaseOfCare.objects.filter(patient=patient).order_by("-recorded_at")[:limit])
+    current = history[0] if history else None
+    too_long = False
+    days = 0
+    if current is not None and current.phase == Phase.UNSTABLE:
+        age = now - current.phase_started_at
+        days = age.days
+        too_long = age > UNSTABLE_BENCHMARK
+    return PhaseStatus(current, history, too_long, days)
+
+
+def _esas_series(reports: list[SymptomReport], spec: inst.InstrumentSpec) -> dict[str, Any]:
+    items = [i for i in spec.items if i.link_id in spec.banded_items]
+    return {
+        "labels": [r.answered_at.isoformat() for r in reports],
+        "bands": [
+            {"low": b.low, "high": b.high, "label": b.label, "severity": b.severity}
+            for b in spec.item_bands
+        ],
+        "series": [
+            {
+                "key": item.link_id,
+                "label": item.text.split(":")[0],
+                "values": [r.scores.get("item_values", {}).get(item.link_id) for r in reports],
+            }
+            for item in items
+        ],
+    }
+
+
+def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
+    """The trend page: ESAS symptoms over time, function over time, phases, alerts. A fixed
+    number of queries, at most TREND_LIMIT reports per instrument."""
+    patient = patient_get_for(user, patient_id, event="assessments.trends")
+    keys = ("esas-r", *FUNCTION_KEYS)
+    by_key: dict[str, list[SymptomReport]] = {}
+    for key in keys:
+        rows = list(
+            SymptomReport.objects.filter(
+                patient=patient, instrument_key=key, entered_in_error=False
+            )
+            .only("answered_at", "scores", "primary_score", "respondent", "instrument_key")
+            .order_by("-answered_at")[:TREND_LIMIT]
+        )
+        rows.reverse()
+        by_key[key] = rows
+    esas_instrument = instruments_for(patient.program)
+    spec_by_key = {i.key: inst.spec_of(i.questionnaire) for i in esas_instrument}
+    esas_spec = spec_by_key.get("esas-r")
+    function = {
+        "labels": sorted({r.answered_at.isoformat() for k in FUNCTION_KEYS for r in by_key[k]}),
+        "series": [
+            {
+                "key": key,
+                "label": spec_by_key[key].title.split(" (")[0] if key in spec_by_key else key,
+                "points": [
+                    {"x": r.answered_at.isoformat(), "y": r.primary_score} for r in by_key[key]
+                ],
+            }
+            for key in FUNCTION_KEYS
+        ],
+    }
+    recent = list(
+        SymptomReport.objects.filter(patient=patient, entered_in_error=False)
+        .select_related("entered_by")
+        .order_by("-answered_at")[:20]
+    )
+    alerts = list(
+        Alert.objects.filter(patient=patient)
+        .exclude(status=Alert.Status.RESOLVED)
+        .order_by("due_at")[:20]
+    )
+    return {
+        "patient": patient,
+        "esas": _esas_series(by_key["esas-r"], esas_spec) if esas_spec else None,
+        "esas_count": len(by_key["esas-r"]),
+        "function": function,
+        "recent": recent,
+        "alerts": alerts,
+        "phase": phase_status(patient),
+        "instruments": esas_instrument,
+    }
+
+
+def chart_summary(patient: Any) -> dict[str, Any]:
+    """For the chart's 'Assessment and symptoms' section (patient already access-checked)."""
+    latest: dict[str, SymptomReport] = {}
+    for report in (
+        SymptomReport.objects.filter(patient=patient, entered_in_error=False)
+        .select_related("instrument")
+        .order_by("-answered_at")[:30]
+    ):
+        latest.setdefault(report.instrument_key, report)
+    open_alerts = list(
+        Alert.objects.filter(patient=patient).exclude(status=Alert.Status.RESOLVED)[:10]
+    )
+    return {
+        "patient": patient,
+        "latest": list(latest.values())[:6],
+        "open_alerts": open_alerts,
+        "phase": phase_status(patient, limit=1),
+    }
+
+
+def open_alert_count(patient: Any) -> int:
+    return Alert.objects.filter(patient=patient).exclude(status=Alert.Status.RESOLVED).count()
+
+
+def symptom_burden_sparklines(patient_ids: list[Any]) -> dict[Any, list[float]]:
+    """The last SPARKLINE_POINTS ESAS-r totals of each patient, oldest first, in one query
+    (for the caseload list)."""
+    if not patient_ids:
+        return {}
+    since = clock.now() - timedelta(weeks=SPARKLINE_POINTS * 2)
+    rows = (
+        SymptomReport.objects.filter(
+            patient_id__in=patient_ids,
+            instrument_key="esas-r",
+            entered_in_error=False,
+            answered_at__gte=since,
+            primary_score__isnull=False,
+        )
+        .order_by("patient_id", "answered_at")
+        .values_list("patient_id", "primary_score")
+    )
+    result: dict[Any, list[float]] = {}
+    for patient_id, value in rows:
+        if value is not None:
+            result.setdefault(patient_id, []).append(float(value))
+    return {pid: values[-SPARKLINE_POINTS:] for pid, values in result.items()}
+
+
+# --- the alert worklist -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    scope: str = "mine"  # mine | discipline | all
+    status: str = "open"  # open | resolved
+
+    @classmethod
+    def from_query(cls, params: Any) -> WorklistFilters:
+        scope = params.get("scope", "mine")
+        status = params.get("status", "open")
+        return cls(
+            scope=scope if scope in {"mine", "discipline", "all"} else "mine",
+            status=status if status in {"open", "resolved"} else "open",
+        )
+
+
+def alert_worklist_for(user: Any, filters: WorklistFilters) -> QuerySet[Alert]:
+    if not access.has_perm(user, "alert.worklist"):
+        return Alert.objects.none()
+    qs = Alert.objects.filter(access.patient_access_q(user, prefix="patient__"))
+    if filters.status == "open":
+        qs = qs.exclude(status=Alert.Status.RESOLVED)
+    else:
+        qs = qs.filter(status=Alert.Status.RESOLVED)
+    if filters.scope == "mine":
+        qs = qs.filter(
+            Q(task__assigned_to=user)
+            | Q(task__assigned_to__isnull=True, discipline=user.discipline)
+        )
+    elif filters.scope == "discipline":
+        qs = qs.filter(discipline=user.discipline)
+    order = ("due_at", "priority") if filters.status == "open" else ("-resolved_at",)
+    return qs.select_related(
+        "patient", "task__assigned_to", "acknowledged_by", "resolved_by", "report"
+    ).order_by(*order, "id")
+
+
+def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> Page[Alert]:
+    paginator = Paginator(alert_worklist_for(user, filters), WORKLIST_PAGE_SIZE)
+    result = paginator.get_page(page)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="alert.worklist",
+        detail={"alerts": [str(a.pk) for a in result.object_list]},
+    )
+    return result
+
+
+def alert_counts_for(user: Any) -> dict[str, int]:
+    qs = Alert.objects.filter(access.patient_access_q(user, prefix="patient__")).exclude(
+        status=Alert.Status.RESOLVED
+    )
+    return qs.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=clock.now())))
+
+
+def alert_get_for(user: Any, alert_id: Any) -> Alert:
+    """The alert, if `user` may see its patient; 404 otherwise."""
+    aid = _uuid(alert_id, "alert")
+    alert = (
+        Alert.objects.filter(access.patient_access_q(user, prefix="patient__"))
+        .select_related("patient__program", "task")
+        .filter(pk=aid)
+        .first()
+    )
+    if alert is None:
+        raise Http404("No such alert")
+    return alert
+
+
+# --- the comprehensive assessment --------------------------------------------------------------
+
+
+def assessment_current_for(user: Any, patient: Any) -> tuple[Assessment | None, list[Assessment]]:
+    """The open draft (if any) and the signed assessments, newest first."""
+    rows = list(
+        Assessment.objects.filter(patient=patient)
+        .select_related("started_by", "signed_by")
+        .prefetch_related("sections__author", "addenda__author", "sections__reports")
+        .order_by("-created_at")[:10]
+    )
+    draft = next((a for a in rows if a.status == Assessment.Status.DRAFT), None)
+    return draft, [a for a in rows if a.status == Assessment.Status.SIGNED]
+
+
+# --- symptom reports (the JSON API) ------------------------------------------------------------
+
+REPORTS_PAGE_SIZE = 50
+
+
+def symptom_reports_page_for(
+    user: Any, patient_id: Any, *, instrument_key: str = "", page: Any = 1
+) -> tuple[Any, Page[SymptomReport]]:
+    """A patient's reports, newest first, a page at a time (the patient and 404 rule of
+    patient_get_for; the read is audited with the ids shown)."""
+    patient = patient_get_for(user, patient_id, event="symptom_report.list")
+    qs = SymptomReport.objects.filter(patient=patient).select_related("entered_by")
+    if instrument_key:
+        qs = qs.filter(instrument_key=instrument_key)
+    paginator = Paginator(qs.order_by("-answered_at", "-created_at"), REPORTS_PAGE_SIZE)
+    result = paginator.get_page(page)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="symptom_report.read",
+        patient=patient,
+        detail={"reports": [str(r.pk) for r in result.object_list]},
+    )
+    return patient, result
+

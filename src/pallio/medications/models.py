@@ -1,0 +1,46 @@
+"""The medication list (MedicationStatement): what the patient takes, with opioid awareness."""
+
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from pallio.core.models import VersionedModel
+
+
+class MedicationStatement(VersionedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        STOPPED = "stopped", "Stopped"
+        ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="medications"
+    )
+    catalog_key = models.SlugField(max_length=60, blank=True)
+    code_system = models.CharField(max_length=100)
+    code = models.CharField(max_length=60)
+    display = models.CharField(max_length=200)
+    is_opioid = models.BooleanField(default=False)
+    is_bowel_regimen = models.BooleanField(default=False)
+    dose_amount = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(max_length=16, blank=True)
+    doses_per_day = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    as_needed = models.BooleanField(default=False)
+    route = models.CharField(max_length=40, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_opioid", "display"]
+        indexes = [models.Index(fields=["patient", "status"])]
+
+    def __str__(self) -> str:
+        return self.display

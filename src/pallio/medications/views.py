@@ -1,0 +1,68 @@
+"""The medication list page: add, stop, and the total daily MME. No dose is ever proposed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from pallio.core.access import has_perm, staff_view
+from pallio.core.models import ConflictError
+from pallio.medications import forms, selectors, services
+from pallio.patients.selectors import patient_get_for
+
+
+@staff_view("medication.view")
+@require_http_methods(["GET", "POST"])
+def medication_list(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user: Any = request.user
+    form = forms.MedicationForm()
+    status = 200
+    if request.method == "POST":
+        patient = patient_get_for(user, patient_id, event="medication.form")
+        if not has_perm(user, "medication.record"):
+            raise PermissionDenied
+        form = forms.MedicationForm(request.POST)
+        if form.is_valid():
+            data = services.MedicationInput(**form.cleaned_data)
+            try:
+                services.medication_add(actor=user, patient=patient, data=data)
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    for message in errors:
+                        form.add_error(name if name in form.fields else None, message)
+            else:
+                messages.success(request, "Medication added.")
+                return redirect("medications:list", patient_id=patient.pk)
+        status = 400
+    context = selectors.medication_list_for(user, patient_id)
+    context["form"] = form
+    return render(request, "medications/list.html", context, status=status)
+
+
+@staff_view("medication.record")
+@require_POST
+def medication_stop(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user: Any = request.user
+    patient = patient_get_for(user, patient_id, event="medication.form")
+    form = forms.StopForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the medication to stop.")
+        return redirect("medications:list", patient_id=patient.pk)
+    statement = selectors.statement_get_for(user, patient, form.cleaned_data["statement"])
+    try:
+        services.medication_stop(
+            actor=user,
+            statement=statement,
+            expected_version=form.cleaned_data["version"],
+            entered_in_error=form.cleaned_data["entered_in_error"],
+        )
+    except (ConflictError, ValidationError) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, f"{statement.display} stopped.")
+    return redirect("medications:list", patient_id=patient.pk)
