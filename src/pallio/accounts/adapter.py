@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.http import HttpRequest
 
@@ -9,3 +11,14 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username django-axes counts failures against, so a lockout follows the account
+    and not only the address: allauth passes it as `username`, its form posts `login`."""
+    for source in (credentials or {}, getattr(request, "POST", {})):
+        for key in ("username", "login"):
+            value = source.get(key)
+            if value:
+                return str(value).strip().lower()
+    return None

@@ -1,0 +1,322 @@
+"""Signing in for real (SECURITY.md 8-11): password, then authenticator code, then pages.
+
+These tests go through django-allauth's own pages with a TOTP authenticator, django-axes'
+lockout and the session middleware; nothing here uses force_login except where a test is
+about what happens after sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pyotp
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from axes.models import AccessAttempt, AccessFailureLog
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from pallio.accounts.middleware import LOGIN_AT_SESSION_KEY
+from pallio.accounts.services import staff_deactivate
+from pallio.episodes.models import CareTeamMember
+from pallio.episodes.services import care_team_end
+from tests.security.helpers import birth_date_forms, body_of
+from tests.support.personas import PASSWORD, login
+
+LOGIN = "/accounts/login/"
+MFA_AUTHENTICATE = "/accounts/2fa/authenticate/"
+MFA_ACTIVATE = "/accounts/2fa/totp/activate/"
+
+
+def with_totp(user) -> pyotp.TOTP:
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return pyotp.TOTP(secret)
+
+
+def sign_in_password(client: Client, username: str, password: str = PASSWORD):
+    return client.post(LOGIN, {"login": username, "password": password})
+
+
+def sign_in(client: Client, user, totp: pyotp.TOTP, code: str | None = None):
+    first = sign_in_password(client, user.username)
+    assert first.status_code == 302 and first["Location"] == MFA_AUTHENTICATE, (
+        "a user with an authenticator must be asked for a code after the password"
+    )
+    return client.post(MFA_AUTHENTICATE, {"code": code or totp.now()})
+
+
+def alice_phi(world) -> list[str]:
+    alice = world.alice
+    return [alice.family_name, alice.mrn, *birth_date_forms(alice.birth_date)]
+
+
+def signed_out(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+@pytest.mark.django_db
+def test_password_then_code_reaches_the_referral_queue(world, client):
+    totp = with_totp(world.coordinator)
+    response = sign_in(client, world.coordinator, totp)
+    assert response.status_code == 302
+    response = client.get(response["Location"], follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("referrals:queue")
+
+
+@pytest.mark.django_db
+def test_password_alone_does_not_open_any_page(world, client):
+    with_totp(world.coordinator)
+    sign_in_password(client, world.coordinator.username)
+    chart = client.get(reverse("patients:chart", kwargs={"patient_id": world.alice.pk}))
+    assert chart.status_code == 302 and chart["Location"].startswith(LOGIN)
+    assert world.alice.family_name not in body_of(chart)
+
+
+@pytest.mark.django_db
+def test_staff_without_authenticator_is_sent_to_set_one_up_before_any_phi(world, client):
+    response = sign_in_password(client, world.coordinator.username)
+    assert response.status_code == 302
+    chart = client.get(reverse("patients:chart", kwargs={"patient_id": world.alice.pk}))
+    assert chart.status_code == 302
+    assert chart["Location"] == MFA_ACTIVATE
+    body = body_of(chart)
+    assert not [m for m in alice_phi(world) if m in body]
+    queue = client.get(reverse("referrals:queue"))
+    assert queue.status_code == 302 and queue["Location"] == MFA_ACTIVATE
+    # Setting up the authenticator asks for the password again (allauth's reauthentication),
+    # and neither page shows PHI.
+    setup = client.get(MFA_ACTIVATE, follow=True)
+    assert setup.status_code == 200
+    assert not [m for m in alice_phi(world) if m in body_of(setup)]
+    confirm = client.post(setup.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
+    assert confirm.status_code == 200
+    assert confirm.redirect_chain[-1][0] == MFA_ACTIVATE
+    assert not [m for m in alice_phi(world) if m in body_of(confirm)]
+
+
+@pytest.mark.django_db
+def test_wrong_code_is_refused(world, client):
+    totp = with_totp(world.coordinator)
+    now = int(time.time())
+    valid = {totp.at(now + step * 30) for step in (-1, 0, 1)}
+    wrong = next(c for c in (totp.at(now + 3600 * k) for k in range(1, 20)) if c not in valid)
+    response = sign_in(client, world.coordinator, totp, code=wrong)
+    assert response.status_code == 200, "a wrong code must leave the user on the code page"
+    assert "code" in body_of(response).lower()
+    queue = client.get(reverse("referrals:queue"))
+    assert signed_out(queue)
+
+
+@pytest.mark.django_db
+def test_a_used_code_cannot_be_replayed(world):
+    totp = with_totp(world.coordinator)
+    code = totp.now()
+    first = Client()
+    assert sign_in(first, world.coordinator, totp, code=code).status_code == 302
+    assert first.get(reverse("referrals:queue")).status_code == 200
+
+    second = Client()
+    replay = sign_in(second, world.coordinator, totp, code=code)
+    assert replay.status_code == 200, "a one-time code must not work twice"
+    assert signed_out(second.get(reverse("referrals:queue")))
+
+
+@pytest.mark.django_db
+def test_repeated_failed_sign_ins_lock_the_account_and_are_logged(world, client):
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [
+        sign_in_password(client, world.coordinator.username, "not the password 123").status_code
+        for _ in range(limit)
+    ]
+    assert statuses[-1] == 429, f"the {limit}th failure must lock the account: {statuses}"
+    assert all(s == 200 for s in statuses[:-1]), statuses
+    # Now even the right password does not open a session, from here or anywhere else.
+    for attempt in (client, Client(REMOTE_ADDR="203.0.113.9")):
+        response = sign_in_password(attempt, world.coordinator.username)
+        assert response.status_code in (200, 429)
+        assert "too many" in body_of(response).lower()
+        assert signed_out(attempt.get(reverse("referrals:queue")))
+    attempt_row = AccessAttempt.objects.get(username=world.coordinator.username)
+    assert attempt_row.failures_since_start >= limit
+    assert attempt_row.ip_address == "127.0.0.1"
+    assert AccessFailureLog.objects.filter(username=world.coordinator.username).count() >= limit
+
+
+@pytest.mark.django_db
+def test_the_lockout_follows_the_account_across_addresses(world):
+    limit = settings.AXES_FAILURE_LIMIT
+    for n in range(limit):
+        Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post(
+            LOGIN, {"login": world.coordinator.username, "password": "guess number one"}
+        )
+    client = Client(REMOTE_ADDR="203.0.113.77")
+    response = sign_in_password(client, world.coordinator.username)
+    assert response.status_code in (200, 429)
+    assert signed_out(client.get(reverse("referrals:queue"))), (
+        "failures spread over many addresses must still lock the account"
+    )
+
+
+@pytest.mark.django_db
+def test_session_lasts_the_idle_timeout(world, client):
+    assert settings.SESSION_COOKIE_AGE == settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    session = Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+    remaining = session.expire_date - timezone.now()
+    idle = timedelta(minutes=settings.PALLIO_IDLE_TIMEOUT_MINUTES)
+    assert idle - timedelta(minutes=1) < remaining <= idle
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"]
+    assert cookie["samesite"].lower() in ("lax", "strict")
+
+
+@pytest.mark.django_db
+def test_an_idle_session_is_signed_out(world, client):
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert signed_out(client.get(reverse("referrals:queue")))
+
+
+@pytest.mark.django_db
+def test_the_absolute_timeout_signs_out_a_busy_session(world, client):
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    session = client.session
+    session[LOGIN_AT_SESSION_KEY] = time.time() - (
+        settings.PALLIO_ABSOLUTE_SESSION_HOURS * 3600 + 60
+    )
+    session.save()
+    assert signed_out(client.get(reverse("referrals:queue")))
+    assert signed_out(client.get(reverse("referrals:queue")))
+
+
+@pytest.mark.django_db
+def test_logout_ends_the_session_on_the_server(world, client):
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    old_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    assert client.post(reverse("account_logout")).status_code == 302
+    assert not Session.objects.filter(session_key=old_cookie).exists()
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = old_cookie
+    assert signed_out(replay.get(reverse("referrals:queue")))
+
+
+@pytest.mark.django_db
+def test_session_id_changes_at_sign_in(world, client):
+    totp = with_totp(world.coordinator)
+    client.get(LOGIN)
+    sign_in_password(client, world.coordinator.username)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post(MFA_AUTHENTICATE, {"code": totp.now()})
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert before != after
+    assert not Session.objects.filter(session_key=before).exists()
+    assert client.get(reverse("referrals:queue")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_deactivating_a_user_ends_their_access_at_once(world, client):
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    staff_deactivate(actor=world.director, user=world.coordinator)
+    response = client.get(reverse("patients:chart", kwargs={"patient_id": world.alice.pk}))
+    assert signed_out(response)
+    assert world.alice.family_name not in body_of(response)
+    # And the password no longer opens a session.
+    fresh = Client()
+    sign_in_password(fresh, world.coordinator.username)
+    assert signed_out(fresh.get(reverse("referrals:queue")))
+
+
+@pytest.mark.django_db
+def test_leaving_the_care_team_ends_access_to_the_patient_at_once(world, as_user):
+    client = as_user(world.navigator)
+    chart = reverse("patients:chart", kwargs={"patient_id": world.alice.pk})
+    assert client.get(chart).status_code == 200
+    member = CareTeamMember.objects.get(patient=world.alice, user=world.navigator, active=True)
+    care_team_end(actor=world.director, member=member)
+    response = client.get(chart)
+    assert response.status_code == 404
+    assert world.alice.family_name not in body_of(response)
+
+
+@pytest.mark.django_db
+def test_a_password_reset_never_skips_the_authenticator(world, client):
+    totp = with_totp(world.coordinator)
+    response = client.post(reverse("account_reset_password"), {"email": world.coordinator.email})
+    assert response.status_code == 302
+    assert mail.outbox, "the reset e-mail was not sent"
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200
+    new_password = "a brand new passphrase for cora"
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(1),
+        {"password1": new_password, "password2": new_password},
+    )
+    assert done.status_code == 302
+    # The reset did not sign anyone in.
+    assert signed_out(client.get(reverse("referrals:queue")))
+    # The new password still leads to the authenticator, never straight to a page.
+    fresh = Client()
+    first = sign_in_password(fresh, world.coordinator.username, new_password)
+    assert first.status_code == 302 and first["Location"] == MFA_AUTHENTICATE
+    assert signed_out(fresh.get(reverse("referrals:queue")))
+    assert fresh.post(MFA_AUTHENTICATE, {"code": totp.now()}).status_code == 302
+    assert fresh.get(reverse("referrals:queue")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "password",
+    ["short pass1", "elevenchars", "password1234", "qwe123qwe123", "liverpool123"],
+)
+def test_short_or_common_passwords_are_refused(world, password):
+    with pytest.raises(ValidationError):
+        validate_password(password, world.coordinator)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "plain lowercase words only",
+        "ñandú 山田 passphrase ok",
+        "x" * 40 + " a long passphrase of sixty-four chars",
+    ],
+)
+def test_long_passphrases_need_no_composition_rules(world, password):
+    validate_password(password, world.coordinator)
+
+
+@pytest.mark.django_db
+def test_force_login_helper_matches_a_real_sign_in(world, client):
+    """The `as_user` shortcut used elsewhere gives the same access as the real flow."""
+    real = Client()
+    sign_in(real, world.navigator, with_totp(world.navigator))
+    shortcut = login(Client(), world.navigator)
+    chart = reverse("patients:chart", kwargs={"patient_id": world.alice.pk})
+    assert real.get(chart).status_code == shortcut.get(chart).status_code == 200

@@ -1,0 +1,290 @@
+"""Deny by default (SECURITY.md 1, 2): every URL of the project, as every persona.
+
+The walk reads the project's URL resolver, so a page added later is walked without anyone
+remembering to add it here. A path parameter this file has no sample value for fails the
+walk with a message saying where to add one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from pallio.acp.tests.factories import full_plan
+from pallio.assessments.tests.samples import riverside_alert
+from pallio.core import access
+from tests.security.helpers import (
+    REFERRED_BORN,
+    REFERRED_FAMILY,
+    REFERRED_GIVEN,
+    birth_date_forms,
+    body_of,
+    riverside_referral,
+    row_counts,
+)
+from tests.support.personas import login
+
+# Third-party views that authenticate on their own, by the module that defines them, with the
+# only URL prefix under which each may be mounted. Nothing else may lack an access rule.
+THIRD_PARTY_AUTHENTICATING = {
+    "allauth.": "accounts/",  # sign-in, sign-out, authenticator set-up (django-allauth)
+    "ninja.": "api/",  # the JSON API: Django Ninja checks each request itself
+}
+
+# A sample value for every path parameter name the project uses, from the `world` fixture.
+# Every object named here belongs to Riverside, so Hillside staff must never see it.
+SAMPLES: dict[str, Callable[[Any], str]] = {
+    "patient_id": lambda s: str(s.world.alice.pk),
+    "referral_id": lambda s: str(s.referral.pk),
+    "attachment_id": lambda s: str(s.attachment.pk),
+    "owner": lambda s: str(s.world.navigator.uuid),
+    "slug": lambda s: s.world.riverside.slug,
+    "reference": lambda s: s.referral.reference,
+    "alert_id": lambda s: riverside_alert(s.world),
+    "conversation_id": lambda s: str(acp_plan(s)["conversation"].pk),
+    "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
+    "document_id": lambda s: str(acp_plan(s)["document"].pk),
+}
+# Parameters that name a Riverside object holding (or leading to) patient information.
+OBJECT_PARAMETERS = {
+    "patient_id",
+    "referral_id",
+    "attachment_id",
+    "owner",
+    "alert_id",
+    "conversation_id",
+    "agent_id",
+    "document_id",
+}
+
+
+def acp_plan(setup: Any) -> dict[str, Any]:
+    """Alice's advance care plan with one record of each kind, made once per walk."""
+    if not hasattr(setup, "_acp_plan"):
+        setup._acp_plan = full_plan(setup.world)
+    return setup._acp_plan
+
+
+PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # e.g. "referrals/<uuid:referral_id>/"
+    view: Any
+    name: str
+
+    @property
+    def module(self) -> str:
+        view = self.view
+        while hasattr(view, "__wrapped__"):
+            view = view.__wrapped__
+        return getattr(view, "__module__", "") or ""
+
+    @property
+    def parameters(self) -> list[str]:
+        return [m.group("name") for m in PARAMETER.finditer(self.route)]
+
+    @property
+    def third_party_prefix(self) -> str | None:
+        for module, prefix in THIRD_PARTY_AUTHENTICATING.items():
+            if self.module.startswith(module) or self.route.startswith(prefix):
+                return prefix
+        return None
+
+    def __str__(self) -> str:
+        return f"/{self.route} ({self.name or self.module})"
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}:{entry.namespace}" if entry.namespace else namespace
+            yield from _walk(entry, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace.strip(':')}:{entry.name}" if namespace else (entry.name or "")
+            yield Route(prefix + str(entry.pattern), entry.callback, name)
+
+
+def all_routes() -> list[Route]:
+    return list(_walk(get_resolver()))
+
+
+def own_routes() -> list[Route]:
+    return [r for r in all_routes() if r.third_party_prefix is None]
+
+
+def test_every_view_declares_an_access_rule():
+    missing = [
+        str(r)
+        for r in all_routes()
+        if r.third_party_prefix is None and not hasattr(r.view, "access_rule")
+    ]
+    assert not missing, (
+        "These views have no access rule; decorate them with pallio.core.access.public_view "
+        f"or staff_view(perm): {missing}"
+    )
+
+
+def test_third_party_views_are_mounted_only_where_expected():
+    misplaced = []
+    for route in all_routes():
+        for module, prefix in THIRD_PARTY_AUTHENTICATING.items():
+            if route.module.startswith(module) and not route.route.startswith(prefix):
+                misplaced.append(f"{route} should live under /{prefix}")
+    assert not misplaced, misplaced
+
+
+def test_the_walk_covers_the_project_pages():
+    names = {r.name for r in own_routes()}
+    assert {"home", "patients:chart", "referrals:queue", "audit:log"} <= names
+
+
+def test_every_url_parameter_has_a_sample_value():
+    unknown = sorted(
+        {f"{p} in {r}" for r in own_routes() for p in r.parameters if p not in SAMPLES}
+    )
+    assert not unknown, (
+        f"No sample value for URL parameter(s) {unknown}: add one to SAMPLES in "
+        "tests/security/test_url_access.py so the access walk can request the page"
+    )
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    world: Any
+    referral: Any
+    attachment: Any
+
+
+def build_url(route: Route, setup: Setup) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in SAMPLES:
+            pytest.fail(
+                f"{route}: no sample value for URL parameter {name!r}; add one to SAMPLES in "
+                "tests/security/test_url_access.py"
+            )
+        return SAMPLES[name](setup)
+
+    return "/" + PARAMETER.sub(fill, route.route)
+
+
+def _phi_markers(setup: Setup, *, with_mrn: bool = True) -> dict[str, list[str]]:
+    alice = setup.world.alice
+    markers = {
+        "alice": [alice.family_name, *birth_date_forms(alice.birth_date)],
+        "bob": [setup.world.bob.family_name, *birth_date_forms(setup.world.bob.birth_date)],
+        "referral": [REFERRED_GIVEN, REFERRED_FAMILY, *birth_date_forms(REFERRED_BORN)],
+    }
+    if with_mrn:
+        markers["alice"].append(alice.mrn)
+    return markers
+
+
+def _leaks(body: str, markers: dict[str, list[str]]) -> list[str]:
+    return [f"{who}:{m}" for who, values in markers.items() for m in values if m in body]
+
+
+def _perm_of(route: Route) -> str | None:
+    rule = route.view.access_rule
+    if rule.startswith("staff:") and rule != "staff:any":
+        return rule.removeprefix("staff:")
+    return None
+
+
+REFUSED = {302, 400, 403, 404, 405, 409, 429}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", own_routes(), ids=str)
+def test_url_walk(route: Route, world, settings):
+    settings.PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR = 100_000
+    referral = riverside_referral(world)
+    setup = Setup(world, referral, referral.attachments.get())
+    url = build_url(route, setup)
+    rule = route.view.access_rule
+    perm = _perm_of(route)
+    names_object = bool(set(route.parameters) & OBJECT_PARAMETERS)
+    hillside = {world.hillside_coordinator, world.hillside_nurse}
+    personas = [None, *world.riverside_staff, *hillside]
+    problems: list[str] = []
+    login_path = reverse(settings.LOGIN_URL)
+
+    for user in personas:
+        who = user.username if user else "anonymous"
+        client = Client()
+        if user is not None:
+            login(client, user)
+        for method in ("get", "post"):
+            before = row_counts()
+            response = getattr(client, method)(url)
+            status = response.status_code
+            location = response.get("Location", "")
+            body = body_of(response)
+            after = row_counts()
+            where = f"{who} {method.upper()} {url} -> {status}"
+
+            if status >= 500:
+                problems.append(f"{where}: server error")
+            if status in REFUSED and before != after:
+                problems.append(f"{where}: refused, yet wrote rows {before} -> {after}")
+
+            if user is None:
+                leaked = _leaks(body, _phi_markers(setup))
+                if leaked:
+                    problems.append(f"{where}: anonymous sees PHI {leaked}")
+                if rule.startswith("staff:") and not (
+                    status == 302 and location.startswith(login_path)
+                ):
+                    problems.append(f"{where}: anonymous not sent to sign in ({location})")
+                continue
+
+            if perm is not None and not access.has_perm(user, perm) and status != 403:
+                problems.append(f"{where}: role {user.role} lacks {perm}, expected 403")
+
+            if status == 405:
+                continue  # the view does not take this method; nothing was looked up
+
+            if user in hillside:
+                # Hillside's own MRNs look like Riverside's, so names and birth dates decide.
+                leaked = _leaks(body, _phi_markers(setup, with_mrn=False))
+                if leaked:
+                    problems.append(f"{where}: Hillside user sees Riverside PHI {leaked}")
+                if names_object and status == 200:
+                    problems.append(f"{where}: Hillside user gets 200 for a Riverside object")
+                entitled = perm is None or access.has_perm(user, perm)
+                if names_object and entitled and status != 404:
+                    problems.append(f"{where}: expected 404 for a Riverside object")
+
+            if user == world.social_worker:
+                leaked = _leaks(body, {"alice": _phi_markers(setup)["alice"]})
+                if leaked:
+                    problems.append(f"{where}: sam (not on alice's team) sees {leaked}")
+                if route.name == "patients:chart" and method == "get" and status != 404:
+                    problems.append(f"{where}: sam should get 404 for alice's chart")
+
+            if user == world.privacy:
+                if perm == "audit.view":
+                    if method == "get" and status != 200:
+                        problems.append(f"{where}: the privacy officer's audit page")
+                elif rule.startswith("staff:") and perm is not None:
+                    if status not in (403, 404):
+                        problems.append(f"{where}: privacy officer on a clinical page")
+                    leaked = _leaks(body, _phi_markers(setup))
+                    if leaked:
+                        problems.append(f"{where}: privacy officer sees clinical PHI {leaked}")
+
+            if route.name == "referrals:queue" and user.role == "clinician" and status != 403:
+                problems.append(f"{where}: clinicians must get 403 for the referral queue")
+
+    assert not problems, "\n".join(problems)
