@@ -33,6 +33,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files (a plain FileField refuses the list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        clean_one = super().clean
+        if isinstance(data, (list, tuple)):
+            return [clean_one(item, initial) for item in data]
+        return [clean_one(data, initial)] if data else []
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -168,7 +182,7 @@ class ProviderReferralForm(BaseReferralForm):
     )
     referrer_email = forms.EmailField(label="Your email (for our reply)", required=False)
     referrer_phone = forms.CharField(label="Your phone", max_length=32, required=False)
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label="Notes or letters (PDF, PNG or JPEG, up to 10 MB each)",
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),

@@ -1,0 +1,223 @@
+"""Browser tests: the distribution's Chromium driven by Playwright against the live server.
+
+Every test here signs in through the real login and authenticator pages, saves a full-page
+screenshot of each page it visits (test-results/screenshots/) and runs axe-core on them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from django.core.cache import cache
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+AXE_SOURCE = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = PROJECT_DIR / "test-results" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is not installed: `make browser` installs the distribution's package")
+    # Playwright's synchronous API keeps an event loop alive in this thread between calls,
+    # which Django's ORM guard takes for async code. The tests themselves are synchronous, so
+    # the guard is lifted while the browser is open, and restored after.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _audit_trail_deletable(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Let the test database be emptied between browser tests.
+
+    The live server needs committed data, so each test ends with a flush of every table; the
+    audit trail's append-only triggers (audit migration 0002) refuse that. They are taken off
+    for this module's tests, which do not test the audit trail, and put back after.
+    """
+    from django.db import connection
+
+    append_only = import_module("pallio.audit.migrations.0002_append_only")
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        append_only.backwards(None, editor)
+    yield
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        append_only.forwards(None, editor)
+
+
+@pytest.fixture
+def world(transactional_db: None, live_server: Any) -> Any:
+    """The personas, committed so the live server's thread sees them."""
+    from tests.support.personas import build_world
+
+    # The cache holds rate-limit counters and used one-time codes; start each test afresh.
+    cache.clear()
+    return build_world()
+
+
+class Browsing:
+    """One test's browser windows: a context per person, screenshots named after the test."""
+
+    def __init__(self, browser: Any, base_url: str, test_name: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+        self.contexts: list[Any] = []
+        self.problems: dict[Any, list[str]] = {}
+
+    def new_page(self) -> Any:
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
+            timezone_id="America/New_York",
+        )
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems: list[str] = []
+        self.problems[page] = problems
+
+        def on_console(message: Any) -> None:
+            # A Content-Security-Policy violation means part of the page silently broke.
+            if message.type == "error" and "Content Security Policy" in message.text:
+                problems.append(message.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        return page
+
+    def shot(self, page: Any, step: str) -> Path:
+        """Save a full-page screenshot and fail on any CSP violation or script error so far."""
+        page.wait_for_load_state("load")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{self.test_name}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        problems = self.problems.get(page, [])
+        assert not problems, f"{step}: the page reported problems: {problems}"
+        return path
+
+    def axe_check(self, page: Any, step: str = "") -> None:
+        axe_check(page, step=step)
+
+    def without_csp(self, page: Any) -> Any:
+        return without_csp(page)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@contextmanager
+def without_csp(page: Any) -> Iterator[Any]:
+    """The page `page` shows, loaded again in a window that ignores Content-Security-Policy.
+
+    The window carries the same cookies. Only the checks below use it: the pages the tests
+    click through are served and run under the application's real policy.
+    """
+    context = page.context.browser.new_context(
+        bypass_csp=True,
+        storage_state=page.context.storage_state(),
+        viewport=page.viewport_size,
+        locale="en-US",
+    )
+    try:
+        unprotected = context.new_page()
+        response = unprotected.goto(page.url)
+        assert response is not None
+        yield unprotected
+    finally:
+        context.close()
+
+
+def axe_check(page: Any, step: str = "") -> None:
+    """Run axe-core on the page shown in `page`; fail on serious or critical violations.
+
+    The application's Content-Security-Policy (script-src 'self') rightly refuses an injected
+    script, so axe is injected into a copy of the page opened with Playwright's bypass_csp=True
+    (see `without_csp`); that option is used for this injection only.
+    """
+    with without_csp(page) as checked:
+        checked.add_script_tag(path=str(AXE_SOURCE))
+        results = checked.evaluate(
+            """async () => {
+                const r = await axe.run(document, {resultTypes: ['violations']});
+                return r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
+                }));
+            }"""
+        )
+        # Nothing a page shows may run, even without the policy's protection.
+        assert checked.evaluate("() => window.__xss") is None, "markup from the data ran"
+    blocking = [v for v in results if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe on {step or page.url}:\n" + json.dumps(blocking, indent=2)
+
+
+@pytest.fixture
+def browsing(browser: Any, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Browsing]:
+    session = Browsing(browser, live_server.url, request.node.name)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def page(browsing: Browsing) -> Any:
+    return browsing.new_page()
+
+
+@pytest.fixture
+def sign_in(browsing: Browsing) -> Callable[..., Any]:
+    """Open a new browser window and sign `user` in through the login and authenticator pages."""
+    from allauth.mfa.totp.internal.auth import TOTP
+    from tests.support.personas import PASSWORD
+
+    def sign_in_as(user: Any) -> Any:
+        secret = pyotp.random_base32()
+        TOTP.activate(user, secret)
+        page = browsing.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(user.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Enter your authenticator code").wait_for()
+        page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("button", name="Sign out").wait_for()
+        return page
+
+    return sign_in_as
