@@ -77,7 +77,7 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
             "query": query.urlencode(),
             "full_query": request.GET.urlencode(),
             "columns": [
-                ("at", "Time (UTC)"),
+                ("at", "Time"),
                 ("user", "User"),
                 ("role", "Role"),
                 ("patient", "Patient"),

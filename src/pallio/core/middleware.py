@@ -1,11 +1,14 @@
-"""Keeps the client address of the current request for the audit trail."""
+"""Per-request context: the client address for the audit trail, and the program's time zone
+so that times are shown where the program is (stored in UTC, DESIGN rule 6)."""
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 current_source_address: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_source_address", default=""
@@ -22,7 +25,12 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_source_address.set(client_address(request))
+        user = getattr(request, "user", None)
+        program = getattr(user, "program", None) if user and user.is_authenticated else None
+        if program is not None:
+            timezone.activate(ZoneInfo(program.timezone))
         try:
             return self.get_response(request)
         finally:
+            timezone.deactivate()
             current_source_address.reset(token)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import filetype
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -246,10 +248,11 @@ def _new_reference() -> str:
 
 
 def _letter_body(referral: Referral, kind: str, extra: dict[str, Any] | None = None) -> str:
-    return render_to_string(
-        f"referrals/letters/{kind}.txt",
-        {"referral": referral, "program": referral.program, **(extra or {})},
-    )
+    with timezone.override(ZoneInfo(referral.program.timezone)):
+        return render_to_string(
+            f"referrals/letters/{kind}.txt",
+            {"referral": referral, "program": referral.program, **(extra or {})},
+        )
 
 
 def _letter_queue(

@@ -126,3 +126,14 @@ def test_stale_version_is_a_conflict(world):
             expected_version=stale,
             reason="not_eligible",
         )
+
+
+def test_letters_show_times_in_the_programs_zone(world):
+    from datetime import UTC, datetime
+
+    with clock.frozen(datetime(2026, 7, 1, 3, 30, tzinfo=UTC)):
+        referral, _ = services.referral_create(
+            actor=None, program=world.riverside, source="provider", data=referral_input()
+        )
+    # 03:30 UTC is 23:30 the evening before in New York (EDT).
+    assert "30 June 2026, 23:30" in referral.letters.get().body
