@@ -238,7 +238,9 @@ class PhoneReferralForm(BaseReferralForm):
 
 class InsuranceForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    payer_type = forms.ChoiceField(choices=PayerType.choices)
+    payer_type = forms.ChoiceField(
+        label="Payer type", choices=[("", "Choose the payer"), *PayerType.choices]
+    )
     payer_name = forms.CharField(max_length=120, required=False)
     member_id = forms.CharField(max_length=60, required=False)
     authorization = forms.ChoiceField(

@@ -256,7 +256,7 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
             }
         ),
         "accept_form": forms.AcceptForm(
-            initial={**v, "team": suggested, "lead": suggested[0] if suggested else None},
+            initial={**v, "team": suggested, "lead": _suggested_lead(suggested)},
             staff=staff,
         ),
         "decline_form": forms.DeclineForm(initial=v),
@@ -270,13 +270,19 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
 
 
 def _suggested_team(program: Program, staff: list[Any]) -> list[Any]:
-    """One clinician per default discipline, the one with the smallest caseload."""
+    """One clinician per default discipline: a team clinician before a director or on-call
+    clinician, then the one with the smallest caseload."""
     chosen = []
     for discipline in program.setting("default_team_disciplines"):
         options = [u for u in staff if u.discipline == discipline]
         if options:
-            chosen.append(min(options, key=lambda u: u.caseload))
+            chosen.append(min(options, key=lambda u: (u.role != "clinician", u.caseload)))
     return chosen
+
+
+def _suggested_lead(team: list[Any]) -> Any:
+    """The nurse navigator leads and owns the first contact (CLINICAL.md section 1)."""
+    return next((u for u in team if u.discipline == "nurse_navigator"), team[0] if team else None)
 
 
 @staff_view("referral.view")
