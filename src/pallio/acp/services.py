@@ -8,15 +8,11 @@ context changes nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
@@ -46,6 +42,8 @@ from pallio.audit.services import audit_record
 from pallio.core import clock
 from pallio.core.models import ConflictError
 from pallio.core.phones import InvalidPhone, phone_to_e164
+from pallio.core.uploads import safe_file_name, upload_check
+from pallio.core.validation import check_choice, check_text
 from pallio.patients.models import Patient
 
 TEXT_LIMIT = 4000
@@ -57,22 +55,6 @@ STALE_MESSAGE = (
 
 
 # --- checks ---------------------------------------------------------------------------------
-
-
-def _check_text(
-    errors: dict[str, list[str]], name: str, value: str, limit: int, *, required: bool = False
-) -> None:
-    if required and not value.strip():
-        errors.setdefault(name, []).append("This field is required.")
-    if len(value) > limit:
-        errors.setdefault(name, []).append(f"Keep this under {limit} characters.")
-    if "\x00" in value:
-        errors.setdefault(name, []).append("This field contains a character that is not allowed.")
-
-
-def _check_choice(errors: dict[str, list[str]], name: str, value: str, allowed: Any) -> None:
-    if value not in allowed:
-        errors.setdefault(name, []).append("Choose one of the options.")
 
 
 def _check_not_future(
@@ -109,64 +91,6 @@ def _lock_patient(patient: Patient) -> None:
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
 
 
-# --- uploads --------------------------------------------------------------------------------
-
-# PDF names may hide letters as #xx escapes (/J#61vaScript); undo them before looking.
-_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA)\b")
-_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
-_MARKUP = re.compile(rb"<\s*(script|svg|html|iframe|object|embed)\b|javascript:", re.I)
-
-
-def _pdf_is_active(body: bytes) -> bool:
-    """Whether a PDF carries script, launch actions or embedded files, in plain or in
-    compressed object streams."""
-    parts = [body]
-    for match in _PDF_STREAM.finditer(body):
-        try:
-            parts.append(zlib.decompressobj().decompress(match.group(1), 10 * 1024 * 1024))
-        except zlib.error:
-            continue
-    for part in parts:
-        clean = _PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), part)
-        if _PDF_ACTIVE.search(clean):
-            return True
-    return False
-
-
-def directive_file_check(upload: UploadedFile) -> str:
-    """The upload's real content type (PDF, PNG or JPEG), or ValidationError.
-
-    The file's name and declared type are never trusted: the content decides.
-    """
-    name = safe_file_name(upload.name or "")
-    if upload.size is None or upload.size > settings.PALLIO_ATTACHMENT_MAX_BYTES:
-        limit = settings.PALLIO_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError(f"{name}: files must be {limit} MB or smaller.")
-    if upload.size == 0:
-        raise ValidationError(f"{name}: the file is empty.")
-    upload.seek(0)
-    body = upload.read()
-    upload.seek(0)
-    kind = filetype.guess(body[:8192])
-    mime = kind.mime if kind else ""
-    if mime not in ("application/pdf", "image/png", "image/jpeg"):
-        raise ValidationError(f"{name}: upload a PDF, PNG or JPEG file.")
-    if mime == "application/pdf":
-        if _pdf_is_active(body):
-            raise ValidationError(f"{name}: PDFs with scripts, actions or attachments are refused.")
-    elif _MARKUP.search(body):
-        raise ValidationError(f"{name}: this image carries markup or script and was refused.")
-    return mime
-
-
-def safe_file_name(name: str) -> str:
-    """A display name with no directories, control characters or leading dots."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isalnum() or ch in "._- ")[:120].strip(". ")
-    return cleaned or "document"
-
-
 # --- conversations --------------------------------------------------------------------------
 
 
@@ -188,10 +112,10 @@ class ConversationInput:
 
 def _conversation_validate(data: ConversationInput, patient: Patient) -> list[dict[str, str]]:
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "goal_focus", data.goal_focus, GoalFocus.values)
+    check_choice(errors, "goal_focus", data.goal_focus, GoalFocus.values)
     for name in GoalsOfCareConversation.SECTIONS:
-        _check_text(errors, name, getattr(data, name), TEXT_LIMIT)
-    _check_text(errors, "goals", data.goals, TEXT_LIMIT, required=True)
+        check_text(errors, name, getattr(data, name), TEXT_LIMIT)
+    check_text(errors, "goals", data.goals, TEXT_LIMIT, required=True)
     if not isinstance(data.held_at, datetime) or data.held_at.tzinfo is None:
         errors.setdefault("held_at", []).append("Enter when the conversation took place.")
     elif data.held_at > clock.now():
@@ -311,8 +235,8 @@ def conversation_addendum_add(
     if not conversation.is_signed:
         raise ValidationError("Edit the draft instead; addenda are for signed conversations.")
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "reason", reason, 300, required=True)
-    _check_text(errors, "text", text, TEXT_LIMIT, required=True)
+    check_text(errors, "reason", reason, 300, required=True)
+    check_text(errors, "text", text, TEXT_LIMIT, required=True)
     _raise(errors)
     addendum = ConversationAddendum.objects.create(
         conversation=conversation, author=actor, reason=reason.strip(), text=text.strip()
@@ -331,7 +255,7 @@ def _mark_error(record: Any, *, actor: Any, reason: str, event: str, patient: Pa
     if record.entered_in_error:
         raise ValidationError("This record was already marked as entered in error.")
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "reason", reason, 300, required=True)
+    check_text(errors, "reason", reason, 300, required=True)
     _raise(errors)
     record.entered_in_error = True
     record.entered_in_error_at = clock.now()
@@ -391,9 +315,9 @@ class AgentInput:
 
 def _agent_validate(data: AgentInput) -> AgentInput:
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "name", data.name, 200, required=True)
-    _check_text(errors, "address", data.address, 300)
-    _check_choice(errors, "relationship", data.relationship, Relationship.values)
+    check_text(errors, "name", data.name, 200, required=True)
+    check_text(errors, "address", data.address, 300)
+    check_choice(errors, "relationship", data.relationship, Relationship.values)
     if not isinstance(data.rank, int) or not 0 <= data.rank <= 5:
         errors.setdefault("rank", []).append("Choose the agent or an alternate.")
     phones = {}
@@ -486,14 +410,14 @@ def directive_document_upload(
     upload: UploadedFile,
 ) -> AdvanceDirectiveDocument:
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "kind", kind, DirectiveKind.values)
-    _check_text(errors, "source", source, 200, required=True)
+    check_choice(errors, "kind", kind, DirectiveKind.values)
+    check_text(errors, "source", source, 200, required=True)
     if not isinstance(document_date, date):
         errors.setdefault("document_date", []).append("Enter the date of the document.")
     else:
         _check_not_future(errors, "document_date", document_date, _today(patient))
     try:
-        mime = directive_file_check(upload)
+        mime = upload_check(upload)
     except ValidationError as exc:
         errors.setdefault("file", []).extend(exc.messages)
     _raise(errors)
@@ -572,8 +496,8 @@ def code_status_change(
     current (None when there was none); if it changed since, ConflictError, never a silent
     overwrite."""
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "status", status, CodeStatusValue.values)
-    _check_text(errors, "note", note, 500)
+    check_choice(errors, "status", status, CodeStatusValue.values)
+    check_text(errors, "note", note, 500)
     if not isinstance(effective_date, date):
         errors.setdefault("effective_date", []).append("Enter the date it takes effect.")
     else:
@@ -636,19 +560,19 @@ def portable_order_record(
 ) -> PortableOrder:
     """Record a new POLST/MOLST version; the previous one is kept, marked superseded."""
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "form_type", data.form_type, PortableOrder.FormType.values)
-    _check_choice(errors, "cpr", data.cpr, PortableOrder.Cpr.values)
-    _check_choice(
+    check_choice(errors, "form_type", data.form_type, PortableOrder.FormType.values)
+    check_choice(errors, "cpr", data.cpr, PortableOrder.Cpr.values)
+    check_choice(
         errors,
         "medical_interventions",
         data.medical_interventions,
         PortableOrder.Interventions.values,
     )
-    _check_choice(
+    check_choice(
         errors, "artificial_nutrition", data.artificial_nutrition, PortableOrder.Nutrition.values
     )
-    _check_text(errors, "signer_name", data.signer_name, 200, required=True)
-    _check_text(errors, "signer_role", data.signer_role, 100, required=True)
+    check_text(errors, "signer_name", data.signer_name, 200, required=True)
+    check_text(errors, "signer_role", data.signer_role, 100, required=True)
     if not isinstance(data.effective_date, date):
         errors.setdefault("effective_date", []).append("Enter the date the order was signed.")
     else:
@@ -706,9 +630,9 @@ def treatment_preference_set(
     """Record or change one treatment preference; each change keeps its predecessor in the
     history. `expected_version` is None for a first entry."""
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "category", category, TreatmentCategory.values)
-    _check_choice(errors, "choice", choice, TreatmentChoice.values)
-    _check_text(errors, "note", note, 500)
+    check_choice(errors, "category", category, TreatmentCategory.values)
+    check_choice(errors, "choice", choice, TreatmentChoice.values)
+    check_text(errors, "note", note, 500)
     if not isinstance(stated_on, date):
         errors.setdefault("stated_on", []).append("Enter when the person said this.")
     else:
@@ -766,9 +690,9 @@ def place_preference_set(
     errors: dict[str, list[str]] = {}
     for name, value in (("place_of_care", place_of_care), ("place_of_death", place_of_death)):
         if value:
-            _check_choice(errors, name, value, Place.values)
-    _check_text(errors, "other_detail", other_detail, 200)
-    _check_text(errors, "support_plan", support_plan, 2000)
+            check_choice(errors, name, value, Place.values)
+    check_text(errors, "other_detail", other_detail, 200)
+    check_text(errors, "support_plan", support_plan, 2000)
     if Place.OTHER in (place_of_care, place_of_death) and not other_detail.strip():
         errors.setdefault("other_detail", []).append("Say which other place.")
     _raise(errors)
@@ -818,9 +742,9 @@ def hospitalization_record(
     source: str = "",
 ) -> Hospitalization:
     errors: dict[str, list[str]] = {}
-    _check_text(errors, "facility", facility, 200, required=True)
-    _check_text(errors, "reason", reason, 300)
-    _check_text(errors, "source", source, 200)
+    check_text(errors, "facility", facility, 200, required=True)
+    check_text(errors, "reason", reason, 300)
+    check_text(errors, "source", source, 200)
     today = _today(patient)
     if not isinstance(admitted_on, date):
         errors.setdefault("admitted_on", []).append("Enter the date of admission.")

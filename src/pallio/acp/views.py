@@ -32,18 +32,8 @@ from pallio.audit.models import Action
 from pallio.core import access, clock
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
+from pallio.core.validation import apply_service_errors
 from pallio.patients.selectors import patient_get_for
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            target = name if name in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _page_forms(context: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +135,7 @@ def _act(
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, success)
             return redirect(reverse("acp:patient", kwargs={"patient_id": patient.pk}))
@@ -177,7 +167,7 @@ def conversation_new(request: HttpRequest, patient_id: str) -> HttpResponse:
                     sign=request.POST.get("action") == "sign",
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -234,7 +224,7 @@ def conversation_detail(
                 form.add_error(None, str(exc))
                 status = 409
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 if request.POST.get("action") == "sign":
                     try:
@@ -331,7 +321,7 @@ def conversation_addendum(
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Addendum added.")
             return redirect(
@@ -498,7 +488,7 @@ def treatment_preference(request: HttpRequest, patient_id: str) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, "Treatment preference recorded.")
             return redirect("acp:patient", patient_id=patient.pk)

@@ -11,8 +11,6 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import filetype
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
@@ -27,6 +25,8 @@ from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
 from pallio.core.phones import InvalidPhone, phone_to_e164
+from pallio.core.uploads import safe_file_name, upload_check
+from pallio.core.validation import check_text
 from pallio.episodes.models import EpisodeOfCare
 from pallio.episodes.services import episode_open
 from pallio.patients.models import AdministrativeSex, AuthorizationStatus, PayerType, Residence
@@ -99,17 +99,6 @@ class ReferralInput:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _check_text(
-    errors: dict[str, list[str]], name: str, value: str, limit: int, *, required: bool = False
-) -> None:
-    if required and not value.strip():
-        errors.setdefault(name, []).append("This field is required.")
-    if len(value) > limit:
-        errors.setdefault(name, []).append(f"Keep this under {limit} characters.")
-    if "\x00" in value:
-        errors.setdefault(name, []).append("This field contains a character that is not allowed.")
-
-
 def referral_validate(data: ReferralInput, *, source: str, today: date) -> ReferralInput:
     """Check a referral; returns it with phone numbers normalised. Raises ValidationError
     naming every problem at once."""
@@ -128,7 +117,7 @@ def referral_validate(data: ReferralInput, *, source: str, today: date) -> Refer
         ("referrer_organization", 200, False),
         ("referrer_relationship", 60, False),
     ):
-        _check_text(errors, name, getattr(data, name), limit, required=required)
+        check_text(errors, name, getattr(data, name), limit, required=required)
     if not isinstance(data.birth_date, date):
         errors.setdefault("birth_date", []).append("Enter a valid date of birth.")
     elif data.birth_date > today:
@@ -181,7 +170,7 @@ def referral_validate(data: ReferralInput, *, source: str, today: date) -> Refer
             except ValidationError:
                 errors.setdefault(name, []).append("Enter a valid email address.")
     if source in (Source.PROVIDER, Source.HEALTH_PLAN):
-        _check_text(errors, "referrer_name", data.referrer_name, 200, required=True)
+        check_text(errors, "referrer_name", data.referrer_name, 200, required=True)
         if not (data.referrer_email or data.referrer_phone):
             errors.setdefault("referrer_email", []).append(
                 "Give an email or phone number so that we can reply to you."
@@ -199,33 +188,6 @@ def referral_validate(data: ReferralInput, *, source: str, today: date) -> Refer
     data.phone = phones.get("phone", "")
     data.referrer_phone = phones.get("referrer_phone", "")
     return data
-
-
-def attachment_check(upload: UploadedFile) -> str:
-    """The attachment's real content type, or ValidationError. The name is never trusted."""
-    if upload.size is None or upload.size > settings.PALLIO_ATTACHMENT_MAX_BYTES:
-        limit = settings.PALLIO_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError(f"{upload.name}: files must be {limit} MB or smaller.")
-    if upload.size == 0:
-        raise ValidationError(f"{upload.name}: the file is empty.")
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    mime = kind.mime if kind else ""
-    if mime not in settings.PALLIO_ATTACHMENT_TYPES:
-        raise ValidationError(f"{upload.name}: send a PDF, PNG or JPEG file.")
-    if mime == "application/pdf":
-        body = upload.read()
-        upload.seek(0)
-        if b"/JavaScript" in body or b"/JS" in body or b"/Launch" in body:
-            raise ValidationError(f"{upload.name}: PDFs with scripts are not accepted.")
-    return mime
-
-
-def _safe_name(name: str) -> str:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isalnum() or ch in "._- ")[:120].strip(". ")
-    return cleaned or "attachment"
 
 
 def eligibility_for(program: Program, *, system: str, code: str) -> tuple[bool, str]:
@@ -302,7 +264,7 @@ def referral_create(
     mimes = []
     for upload in attachments:
         try:
-            mimes.append(attachment_check(upload))
+            mimes.append(upload_check(upload))
         except ValidationError as exc:
             attachment_errors.extend(exc.messages)
     if attachment_errors:
@@ -321,7 +283,7 @@ def referral_create(
             for upload, mime in zip(attachments, mimes, strict=True):
                 attachment = Attachment(
                     referral=referral,
-                    original_name=_safe_name(upload.name or ""),
+                    original_name=safe_file_name(upload.name or ""),
                     content_type=mime,
                     size=upload.size or 0,
                 )
@@ -469,7 +431,7 @@ def referral_update_insurance(
         ("member_id", member_id, 60),
         ("authorization_number", authorization_number, 60),
     ):
-        _check_text(errors, name, value, limit)
+        check_text(errors, name, value, limit)
     if authorization == AuthorizationStatus.OBTAINED and not authorization_number.strip():
         errors["authorization_number"] = ["Enter the authorization number."]
     if errors:
@@ -747,6 +709,6 @@ def referral_resume(*, actor: Any, referral: Referral, expected_version: int) ->
 
 def _check_decision_note(note: str, field_name: str = "note") -> None:
     errors: dict[str, list[str]] = {}
-    _check_text(errors, field_name, note, 2000)
+    check_text(errors, field_name, note, 2000)
     if errors:
         raise ValidationError(errors)

@@ -21,6 +21,7 @@ from pallio.core import access, clock
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
+from pallio.core.validation import apply_service_errors
 from pallio.patients.selectors import duplicate_candidates
 from pallio.programs.models import Program
 from pallio.referrals import forms, services
@@ -32,18 +33,6 @@ from pallio.referrals.selectors import (
     referral_get_for,
     referral_queue_page_for,
 )
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's ValidationError onto the form, field by field where it can."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            target = name if name in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def _public_program(slug: str) -> Program:
@@ -85,7 +74,7 @@ def _public_referral(
                     "This form was already sent. Open the form again to send another referral.",
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 return redirect("referrals:thanks", slug=program.slug, reference=referral.reference)
     else:
@@ -162,7 +151,7 @@ def phone_referral(request: HttpRequest) -> HttpResponse:
                     None, "This form was already sent. Open a new form to enter another referral."
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Referral {referral.reference} saved.")
                 if access.has_perm(user, "referral.view"):
@@ -312,7 +301,7 @@ def _triage_action(
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, success)
             return redirect("referrals:detail", referral_id=referral.pk)

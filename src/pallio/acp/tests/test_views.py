@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -173,7 +174,10 @@ def test_upload_through_the_page_refuses_a_script_and_writes_nothing(world, as_u
 def test_conversation_recorded_signed_and_added_to(world, as_user):
     client = as_user(world.physician)
     data = {
-        "held_at": (clock.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        # Entered as the clinician sees it: in the program's time zone.
+        "held_at": (clock.now() - timedelta(hours=2))
+        .astimezone(ZoneInfo(world.riverside.timezone))
+        .strftime("%Y-%m-%dT%H:%M"),
         "participant_0_name": "Alice Anders",
         "participant_0_role": "patient",
         "goals": "Stay at home",
