@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from importlib import import_module
 from typing import Any
 
 import pytest
@@ -68,19 +67,7 @@ class MailServer:
             self.controller = None
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _audit_trail_deletable(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """These tests commit (the worker reads what the services wrote), so each ends with a
-    flush of every table, which the audit trail's append-only triggers refuse. They are taken
-    off for this module, whose tests do not test the audit trail, and put back after."""
-    from django.db import connection
-
-    append_only = import_module("pallio.audit.migrations.0002_append_only")
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.backwards(None, editor)
-    yield
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.forwards(None, editor)
+pytestmark = pytest.mark.usefixtures("audit_trail_deletable")
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -62,21 +61,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _audit_trail_deletable(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Let the test database be emptied between browser tests.
-
-    The live server needs committed data, so each test ends with a flush of every table; the
-    audit trail's append-only triggers (audit migration 0002) refuse that. They are taken off
-    for this module's tests, which do not test the audit trail, and put back after.
-    """
-    from django.db import connection
-
-    append_only = import_module("pallio.audit.migrations.0002_append_only")
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.backwards(None, editor)
-    yield
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.forwards(None, editor)
+def _audit_trail_deletable(audit_trail_deletable: None) -> None:
+    """Browser tests commit their data: see the root conftest."""
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +25,7 @@ from pallio.assessments.tests.helpers import esas, phq
 PROJECT_DIR = Path(__file__).resolve().parents[4]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _audit_trail_deletable(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """These tests commit (the worker reads what the services wrote), so each ends with a
-    flush of every table, which the audit trail's append-only triggers refuse. They are taken
-    off for this module, whose tests do not test the audit trail, and put back after."""
-    append_only = import_module("pallio.audit.migrations.0002_append_only")
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.backwards(None, editor)
-    yield
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.forwards(None, editor)
+pytestmark = pytest.mark.usefixtures("audit_trail_deletable")
 
 
 def submit(world: Any, key: str, answers: dict[str, Any], patient: Any = None) -> Any:
