@@ -21,13 +21,21 @@ from tests.support.personas import make_patient
 def add_referrals(program, count: int, offset: int = 0) -> None:
     for n in range(count):
         services.referral_create(
-            actor=None, program=program, source="provider",
+            actor=None,
+            program=program,
+            source="provider",
             data=services.ReferralInput(
-                given_name=f"Given{n + offset}", family_name=f"Family{n + offset}",
+                given_name=f"Given{n + offset}",
+                family_name=f"Family{n + offset}",
                 birth_date=date(1940, 1, 1) + timedelta(days=n + offset),
-                diagnosis_system=ICD10CM, diagnosis_code="I50.9",
-                urgency=["urgent", "soon", "routine"][n % 3], referrer_name="Dr. Who",
-                referrer_email="who@example.org", consent_to_contact=True))
+                diagnosis_system=ICD10CM,
+                diagnosis_code="I50.9",
+                urgency=["urgent", "soon", "routine"][n % 3],
+                referrer_name="Dr. Who",
+                referrer_email="who@example.org",
+                consent_to_contact=True,
+            ),
+        )
 
 
 def queries_for(client, url: str) -> int:
@@ -54,10 +62,16 @@ def test_caseload_query_count_does_not_grow(world, as_user):
     url = reverse("episodes:caseload")
     few = queries_for(client, url)
     for n in range(15):
-        patient = make_patient(world.riverside, f"Pat{n}", f"Case{n}", date(1950, 1, 1 + n),
-                               team=(world.navigator,))
-        task_create(actor=None, patient=patient, kind=TaskKind.FOLLOW_UP, title="Call",
-                    due=clock.now().date())
+        patient = make_patient(
+            world.riverside, f"Pat{n}", f"Case{n}", date(1950, 1, 1 + n), team=(world.navigator,)
+        )
+        task_create(
+            actor=None,
+            patient=patient,
+            kind=TaskKind.FOLLOW_UP,
+            title="Call",
+            due=clock.now().date(),
+        )
     many = queries_for(client, url)
     assert few == many, f"{few} queries for 1 patient, {many} for 16"
 
@@ -70,7 +84,13 @@ def test_chart_query_count_does_not_grow_with_team_and_tasks(world, as_user):
     episode = world.alice.episodes.get()
     care_team_add(actor=None, episode=episode, user=world.social_worker)
     for n in range(8):
-        task_create(actor=None, patient=world.alice, kind=TaskKind.FOLLOW_UP,
-                    title=f"Task {n}", due=clock.now().date(), assigned_to=world.physician)
+        task_create(
+            actor=None,
+            patient=world.alice,
+            kind=TaskKind.FOLLOW_UP,
+            title=f"Task {n}",
+            due=clock.now().date(),
+            assigned_to=world.physician,
+        )
     many = queries_for(client, url)
     assert few == many, f"{few} queries before, {many} after adding team members and tasks"

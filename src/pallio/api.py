@@ -201,6 +201,7 @@ def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
 
 api.add_router("/referrals", "pallio.referrals.api.router", tags=["referrals"])
 api.add_router("/patients", "pallio.patients.api.router", tags=["patients"])
+api.add_router("/assessments", "pallio.assessments.api.router", tags=["assessments"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

@@ -120,13 +120,12 @@ class SymptomReportOut(Schema):
     def resolve_scores(obj: SymptomReport) -> dict[str, Any]:
         scores = obj.scores or {}
         return {
-            name: scores.get(name, {})
-            for name in ("scales", "bands", "item_values", "item_bands")
+            name: scores.get(name, {}) for name in ("scales", "bands", "item_values", "item_bands")
         }
 
     @staticmethod
     def resolve_entered_by(obj: SymptomReport) -> uuid.UUID | None:
-        return obj.entered_by.uuid if obj.entered_by_id is not None else None
+        return obj.entered_by.uuid if obj.entered_by is not None else None
 
     @staticmethod
     def resolve_evaluated(obj: SymptomReport) -> bool:

@@ -112,7 +112,7 @@ def questionnaire_response(report: SymptomReport) -> dict[str, Any]:
         resource["source"] = {"reference": f"Patient/{report.patient_id}"}
     elif report.respondent_name:
         resource["source"] = {"display": report.respondent_name}
-    if report.entered_by_id is not None:
+    if report.entered_by is not None:
         resource["author"] = {"reference": f"Practitioner/{report.entered_by.uuid}"}
     return resource
 

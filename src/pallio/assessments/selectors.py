@@ -311,4 +311,3 @@ def symptom_reports_page_for(
         detail={"reports": [str(r.pk) for r in result.object_list]},
     )
     return patient, result
-

@@ -229,9 +229,7 @@ def report_submit(
         with transaction.atomic():
             report.save(force_insert=True)
     except IntegrityError:
-        existing = SymptomReport.objects.get(
-            patient=patient, idempotency_key=idempotency_key[:100]
-        )
+        existing = SymptomReport.objects.get(patient=patient, idempotency_key=idempotency_key[:100])
         return existing, False
     audit_record(
         actor=actor,

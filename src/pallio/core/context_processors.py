@@ -11,6 +11,7 @@ NAV_PERMISSIONS = (
     "referral.view",
     "referral.create",
     "caseload.view",
+    "alert.worklist",
     "patient.search",
     "audit.view",
 )

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 
 from pallio.accounts.models import User
+from pallio.assessments.selectors import symptom_burden_sparklines
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import Task
@@ -69,6 +70,12 @@ def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Pa
     if text:
         patients = patients.filter(Q(family_name__icontains=text) | Q(given_name__icontains=text))
     result: Page[Any] = Paginator(patients, CASELOAD_PAGE_SIZE).get_page(page)
+    rows = list(result.object_list)
+    # One query for every row's symptom-burden sparkline.
+    burden = symptom_burden_sparklines([p.pk for p in rows])
+    for row in rows:
+        row.symptom_burden = burden.get(row.pk, [])
+    result.object_list = rows
     audit_record(
         actor=user,
         action=Action.READ,

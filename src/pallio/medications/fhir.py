@@ -79,7 +79,7 @@ def medication_statement(statement: MedicationStatement) -> dict[str, Any]:
         period["end"] = statement.stopped_on.isoformat()
     if period:
         resource["effectivePeriod"] = period
-    if statement.recorded_by_id is not None:
+    if statement.recorded_by is not None:
         resource["informationSource"] = {"reference": f"Practitioner/{statement.recorded_by.uuid}"}
     dosage = _dosage(statement)
     if dosage is not None:

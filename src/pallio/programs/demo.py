@@ -47,6 +47,7 @@ from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
 from pallio.accounts.models import Role, User
+from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import Task, TaskKind
@@ -558,6 +559,12 @@ class _ProgramBuilder:
         )
         self._make_staff()
         made_patients, made_referrals = self._make_patients_and_referrals()
+        assessments_demo_populate(
+            program=self.program,
+            patients=list(Patient.objects.filter(program=self.program).order_by("mrn")),
+            rng=self.rng,
+            today=self.today,
+        )
         audit_record(
             actor=None,
             action=Action.CREATE,

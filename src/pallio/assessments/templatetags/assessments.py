@@ -3,7 +3,6 @@ caseload's symptom-burden sparkline."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import template
@@ -28,16 +27,69 @@ def open_alert_count(patient: Any) -> str:
     return f"{count} open"
 
 
+# ESAS-r totals run 0-90 (nine items 0-10, CLINICAL.md section 2).
+SPARK_MAX = 90.0
+# The line spans the patient's own range (at least this many points), so that a change shows;
+# the latest total is printed beside it and said in words.
+SPARK_MIN_SPAN = 12.0
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 100, 28, 3
+
+
 @register.simple_tag
 def symptom_sparkline(values: Any) -> str:
-    """A sparkline canvas for a list of ESAS-r totals (drawn by trends.js)."""
+    """An inline SVG sparkline of ESAS-r totals, oldest first, drawn on the server so that it
+    shows without JavaScript; the latest total is said in words for screen readers."""
     if not values:
-        return "—"
-    numbers = [round(float(v), 1) for v in values]
+        return format_html(
+            '<span aria-hidden="true">—</span><span class="visually-hidden">No symptom reports '
+            "in the last 24 weeks</span>"
+        )
+    numbers = [min(max(float(v), 0.0), SPARK_MAX) for v in values]
+    low, high = min(numbers), max(numbers)
+    if high - low < SPARK_MIN_SPAN:
+        middle = (high + low) / 2
+        low = min(max(middle - SPARK_MIN_SPAN / 2, 0.0), SPARK_MAX - SPARK_MIN_SPAN)
+        high = low + SPARK_MIN_SPAN
+    inner_w = SPARK_WIDTH - 2 * SPARK_PAD
+    inner_h = SPARK_HEIGHT - 2 * SPARK_PAD
+    step = inner_w / (len(numbers) - 1) if len(numbers) > 1 else 0.0
+    points = [
+        (
+            SPARK_PAD + (i * step if len(numbers) > 1 else inner_w / 2),
+            SPARK_PAD + inner_h * (1 - (v - low) / (high - low)),
+        )
+        for i, v in enumerate(numbers)
+    ]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    last_x, last_y = points[-1]
+    latest = f"{numbers[-1]:g}"
+    label = (
+        f"Symptom burden (ESAS-r total, 0 to 90): latest {latest}, "
+        f"{len(numbers)} report{'s' if len(numbers) != 1 else ''}"
+    )
+    if len(numbers) > 1:
+        change = numbers[-1] - numbers[0]
+        label += (
+            f", {'up' if change > 0 else 'down'} {abs(change):g} since the first"
+            if change
+            else ", unchanged"
+        )
     return format_html(
-        '<canvas class="sparkline" width="100" height="24" data-values="{}" role="img" '
-        'aria-label="Symptom burden, last {} reports: latest {}"></canvas>',
-        json.dumps(numbers),
-        len(numbers),
-        numbers[-1],
+        '<span class="sparkline-wrap" data-testid="sparkline">'
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}" focusable="false"><title>{}</title>'
+        '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5" '
+        'stroke-linejoin="round" stroke-linecap="round"></polyline>'
+        '<circle cx="{}" cy="{}" r="2.2" fill="currentColor"></circle></svg> '
+        '<span class="sparkline-value" aria-hidden="true">{}</span></span>',
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        SPARK_WIDTH,
+        SPARK_HEIGHT,
+        label,
+        label,
+        path,
+        f"{last_x:.1f}",
+        f"{last_y:.1f}",
+        latest,
     )

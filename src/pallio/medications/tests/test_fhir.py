@@ -33,8 +33,8 @@ def test_an_opioid_is_a_medication_statement_with_rxnorm_dose_and_daily_mme(worl
     resource = fhir.medication_statement(row)
     parsed = FhirStatement.model_validate(resource)
     assert parsed.status == "active"
-    coding = parsed.medicationCodeableConcept.coding[0]
-    assert (coding.system, coding.code) == (RXNORM, "7804")
+    coding = resource["medicationCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == (RXNORM, "7804")
     dosage = resource["dosage"][0]
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] == 10
     assert dosage["timing"]["repeat"] == {"frequency": 4, "period": 1, "periodUnit": "d"}

@@ -313,3 +313,26 @@ def test_generated_dates_are_in_the_past(demo):
     assert not EpisodeOfCare.objects.filter(start__gt=now).exists()
     born = Patient.objects.order_by("-birth_date").values_list("birth_date", flat=True).first()
     assert born is not None and born <= date.today()
+
+
+def test_the_demo_monitors_symptoms_raises_alerts_and_lists_opioids(db):
+    from pallio.assessments.models import Alert, PhaseOfCare, SymptomReport
+    from pallio.assessments.services import alert_rules_sync_defaults, instruments_sync_shipped
+    from pallio.medications.models import MedicationStatement
+
+    instruments_sync_shipped()  # a flush by an earlier test empties the migration's data
+    alert_rules_sync_defaults()
+    demo_load(patients=PATIENTS, seed=SEED)
+    program = demo_program()
+    reports = SymptomReport.objects.filter(program=program)
+    assert reports.filter(instrument_key="esas-r").count() > PATIENTS
+    assert {"esas-r", "pps"} <= set(reports.values_list("instrument_key", flat=True))
+    assert not reports.filter(evaluated_at__isnull=True).exists()
+    assert not reports.filter(answered_at__gt=clock.now()).exists()
+    open_alerts = Alert.objects.filter(program=program, status=Alert.Status.OPEN)
+    assert open_alerts.exists()
+    assert all(a.task_id is not None for a in open_alerts)
+    opioids = MedicationStatement.objects.filter(program=program, is_opioid=True)
+    assert opioids.exists()
+    assert open_alerts.filter(rule_key="opioid-no-bowel-regimen").exists()
+    assert PhaseOfCare.objects.filter(program=program).exists()
