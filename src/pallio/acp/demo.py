@@ -75,6 +75,7 @@ def acp_demo_populate(
     def moment(days_ago: int) -> datetime:
         return datetime.combine(today - timedelta(days=days_ago), time(10, 30), zone)
 
+    shown_full_code_conflict = False
     for patient in patients:
         actor = rng.choice(staff)
         roll = rng.random()
@@ -135,7 +136,13 @@ def acp_demo_populate(
                 counts["agents"] += 1
                 if document is not None and rng.random() < 0.6:
                     services.agent_verify(actor=actor, agent=agent, expected_version=agent.version)
-        inconsistent = rng.random() < 0.12
+        # The first comfort-focused plan is always left at full code, so that the review
+        # list shows this kind of contradiction however few patients the demo has.
+        inconsistent = rng.random() < 0.12 or (
+            last_focus == "comfort-focused" and not shown_full_code_conflict
+        )
+        if last_focus == "comfort-focused" and inconsistent:
+            shown_full_code_conflict = True
         status = {
             "life-prolonging": "full_code",
             "balanced": rng.choice(["full_code", "dnr"]),

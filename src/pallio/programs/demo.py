@@ -47,6 +47,7 @@ from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
 from pallio.accounts.models import Role, User
+from pallio.acp.demo import acp_demo_populate
 from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -85,6 +86,8 @@ DEMO_SLUGS = (DEMO_SLUG, NORTH_SLUG)
 # not a common password).
 DEMO_PASSWORD = "quiet-harbor-lantern"  # noqa: S105 (the published demo password)
 BATCH = 1000
+# Enrolled patients per program given goals-of-care records in the demo.
+ACP_DEMO_PATIENTS = 40
 # How many patients each extra clinician of a busy discipline stands for.
 PATIENTS_PER_CLINICIAN = 250
 
@@ -563,6 +566,18 @@ class _ProgramBuilder:
             program=self.program,
             patients=list(Patient.objects.filter(program=self.program).order_by("mrn")),
             rng=self.rng,
+            today=self.today,
+        )
+        # Planning records are written through the acp services (audited, about half a
+        # second a patient), so a sample of the enrolled patients gets them.
+        acp_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
         )
         audit_record(

@@ -336,3 +336,21 @@ def test_the_demo_monitors_symptoms_raises_alerts_and_lists_opioids(db):
     assert opioids.exists()
     assert open_alerts.filter(rule_key="opioid-no-bowel-regimen").exists()
     assert PhaseOfCare.objects.filter(program=program).exists()
+
+
+def test_the_demo_has_advance_care_plans_to_review(demo):
+    from pallio.accounts.models import User
+    from pallio.acp.models import GoalsOfCareConversation, HealthcareAgent, PortableOrder
+    from pallio.acp.selectors import acp_review_page_for
+
+    assert GoalsOfCareConversation.objects.filter(program__slug="demo").count() >= 10
+    assert HealthcareAgent.objects.filter(patient__program__slug="demo").exists()
+    assert PortableOrder.objects.filter(superseded_by__isnull=False).exists()
+    director = User.objects.get(username="director")
+    review = acp_review_page_for(director, 1)
+    kinds = {rule.id for row in review.object_list for rule in row.rules}
+    assert kinds == {
+        "full-code-comfort-goals",
+        "hospitalized-despite-preference",
+        "place-of-death-without-plan",
+    }
