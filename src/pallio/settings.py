@@ -240,6 +240,7 @@ MEDIA_URL = "/uploads-not-served/"  # uploads are served only through access-che
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 _NODE_MODULES = PROJECT_DIR / "node_modules"
 # Only the built files of the front-end packages are served, never the rest of node_modules.

@@ -39,3 +39,15 @@ def phone(value: str) -> str:
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def age_on(birth_date: Any, today: Any) -> int | str:
+    """Age in whole years on `today`."""
+    if not birth_date or not today:
+        return ""
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
