@@ -61,7 +61,10 @@ def acp_demo_populate(
     """
     staff = list(
         User.objects.filter(
-            program=program, is_active=True, role__in=["clinician", "medical_director"]
+            program=program,
+            is_active=True,
+            role__in=["clinician", "medical_director"],
+            discipline__in=services.ORDER_DISCIPLINES,
         ).order_by("pk")
     )
     if not staff:

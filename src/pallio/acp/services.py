@@ -482,6 +482,19 @@ def current_code_status_of(patient: Patient) -> CodeStatus | None:
     )
 
 
+# Code status and portable medical orders are clinical orders: recorded by a physician, a
+# nurse practitioner or a nurse, never by another discipline of the team.
+ORDER_DISCIPLINES = frozenset({"physician", "nurse_practitioner", "nurse", "nurse_navigator"})
+
+
+def _assert_may_record_orders(actor: Any) -> None:
+    if getattr(actor, "is_authenticated", False) and actor.discipline not in ORDER_DISCIPLINES:
+        raise ValidationError(
+            "Code status and portable medical orders are recorded by a physician, a nurse "
+            "practitioner or a nurse."
+        )
+
+
 @transaction.atomic
 def code_status_change(
     *,
@@ -495,6 +508,7 @@ def code_status_change(
     """Record a new code status. `expected_current_id` is the status the recorder saw as
     current (None when there was none); if it changed since, ConflictError, never a silent
     overwrite."""
+    _assert_may_record_orders(actor)
     errors: dict[str, list[str]] = {}
     check_choice(errors, "status", status, CodeStatusValue.values)
     check_text(errors, "note", note, 500)
@@ -559,6 +573,7 @@ def portable_order_record(
     document: AdvanceDirectiveDocument | None = None,
 ) -> PortableOrder:
     """Record a new POLST/MOLST version; the previous one is kept, marked superseded."""
+    _assert_may_record_orders(actor)
     errors: dict[str, list[str]] = {}
     check_choice(errors, "form_type", data.form_type, PortableOrder.FormType.values)
     check_choice(errors, "cpr", data.cpr, PortableOrder.Cpr.values)

@@ -245,3 +245,22 @@ def test_treatment_preference_changes_keep_their_history(world):
         "wants",
         "does_not_want",
     ]
+
+
+def test_code_status_is_recorded_only_by_prescribing_or_nursing_disciplines(world):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from pallio.acp.models import CodeStatus
+    from pallio.acp.services import code_status_change
+
+    with pytest.raises(ValidationError, match="physician, a nurse practitioner or a nurse"):
+        code_status_change(
+            actor=world.social_worker,
+            patient=world.alice,
+            status="dnr",
+            effective_date=date(2026, 1, 5),
+            expected_current_id=None,
+        )
+    assert not CodeStatus.objects.filter(patient=world.alice).exists()
