@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from pallio.assessments import selectors
 
@@ -40,7 +41,7 @@ def symptom_sparkline(values: Any) -> str:
     """An inline SVG sparkline of ESAS-r totals, oldest first, drawn on the server so that it
     shows without JavaScript; the latest total is said in words for screen readers."""
     if not values:
-        return format_html(
+        return mark_safe(
             '<span aria-hidden="true">—</span><span class="visually-hidden">No symptom reports '
             "in the last 24 weeks</span>"
         )
