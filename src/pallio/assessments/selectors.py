@@ -79,10 +79,13 @@ def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) 
     return PhaseStatus(current, history, too_long, days)
 
 
-def _esas_series(reports: list[SymptomReport], spec: inst.InstrumentSpec) -> dict[str, Any]:
+def _esas_series(
+    rows: list[tuple[datetime, dict[str, Any] | None]], spec: inst.InstrumentSpec
+) -> dict[str, Any]:
+    """Chart data from (answered_at, item values) pairs, oldest first."""
     items = [i for i in spec.items if i.link_id in spec.banded_items]
     return {
-        "labels": [r.answered_at.isoformat() for r in reports],
+        "labels": [answered_at.isoformat() for answered_at, _ in rows],
         "bands": [
             {"low": b.low, "high": b.high, "label": b.label, "severity": b.severity}
             for b in spec.item_bands
@@ -91,7 +94,7 @@ def _esas_series(reports: list[SymptomReport], spec: inst.InstrumentSpec) -> dic
             {
                 "key": item.link_id,
                 "label": item.text.split(":")[0],
-                "values": [r.scores.get("item_values", {}).get(item.link_id) for r in reports],
+                "values": [(values or {}).get(item.link_id) for _, values in rows],
             }
             for item in items
         ],
@@ -102,30 +105,32 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     """The trend page: ESAS symptoms over time, function over time, phases, alerts. A fixed
     number of queries, at most TREND_LIMIT reports per instrument."""
     patient = patient_get_for(user, patient_id, event="assessments.trends")
-    keys = ("esas-r", *FUNCTION_KEYS)
-    by_key: dict[str, list[SymptomReport]] = {}
-    for key in keys:
+
+    # Plain tuples, and only the part of each report's scores the charts draw: a trend of
+    # hundreds of reports should not build a model instance or decode every score per report.
+    def latest(key: str, *fields: str) -> list[Any]:
         rows = list(
             SymptomReport.objects.filter(
                 patient=patient, instrument_key=key, entered_in_error=False
             )
-            .only("answered_at", "scores", "primary_score", "respondent", "instrument_key")
-            .order_by("-answered_at")[:TREND_LIMIT]
+            .order_by("-answered_at")
+            .values_list(*fields)[:TREND_LIMIT]
         )
         rows.reverse()
-        by_key[key] = rows
+        return rows
+
+    esas_rows = latest("esas-r", "answered_at", "scores__item_values")
+    function_rows = {key: latest(key, "answered_at", "primary_score") for key in FUNCTION_KEYS}
     esas_instrument = instruments_for(patient.program)
     spec_by_key = {i.key: inst.spec_of(i.questionnaire) for i in esas_instrument}
     esas_spec = spec_by_key.get("esas-r")
     function = {
-        "labels": sorted({r.answered_at.isoformat() for k in FUNCTION_KEYS for r in by_key[k]}),
+        "labels": sorted({at.isoformat() for rows in function_rows.values() for at, _ in rows}),
         "series": [
             {
                 "key": key,
                 "label": spec_by_key[key].title.split(" (")[0] if key in spec_by_key else key,
-                "points": [
-                    {"x": r.answered_at.isoformat(), "y": r.primary_score} for r in by_key[key]
-                ],
+                "points": [{"x": at.isoformat(), "y": score} for at, score in function_rows[key]],
             }
             for key in FUNCTION_KEYS
         ],
@@ -142,8 +147,8 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     )
     return {
         "patient": patient,
-        "esas": _esas_series(by_key["esas-r"], esas_spec) if esas_spec else None,
-        "esas_count": len(by_key["esas-r"]),
+        "esas": _esas_series(esas_rows, esas_spec) if esas_spec else None,
+        "esas_count": len(esas_rows),
         "function": function,
         "recent": recent,
         "alerts": alerts,
