@@ -131,6 +131,7 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     nina.get_by_label("Who answered").select_option(label="Family caregiver")
     nina.get_by_label("Name of the person answering (if not the patient)").fill("Andrew O'Neil")
     nina.get_by_label("Taken").select_option(label="On a call")
+    nina.get_by_label("Phase of care at this contact").select_option(label="Unstable")
     browsing.shot(nina, "report-form")
     browsing.axe_check(nina, "symptom report form")
     nina.get_by_role("button", name="Save report").click()

@@ -51,6 +51,11 @@ class SymptomReportForm(forms.Form):
         label="Name of the person answering (if not the patient)", max_length=200, required=False
     )
     channel = forms.ChoiceField(label="Taken", choices=Channel.choices, initial=Channel.VISIT)
+    phase = forms.ChoiceField(
+        label="Phase of care at this contact",
+        choices=[("", "Choose the phase"), *Phase.choices],
+        help_text="Stable, unstable, deteriorating, terminal or bereaved (PCOC).",
+    )
     answered_at = forms.DateTimeField(
         label="When answered",
         required=False,

@@ -249,6 +249,24 @@ def report_submit(
 # --- alerts -------------------------------------------------------------------------------------
 
 
+@transaction.atomic
+def contact_report_submit(
+    *, actor: Any, patient: Any, data: ReportInput, phase: str, note: str = ""
+) -> SymptomReport:
+    """A staff contact (a visit or a call): the symptom report and the phase of care recorded
+    at that contact, together or not at all (PCOC: the phase is recorded at every contact)."""
+    report, _ = report_submit(actor=actor, patient=patient, data=data)
+    phase_record(
+        actor=actor,
+        patient=patient,
+        phase=phase,
+        contact=data.channel,
+        note=note,
+        recorded_at=report.answered_at,
+    )
+    return report
+
+
 def rules_for(program: Any) -> list[AlertRule]:
     """The program's active rules: its own, and the defaults it has not overridden."""
     rows = list(AlertRule.objects.filter(Q(program=program) | Q(program__isnull=True)))

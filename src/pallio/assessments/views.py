@@ -60,7 +60,9 @@ def report_new(request: HttpRequest, patient_id: str) -> HttpResponse:
                 respondent_name=form.cleaned_data.get("respondent_name", ""),
             )
             try:
-                services.report_submit(actor=user, patient=patient, data=data)
+                services.contact_report_submit(
+                    actor=user, patient=patient, data=data, phase=form.cleaned_data["phase"]
+                )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
                     form.add_service_errors(exc.message_dict)

@@ -57,6 +57,7 @@ def test_staff_form_refuses_out_of_range_scores_with_the_reason_and_saves_nothin
         "item_pain": 12,
         "respondent": "patient",
         "channel": "visit",
+        "phase": "stable",
     }
     response = as_user(world.navigator).post(url, data)
     assert response.status_code == 400
@@ -204,3 +205,18 @@ def test_report_evaluation_of_a_missing_report_does_nothing(world):
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_a_staff_contact_records_the_phase_of_care_with_the_report(world, as_user):
+    from pallio.assessments.models import PhaseOfCare
+
+    url = reverse("assessments:report", kwargs={"patient_id": world.alice.pk})
+    data = {f"item_{k}": 1 for k in ESAS_ITEMS} | {"respondent": "patient", "channel": "call"}
+    response = as_user(world.navigator).post(url, data)
+    assert response.status_code == 400
+    assert "Phase of care at this contact" in response.content.decode()
+    assert SymptomReport.objects.count() == 0 and PhaseOfCare.objects.count() == 0
+    assert as_user(world.navigator).post(url, data | {"phase": "deteriorating"}).status_code == 302
+    phase = PhaseOfCare.objects.get(patient=world.alice)
+    assert (phase.phase, phase.contact) == ("deteriorating", "call")
+    assert phase.recorded_at == SymptomReport.objects.get().answered_at
