@@ -597,18 +597,19 @@ DOMAIN_OWNERS: dict[str, frozenset[str]] = {
     Domain.YOUNG_ADULT: frozenset({"social_worker", "physician", "nurse_navigator"}),
 }
 ANY_DOMAIN_DISCIPLINES = frozenset({"physician", "nurse_practitioner"})
-CHILD_MAX_AGE = 12
-YOUNG_ADULT_AGES = (13, 39)
 
 
 def domains_for(patient: Any, on: Any) -> list[str]:
     """The domains the assessment shows for this patient's age: the child-and-family section
-    for children, the adolescent-and-young-adult section for ages 13 to 39."""
+    for children, the adolescent-and-young-adult section for AYAs. The age bands are program
+    settings (`child_max_age`, `young_adult_ages`)."""
     age = patient.age_on(on)
+    program = patient.program
+    youngest, oldest = program.setting("young_adult_ages")
     shown = [d for d in Domain.values if d not in (Domain.PEDIATRIC, Domain.YOUNG_ADULT)]
-    if age <= CHILD_MAX_AGE:
+    if age <= int(program.setting("child_max_age")):
         shown.append(Domain.PEDIATRIC)
-    elif YOUNG_ADULT_AGES[0] <= age <= YOUNG_ADULT_AGES[1]:
+    elif int(youngest) <= age <= int(oldest):
         shown.append(Domain.YOUNG_ADULT)
     return shown
 

@@ -24,6 +24,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Advance care planning worklists: enrolled longer than this many days without a
     # documented goals-of-care conversation, a named agent or treatment preferences.
     "acp_worklist_days": 14,
+    # Assessment sections by age. Adolescents and young adults are ages 15 to 39 (National
+    # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
+    "child_max_age": 14,
+    "young_adult_ages": [15, 39],
 }
 
 

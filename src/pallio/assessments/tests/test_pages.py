@@ -220,3 +220,17 @@ def test_a_staff_contact_records_the_phase_of_care_with_the_report(world, as_use
     phase = PhaseOfCare.objects.get(patient=world.alice)
     assert (phase.phase, phase.contact) == ("deteriorating", "call")
     assert phase.recorded_at == SymptomReport.objects.get().answered_at
+
+
+def test_age_bands_are_program_settings_at_their_boundaries(world):
+    today = date(2025, 6, 1)
+    fourteen = make_patient(world.riverside, "Fay", "Fourteen", date(2010, 6, 2))
+    fifteen = make_patient(world.riverside, "Fin", "Fifteen", date(2010, 6, 1))
+    forty = make_patient(world.riverside, "Flo", "Forty", date(1985, 6, 1))
+    assert "pediatric" in domains_for(fourteen, today)
+    assert "young_adult" in domains_for(fifteen, today)
+    assert not {"pediatric", "young_adult"} & set(domains_for(forty, today))
+    world.riverside.settings = {"child_max_age": 17, "young_adult_ages": [18, 25]}
+    world.riverside.save()
+    fifteen.refresh_from_db()
+    assert "pediatric" in domains_for(fifteen, today)
