@@ -29,9 +29,9 @@ from pallio.acp.rules import AcpFacts, ConsistencyRule, rules_failing
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
-from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.episodes.models import EpisodeOfCare
 from pallio.patients.models import Patient
-from pallio.patients.selectors import patient_get_for
+from pallio.patients.selectors import patient_get_for, patient_header_context
 
 PAGE_SIZE = 25
 GOAL_FOCUS_RANK = {GoalFocus.LIFE_PROLONGING: 0, GoalFocus.BALANCED: 1, GoalFocus.COMFORT: 2}
@@ -42,23 +42,6 @@ def _as_uuid(value: Any) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         raise Http404("No such record") from None
-
-
-def patient_header_context(user: Any, patient: Patient) -> dict[str, Any]:
-    """What patients/_header.html needs: diagnoses, team, age, and why the user may look."""
-    today = clock.today_in(patient.program.timezone)
-    return {
-        "patient": patient,
-        "conditions": list(patient.conditions.filter(entered_in_error=False)),
-        "team": list(
-            CareTeamMember.objects.filter(patient=patient, active=True)
-            .select_related("user")
-            .order_by("-is_lead", "discipline")
-        ),
-        "age": patient.age_on(today),
-        "today": today,
-        "access_reason": access.access_reason(user, patient),
-    }
 
 
 def current_code_status(patient: Any) -> CodeStatus | None:

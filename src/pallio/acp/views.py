@@ -26,14 +26,13 @@ from pallio.acp.selectors import (
     acp_worklist_page_for,
     conversation_get_for,
     document_get_for,
-    patient_header_context,
 )
 from pallio.audit.models import Action
 from pallio.core import access, clock
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
-from pallio.patients.selectors import patient_get_for
+from pallio.patients.selectors import patient_get_for, patient_header_context
 
 
 def _page_forms(context: dict[str, Any]) -> dict[str, Any]:

@@ -114,21 +114,38 @@ def duplicate_candidates(
     return scored[:limit]
 
 
+def patient_header_context(user: Any, patient: Patient) -> dict[str, Any]:
+    """What patients/_header.html needs on every page of a patient (already access-checked):
+    diagnoses, care team, age, and why the user may look."""
+    from django.apps import apps
+
+    from pallio.core import clock
+
+    member_model = apps.get_model("episodes", "CareTeamMember")
+    today = clock.today_in(patient.program.timezone)
+    return {
+        "patient": patient,
+        "conditions": list(patient.conditions.filter(entered_in_error=False)),
+        "team": list(
+            member_model.objects.filter(patient=patient, active=True)
+            .select_related("user")
+            .order_by("-is_lead", "discipline")
+        ),
+        "age": patient.age_on(today),
+        "today": today,
+        "access_reason": access.access_reason(user, patient),
+    }
+
+
 def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
     """Everything the chart header and sections show, in a fixed number of queries."""
     from django.apps import apps
 
     patient = patient_get_for(user, patient_id, event="patient.chart")
     episode_model = apps.get_model("episodes", "EpisodeOfCare")
-    member_model = apps.get_model("episodes", "CareTeamMember")
     task_model = apps.get_model("careplans", "Task")
     episodes = list(
         episode_model.objects.filter(patient=patient).select_related("referral").order_by("-start")
-    )
-    team = list(
-        member_model.objects.filter(patient=patient, active=True)
-        .select_related("user")
-        .order_by("-is_lead", "discipline")
     )
     tasks = list(
         task_model.objects.filter(patient=patient, status="open")
@@ -136,13 +153,10 @@ def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
         .order_by("due")[:20]
     )
     return {
-        "patient": patient,
-        "conditions": list(patient.conditions.filter(entered_in_error=False)),
+        **patient_header_context(user, patient),
         "coverage": patient.coverages.filter(active=True).first(),
         "episodes": episodes,
         "active_episode": next((e for e in episodes if e.status == "active"), None),
-        "team": team,
         "tasks": tasks,
         "referrals": list(patient.referrals.order_by("-received_at")[:5]),
-        "access_reason": access.access_reason(user, patient),
     }

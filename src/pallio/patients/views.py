@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import access, clock
+from pallio.core import access
 from pallio.core.access import staff_view
 from pallio.episodes.services import break_glass_grant
 from pallio.patients.selectors import (
@@ -42,8 +42,6 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
                 status=404,
             )
         raise
-    context["today"] = clock.today_in(context["patient"].program.timezone)
-    context["age"] = context["patient"].age_on(context["today"])
     return render(request, "patients/chart.html", context)
 
 
