@@ -321,3 +321,17 @@ def test_only_the_privacy_officer_reads_the_trail(world, as_user):
         client = as_user(user)
         assert client.get(AUDIT).status_code == 403
         assert client.get(AUDIT + "?format=csv").status_code == 403
+
+
+def test_sign_in_sign_out_and_failed_sign_in_are_audited(world, client):
+    from pallio.audit.models import AuditEvent
+    from tests.support.personas import PASSWORD
+
+    client.post("/accounts/login/", {"login": "nina", "password": "wrong password here"})
+    failed = AuditEvent.objects.filter(event="account.sign_in_failed").get()
+    assert failed.outcome == "failure" and failed.detail == {"username": "nina"}
+    assert "wrong" not in str(failed.detail)
+    client.post("/accounts/login/", {"login": "nina", "password": PASSWORD})
+    assert AuditEvent.objects.filter(event="account.sign_in", username="nina").exists()
+    client.post("/accounts/logout/")
+    assert AuditEvent.objects.filter(event="account.sign_out", username="nina").exists()
