@@ -5,7 +5,9 @@ benchmarks measure.
 each unless told otherwise) and a small second program "demo-north", so that the separation
 of programs shows. The same seed on the same day gives the same people, diagnoses, dates and
 teams: everything comes from one ``random.Random(seed)`` and a Faker seeded with it, and the
-timeline is laid out backwards from the current hour.
+timeline is laid out backwards from the start of the current day in the program's time zone.
+The whole build reads that moment from the one clock (frozen there while it runs), so the
+demo is the same at whatever hour of the day it is loaded.
 
 Loading twice changes nothing: the program slug "demo" marks a loaded demo, and its
 ``settings`` keep the seed and sizes it was made with.
@@ -499,8 +501,10 @@ class _ProgramBuilder:
         self.fake = Faker(["en_US", "es_MX"])
         self.fake.seed_instance(f"pallio-demo-faker:{seed}{salt}")
         self.zone = ZoneInfo(spec.timezone)
-        self.anchor = clock.now().replace(second=0, microsecond=0)
-        self.today = self.anchor.astimezone(self.zone).date()
+        # The start of today in the program's zone: the hour of loading must not change
+        # which random draws are made, so every generated moment lies before it.
+        self.today = clock.now().astimezone(self.zone).date()
+        self.anchor = datetime.combine(self.today, time(0, 0), tzinfo=self.zone)
         self.catalog = diagnosis_catalog()
         self.references: set[str] = set()
         self.program: Program
@@ -546,6 +550,12 @@ class _ProgramBuilder:
     # building
 
     def build(self) -> tuple[int, int]:
+        # Services the demo calls (code status dates, alert rules, due times) read the same
+        # moment as the generator, so the rules judge the data as of the anchor.
+        with clock.frozen(self.anchor):
+            return self._build()
+
+    def _build(self) -> tuple[int, int]:
         spec = self.spec
         self.program = program_create(
             name=spec.name,

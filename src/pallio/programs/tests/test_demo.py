@@ -338,6 +338,65 @@ def test_the_demo_monitors_symptoms_raises_alerts_and_lists_opioids(db):
     assert PhaseOfCare.objects.filter(program=program).exists()
 
 
+def demo_counts() -> dict[str, int]:
+    """What a user of the demo would count on its pages, by kind of record."""
+    from pallio.acp.models import CodeStatus, GoalsOfCareConversation, PortableOrder
+    from pallio.assessments.models import Alert, PhaseOfCare, SymptomReport
+    from pallio.medications.models import MedicationStatement
+
+    counts = {
+        model.__name__: model._default_manager.count()
+        for model in (
+            Patient,
+            Referral,
+            EpisodeOfCare,
+            CareTeamMember,
+            Task,
+            SymptomReport,
+            Alert,
+            PhaseOfCare,
+            MedicationStatement,
+            GoalsOfCareConversation,
+            CodeStatus,
+            PortableOrder,
+        )
+    }
+    counts["superseded orders"] = PortableOrder.objects.filter(superseded_by__isnull=False).count()
+    counts["open alerts"] = Alert.objects.filter(status=Alert.Status.OPEN).count()
+    counts["open referrals"] = Referral.objects.filter(status__in=OPEN_STATUSES).count()
+    return counts
+
+
+@pytest.mark.django_db
+def test_the_demo_is_the_same_at_every_hour_of_the_day():
+    """Loaded at four hours of one day, the demo has the same records.
+
+    (The hour once decided which random draws were made: at 01:25 and 04:25 UTC the demo
+    had no superseded portable order, at 08:25 it had one.)
+    """
+    from pallio.assessments.services import alert_rules_sync_defaults, instruments_sync_shipped
+
+    instruments_sync_shipped()
+    alert_rules_sync_defaults()
+    seen: dict[str, tuple[dict[str, int], str]] = {}
+    for hhmm in ("06:05", "09:25", "16:40", "04:55+1"):
+        hour, minute = (int(part) for part in hhmm[:5].split(":"))
+        day = 2 if hhmm.endswith("+1") else 1
+        # 1 December in both demo programs' zones: 06:05 UTC is 01:05 in New York and
+        # 00:05 in Chicago; 04:55 UTC on 2 December is 23:55 and 22:55.
+        moment = datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+        with clock.frozen(moment), transaction.atomic():
+            demo_load(patients=PATIENTS, seed=SEED)
+            seen[hhmm] = (demo_counts(), demo_digest())
+            transaction.set_rollback(True)
+    first_counts, first_digest = seen["06:05"]
+    assert first_counts["superseded orders"] >= 1
+    assert first_counts["open alerts"] >= 1
+    for hhmm, (counts, digest) in seen.items():
+        assert counts == first_counts, hhmm
+        assert digest == first_digest, hhmm
+
+
 def test_the_demo_has_advance_care_plans_to_review(demo):
     from pallio.accounts.models import User
     from pallio.acp.models import GoalsOfCareConversation, HealthcareAgent, PortableOrder
