@@ -3,8 +3,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("PALLIO_TESTING", "1")
+
+# A busy machine must not fail a property test: no per-example deadline anywhere, and in CI
+# the examples are derived from the test itself, so a run is the same at any hour.
+hypothesis_settings.register_profile(
+    "pallio", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True
+)
+hypothesis_settings.load_profile("pallio")
 
 
 @pytest.fixture(autouse=True)
