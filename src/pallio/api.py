@@ -202,6 +202,7 @@ def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
 api.add_router("/referrals", "pallio.referrals.api.router", tags=["referrals"])
 api.add_router("/patients", "pallio.patients.api.router", tags=["patients"])
 api.add_router("/assessments", "pallio.assessments.api.router", tags=["assessments"])
+api.add_router("/medications", "pallio.medications.api.router", tags=["medications"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

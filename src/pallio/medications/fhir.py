@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pallio.medications import catalog
+from pallio.medications import mme
 from pallio.medications.models import MedicationStatement
 
 PALLIO_SD = "https://pallio.org/fhir/StructureDefinition/"
@@ -87,12 +87,12 @@ def medication_statement(statement: MedicationStatement) -> dict[str, Any]:
     if statement.note:
         resource["note"] = [{"text": statement.note}]
     if statement.status == MedicationStatement.Status.ACTIVE:
-        mme = catalog.daily_mme(statement)
-        if mme is not None:
+        daily = mme.daily_mme(statement)
+        if daily is not None:
             resource["extension"].append(
                 {
                     "url": EXT_DAILY_MME,
-                    "valueQuantity": {"value": _number(mme), "unit": "MME/day"},
+                    "valueQuantity": {"value": _number(daily), "unit": "MME/day"},
                 }
             )
     return resource

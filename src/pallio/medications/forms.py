@@ -16,6 +16,13 @@ def catalog_choices() -> list[tuple[str, str]]:
     ]
 
 
+def route_choices() -> list[tuple[str, str]]:
+    return [("", "Choose the route")] + [(r.key, r.display) for r in catalog.routes().values()]
+
+
+CONFIRM_FIELDS = ("confirm_high_dose", "confirm_high_dose_reason")
+
+
 class MedicationForm(forms.Form):
     catalog_key = forms.ChoiceField(label="Medication", required=False)
     free_text = forms.CharField(label="Other medication name", max_length=200, required=False)
@@ -29,15 +36,54 @@ class MedicationForm(forms.Form):
         label="Doses per day", required=False, max_digits=5, decimal_places=2
     )
     as_needed = forms.BooleanField(label="As needed (PRN)", required=False)
-    route = forms.CharField(label="Route", max_length=40, required=False)
+    route = forms.ChoiceField(label="Route", required=False)
     started_on = forms.DateField(label="Started", required=False, widget=DateInput)
     note = forms.CharField(label="Note", max_length=500, required=False)
+    # Shown when the dose is above the plausible maximum (dose_limits.json).
+    confirm_high_dose = forms.BooleanField(label="I confirm this dose is intended", required=False)
+    confirm_high_dose_reason = forms.CharField(
+        label="Reason for the high dose",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        field = self.fields["catalog_key"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = catalog_choices()
+        for name, choices in (("catalog_key", catalog_choices()), ("route", route_choices())):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
+        self.show_confirm = bool(
+            self.is_bound
+            and (self.data.get("confirm_high_dose") or self.data.get("confirm_high_dose_reason"))
+        )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        ticked = data.get("confirm_high_dose")
+        reason = str(data.get("confirm_high_dose_reason") or "").strip()
+        if ticked and not reason:
+            self.add_error("confirm_high_dose_reason", "Give the reason for the high dose.")
+        if reason and not ticked:
+            self.add_error("confirm_high_dose", "Tick the box to confirm the dose is intended.")
+        return data
+
+    @property
+    def medication_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in CONFIRM_FIELDS]
+
+    @property
+    def confirm_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in CONFIRM_FIELDS]
+
+    def medication_input(self) -> dict[str, object]:
+        return {k: v for k, v in self.cleaned_data.items() if k not in CONFIRM_FIELDS}
+
+    def high_dose_reason(self) -> str:
+        if not self.cleaned_data.get("confirm_high_dose"):
+            return ""
+        return str(self.cleaned_data.get("confirm_high_dose_reason") or "").strip()
 
 
 class StopForm(forms.Form):

@@ -24,6 +24,10 @@ class MedicationStatement(VersionedModel):
     display = models.CharField(max_length=200)
     is_opioid = models.BooleanField(default=False)
     is_bowel_regimen = models.BooleanField(default=False)
+    # The opioid ingredient the name was recognised as (data/opioid_ingredients.json).
+    ingredient = models.SlugField(max_length=60, blank=True)
+    # Neither in the catalogue nor recognised as an opioid: a pharmacist should look at it.
+    needs_pharmacist_review = models.BooleanField(default=False)
     dose_amount = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     dose_unit = models.CharField(max_length=16, blank=True)
     doses_per_day = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
@@ -33,6 +37,8 @@ class MedicationStatement(VersionedModel):
     stopped_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     note = models.CharField(max_length=500, blank=True)
+    # Why a dose above the plausible maximum (dose_limits.json) was recorded, as confirmed.
+    high_dose_reason = models.CharField(max_length=500, blank=True)
     recorded_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

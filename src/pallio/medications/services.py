@@ -18,6 +18,9 @@ from pallio.medications.models import MedicationStatement
 
 MAX_DOSE = Decimal("100000")
 MAX_DOSES_PER_DAY = Decimal("48")
+# The field a dose above the plausible maximum asks for (dose_limits.json).
+CONFIRM_HIGH_DOSE = "confirm_high_dose_reason"
+MAX_REASON = 500
 
 
 @dataclass
@@ -46,9 +49,73 @@ def _decimal(value: Any, name: str, limit: Decimal, errors: dict[str, list[str]]
     return number
 
 
+def _amount(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _dose_check(
+    *,
+    item: catalog.CatalogEntry,
+    dose: Decimal,
+    per_day: Decimal | None,
+    program_settings: dict[str, Any],
+    reason: str,
+    errors: dict[str, list[str]],
+) -> bool:
+    """Refuse an impossible dose; ask for a confirmed reason above the plausible maximum.
+    Returns whether the dose is above the plausible maximum (and so needs the reason)."""
+    limits = catalog.dose_limits(item.key, program_settings)
+    if limits is None:
+        return False
+    unit, name = item.dose_unit, item.display.lower()
+    day = None if item.continuous or per_day is None else dose * per_day
+    each = "an hour" if item.continuous else "in one dose"
+    if dose > limits.ceiling_dose:
+        errors.setdefault("dose_amount", []).append(
+            f"{_amount(dose)} {unit} of {name} {each} is above the highest dose Pallio "
+            f"records ({_amount(limits.ceiling_dose)} {unit}). Check the dose and its unit."
+        )
+    if day is not None and limits.ceiling_day is not None and day > limits.ceiling_day:
+        errors.setdefault("doses_per_day", []).append(
+            f"{_amount(day)} {unit} of {name} a day is above the highest daily amount Pallio "
+            f"records ({_amount(limits.ceiling_day)} {unit}). Check the dose and the doses "
+            "per day."
+        )
+    if errors:
+        return False
+    above = []
+    if dose > limits.plausible_max_dose:
+        above.append(
+            f"{_amount(dose)} {unit} {each} is above the usual maximum of "
+            f"{_amount(limits.plausible_max_dose)} {unit}"
+        )
+    if day is not None and limits.plausible_max_day is not None and day > limits.plausible_max_day:
+        above.append(
+            f"{_amount(day)} {unit} a day is above the usual maximum of "
+            f"{_amount(limits.plausible_max_day)} {unit}"
+        )
+    if above and not reason:
+        errors.setdefault(CONFIRM_HIGH_DOSE, []).append(
+            f"High dose of {name}: " + "; ".join(above) + ". If this dose is intended, "
+            "confirm it and give the reason; the reason is kept with the record."
+        )
+    return bool(above)
+
+
 @transaction.atomic
-def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> MedicationStatement:
-    """Add a medication the patient takes (from the catalog, or as free text)."""
+def medication_add(
+    *,
+    actor: Any,
+    patient: Any,
+    data: MedicationInput,
+    confirm_high_dose_reason: str = "",
+) -> MedicationStatement:
+    """Add a medication the patient takes (from the catalog, or as free text).
+
+    A typed name that names an opioid ingredient counts as an opioid (bowel regimen, MME
+    incomplete); one Pallio recognises not at all is flagged for a pharmacist's review. A
+    dose above the catalogue ingredient's ceiling is refused; one above its plausible maximum
+    is recorded only with `confirm_high_dose_reason`, which the record keeps."""
     errors: dict[str, list[str]] = {}
     item = catalog.entry(data.catalog_key) if data.catalog_key else None
     if data.catalog_key and item is None:
@@ -56,10 +123,12 @@ def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> Medica
     free = data.free_text.strip()
     if not data.catalog_key and not free:
         errors.setdefault("catalog_key", []).append("Choose a medication or type its name.")
+    reason = (confirm_high_dose_reason or "").strip()
     for name, value, limit in (
         ("free_text", free, 200),
         ("route", data.route, 40),
         ("note", data.note, 500),
+        (CONFIRM_HIGH_DOSE, reason, MAX_REASON),
     ):
         if len(value) > limit or "\x00" in value:
             errors.setdefault(name, []).append(f"Keep this under {limit} characters.")
@@ -68,12 +137,28 @@ def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> Medica
     today = clock.today_in(patient.program.timezone)
     if data.started_on and (data.started_on > today or data.started_on < patient.birth_date):
         errors.setdefault("started_on", []).append("Check the start date.")
+    high_dose = False
+    if item is not None and dose is not None and not errors:
+        high_dose = _dose_check(
+            item=item,
+            dose=dose,
+            per_day=per_day,
+            program_settings=patient.program.settings or {},
+            reason=reason,
+            errors=errors,
+        )
     if errors:
         raise ValidationError(errors)
+    route = catalog.route_key(data.route) if data.route.strip() else ""
+    known = None
     if item is not None:
         system, code, display = item.coding
+        opioid = catalog.opioid_in(item.display) if item.opioid else None
+        route = route or item.default_route
     else:
         system, code, display = catalog.PALLIO_MEDICATION, "free-text", free
+        opioid = catalog.opioid_in(free)
+        known = None if opioid else catalog.catalog_entry_in(free)
     row = MedicationStatement.objects.create(
         program_id=patient.program_id,
         patient=patient,
@@ -81,15 +166,18 @@ def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> Medica
         code_system=system,
         code=code,
         display=display,
-        is_opioid=bool(item and item.opioid),
-        is_bowel_regimen=bool(item and item.bowel_regimen),
+        is_opioid=bool(item and item.opioid) or opioid is not None,
+        is_bowel_regimen=bool(item and item.bowel_regimen) or bool(known and known.bowel_regimen),
+        ingredient=opioid.key if opioid else "",
+        needs_pharmacist_review=item is None and opioid is None and known is None,
         dose_amount=dose,
         dose_unit=item.dose_unit if item else "",
         doses_per_day=per_day,
         as_needed=data.as_needed,
-        route=data.route,
+        route=route,
         started_on=data.started_on,
         note=data.note,
+        high_dose_reason=reason if high_dose else "",
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(
@@ -98,7 +186,7 @@ def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> Medica
         event="medication.add",
         patient=patient,
         target=row,
-        detail={"code": code},
+        detail={"code": code, "high_dose_confirmed": high_dose},
     )
     _check_after_commit(patient)
     return row

@@ -28,10 +28,17 @@ def medication_list(request: HttpRequest, patient_id: str) -> HttpResponse:
             raise PermissionDenied
         form = forms.MedicationForm(request.POST)
         if form.is_valid():
-            data = services.MedicationInput(**form.cleaned_data)
+            data = services.MedicationInput(**form.medication_input())  # type: ignore[arg-type]
             try:
-                services.medication_add(actor=user, patient=patient, data=data)
+                services.medication_add(
+                    actor=user,
+                    patient=patient,
+                    data=data,
+                    confirm_high_dose_reason=form.high_dose_reason(),
+                )
             except ValidationError as exc:
+                if services.CONFIRM_HIGH_DOSE in exc.message_dict:
+                    form.show_confirm = True
                 for name, errors in exc.message_dict.items():
                     for message in errors:
                         form.add_error(name if name in form.fields else None, message)

@@ -173,10 +173,13 @@ def test_a_discipline_writes_only_the_domains_it_owns(world, as_user):
 def test_total_daily_mme_and_the_bowel_regimen_alert(world, as_user):
     url = reverse("medications:list", kwargs={"patient_id": world.alice.pk})
     nina = as_user(world.navigator)
-    nina.post(url, {"catalog_key": "oxycodone", "dose_amount": "10", "doses_per_day": "4"})
+    nina.post(
+        url,
+        {"catalog_key": "oxycodone", "dose_amount": "10", "doses_per_day": "4", "route": "oral"},
+    )
     nina.post(url, {"catalog_key": "fentanyl-transdermal", "dose_amount": "25"})
     body = nina.get(url).content.decode()
-    assert "Total daily MME: <strong>120.0</strong>" in body  # 10*4*1.5 + 25*2.4
+    assert "Scheduled opioids: <strong>120.0 MME a day</strong>" in body  # 10*4*1.5 + 25*2.4
     assert 'data-testid="no-bowel-regimen"' in body
     bowel_regimen_check(patient=world.alice)
     bowel_regimen_check(patient=world.alice)
