@@ -237,6 +237,11 @@ class ReferralOut(ReferralSummaryOut):
     redirected_to: str
     information_requested: str
     decided_at: datetime | None
+    medications: list[str]
+
+    @staticmethod
+    def resolve_medications(obj: Referral) -> list[str]:
+        return [m.text for m in obj.medications.all()]
 
 
 class QueueOut(Schema):

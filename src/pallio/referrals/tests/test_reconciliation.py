@@ -169,3 +169,21 @@ def test_only_someone_who_may_see_the_patient_and_record_medications_reconciles(
         with pytest.raises(PermissionDenied):
             services.referral_medication_decline(actor=actor, item=item, reason="No")
     assert not MedicationReconciliation.objects.exists()
+
+
+def test_the_api_takes_the_medications_as_written_and_returns_them(world):
+    import json
+
+    from pallio.referrals.tests.test_api import API, post, referral_body, token_client
+
+    client = token_client(world.coordinator)
+    lines = ["Morphine 5 mg PO q4h", "Senna at night"]
+    response = post(client, f"{API}/referrals", referral_body(medications=lines))
+    assert response.status_code == 201, response.content
+    assert response.json()["medications"] == lines
+    too_long = post(client, f"{API}/referrals", referral_body(medications=["x" * 201]))
+    assert too_long.status_code in (400, 422)
+    assert (
+        json.loads(client.get(f"{API}/referrals/{response.json()['id']}").content)["medications"]
+        == lines
+    )
