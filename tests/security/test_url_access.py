@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.core import access
+from pallio.referrals.tests.factories import enrolled_referral
 from tests.security.helpers import (
     REFERRED_BORN,
     REFERRED_FAMILY,
@@ -50,6 +51,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "conversation_id": lambda s: str(acp_plan(s)["conversation"].pk),
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
+    "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -61,6 +63,7 @@ OBJECT_PARAMETERS = {
     "conversation_id",
     "agent_id",
     "document_id",
+    "item_id",
 }
 
 

@@ -59,12 +59,28 @@ def _facts_annotations() -> dict[str, Any]:
     hospital_pref = TreatmentPreference.objects.filter(
         patient_id=pk, category=TreatmentCategory.HOSPITALIZATION
     )
+    current_code = CodeStatus.objects.filter(patient_id=pk, entered_in_error=False).order_by(
+        "-created_at", "-id"
+    )
+    current_order = PortableOrder.objects.filter(
+        patient_id=pk, entered_in_error=False, superseded_by__isnull=True
+    ).order_by("-version_number")
     return {
-        "f_code_status": Subquery(
-            CodeStatus.objects.filter(patient_id=pk, entered_in_error=False)
-            .order_by("-created_at", "-id")
-            .values("status")[:1]
+        "f_code_status": Subquery(current_code.values("status")[:1]),
+        "f_code_status_effective": Subquery(current_code.values("effective_date")[:1]),
+        "f_resuscitation": Subquery(
+            TreatmentPreference.objects.filter(
+                patient_id=pk, category=TreatmentCategory.RESUSCITATION
+            ).values("choice")[:1]
         ),
+        "f_ventilation": Subquery(
+            TreatmentPreference.objects.filter(
+                patient_id=pk, category=TreatmentCategory.VENTILATION
+            ).values("choice")[:1]
+        ),
+        "f_order_cpr": Subquery(current_order.values("cpr")[:1]),
+        "f_order_interventions": Subquery(current_order.values("medical_interventions")[:1]),
+        "f_order_effective": Subquery(current_order.values("effective_date")[:1]),
         "f_goal_focus": Subquery(
             GoalsOfCareConversation.objects.filter(
                 patient_id=pk, status="signed", entered_in_error=False
@@ -104,6 +120,12 @@ def _facts_of(row: Any) -> AcpFacts:
         admitted_since_stated=bool(row.f_admitted),
         place_of_death=row.f_place_of_death or "",
         support_plan=row.f_support_plan or "",
+        code_status_effective=row.f_code_status_effective,
+        resuscitation_choice=row.f_resuscitation,
+        ventilation_choice=row.f_ventilation,
+        order_cpr=row.f_order_cpr,
+        order_interventions=row.f_order_interventions,
+        order_effective=row.f_order_effective,
     )
 
 
@@ -264,6 +286,7 @@ def acp_review_page_for(user: Any, page: Any) -> Page[ReviewRow]:
             Q(f_code_status__isnull=False)
             | Q(f_hosp_choice__isnull=False)
             | Q(f_place_of_death__isnull=False)
+            | Q(f_order_cpr__isnull=False)
         )
         .order_by("family_name", "given_name", "id")
     )

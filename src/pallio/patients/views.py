@@ -21,6 +21,7 @@ from pallio.patients.selectors import (
     patient_search_for,
 )
 from pallio.referrals.forms import BreakGlassForm
+from pallio.referrals.selectors import enrollment_referrals_for
 
 
 @staff_view("patient.search")
@@ -42,6 +43,8 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
                 status=404,
             )
         raise
+    context["enrollment_referrals"] = enrollment_referrals_for(user, context["patient"])
+    context["can_reconcile"] = access.has_perm(user, "medication.record")
     return render(request, "patients/chart.html", context)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -113,6 +113,11 @@ class ReferralIn(ApiIn):
     referrer_phone: str = Field("", max_length=32)
     referrer_relationship: str = Field("", max_length=60)
     consent_to_contact: StrictBool = False
+    medications: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=30,
+        description="the medications the referrer lists, one entry each, as written",
+    )
 
     def to_input(self) -> services.ReferralInput:
         values = self.model_dump(exclude={"source"})
@@ -232,6 +237,11 @@ class ReferralOut(ReferralSummaryOut):
     redirected_to: str
     information_requested: str
     decided_at: datetime | None
+    medications: list[str]
+
+    @staticmethod
+    def resolve_medications(obj: Referral) -> list[str]:
+        return [m.text for m in obj.medications.all()]
 
 
 class QueueOut(Schema):

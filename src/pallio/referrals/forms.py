@@ -107,6 +107,12 @@ class BaseReferralForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    medications = forms.CharField(
+        label="Current medications (one per line, with dose, route and how often)",
+        required=False,
+        max_length=6200,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
     payer_type = forms.ChoiceField(
         label="Insurance", choices=[("", "Unknown"), *PayerType.choices], required=False
     )
@@ -168,6 +174,7 @@ class BaseReferralForm(forms.Form):
             referrer_phone=data.get("referrer_phone", ""),
             referrer_relationship=data.get("referrer_relationship", ""),
             consent_to_contact=data.get("consent_to_contact", False),
+            medications=data.get("medications", "").splitlines(),
         )
 
 
@@ -335,3 +342,11 @@ class AcceptForm(forms.Form):
         if lead is not None and lead not in data.get("team", []):
             self.add_error("lead", "The lead must be one of the chosen team members.")
         return data
+
+
+class SkipMedicationForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it not going on the medication list?",
+        help_text="For example: stopped last week, never started, a duplicate of another entry.",
+        max_length=300,
+    )

@@ -233,3 +233,70 @@ class Letter(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ReferralMedication(TimeStampedModel):
+    """One medication as the referrer listed it, word for word. It reaches the patient's
+    medication list only when a clinician reconciles it (never imported silently)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="medications")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "position"], name="referral_medication_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def decision(self) -> MedicationReconciliation | None:
+        """The reconciliation decision, or None while it is still to reconcile."""
+        try:
+            return self.reconciliation
+        except MedicationReconciliation.DoesNotExist:
+            return None
+
+
+class ReconciliationDecision(models.TextChoices):
+    ADDED = "added", "Added to the medication list"
+    DECLINED = "declined", "Not taking / skipped"
+
+
+class MedicationReconciliation(TimeStampedModel):
+    """A clinician's decision on one medication the referrer listed: added to the list (with
+    the medication it became) or declined with a reason. One decision per listed medication."""
+
+    referral_medication = models.OneToOneField(
+        ReferralMedication, on_delete=models.PROTECT, related_name="reconciliation"
+    )
+    decision = models.CharField(max_length=10, choices=ReconciliationDecision.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    medication = models.ForeignKey(
+        "medications.MedicationStatement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(decision="added", medication__isnull=False)
+                    | models.Q(decision="declined", medication__isnull=True) & ~models.Q(reason="")
+                ),
+                name="reconciliation_added_has_medication_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_medication}: {self.get_decision_display()}"

@@ -6,14 +6,24 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_read, audit_record
 from pallio.core import access
-from pallio.referrals.models import OPEN_STATUSES, Referral, Setting, Source, Status, Urgency
+from pallio.referrals.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Referral,
+    ReferralMedication,
+    Setting,
+    Source,
+    Status,
+    Urgency,
+)
 
 QUEUE_PAGE_SIZE = 25
 # Sorts the queue may use: by medical need then waiting time (the default), or by a due date.
@@ -113,3 +123,105 @@ def open_referral_counts(user: Any, *, today: Any) -> dict[str, int]:
         "open": open_referrals.count(),
         "overdue": open_referrals.filter(first_contact_due__lt=today).count(),
     }
+
+
+@dataclass(frozen=True)
+class EnrollmentReferral:
+    """A referral that led to the patient's enrollment, as the care team sees it on the chart."""
+
+    referral: Referral
+    attachments: list[Attachment]
+    medications: list[ReferralMedication]
+
+    @property
+    def to_reconcile(self) -> list[ReferralMedication]:
+        return [m for m in self.medications if m.decision is None]
+
+
+def _enrollment_referrals(patient: Any) -> QuerySet[Referral]:
+    return Referral.objects.filter(
+        program_id=patient.program_id, patient_id=patient.pk, episode__patient_id=patient.pk
+    )
+
+
+def enrollment_referrals_for(user: Any, patient: Any) -> list[EnrollmentReferral]:
+    """The referrals that led to `patient`'s enrollments, newest first, with their attachments
+    and the medications the referrer listed (and any reconciliation decision), for a user who
+    may see the patient; Http404 otherwise. Audited as one read when there is any; four
+    queries."""
+    if not access.can_access_patient(user, patient):
+        raise Http404("No such patient")
+    referrals = list(
+        _enrollment_referrals(patient)
+        .select_related("program")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.order_by("created_at")),
+            Prefetch(
+                "medications",
+                queryset=ReferralMedication.objects.select_related(
+                    "reconciliation__decided_by", "reconciliation__medication"
+                ).order_by("position"),
+            ),
+        )
+        .order_by("-received_at")
+    )
+    if not referrals:
+        # Nothing of a referral is shown: the chart's own read event is the whole record.
+        return []
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="referral.chart_read",
+        patient=patient,
+        detail={"referrals": [r.reference for r in referrals]},
+    )
+    return [
+        EnrollmentReferral(r, list(r.attachments.all()), list(r.medications.all()))
+        for r in referrals
+    ]
+
+
+def enrollment_attachment_get_for(user: Any, referral_id: Any, attachment_id: Any) -> Attachment:
+    """A file sent with a referral that led to an enrollment, for a user who may see the
+    patient (the care team, program-wide roles, break-the-glass); Http404 otherwise."""
+    try:
+        item = (
+            Attachment.objects.select_related(
+                "referral__patient__program", "referral__program", "referral__episode"
+            )
+            .filter(pk=attachment_id, referral_id=referral_id, referral__episode__isnull=False)
+            .first()
+        )
+    except (ValidationError, ValueError, TypeError):
+        item = None
+    patient = item.referral.patient if item is not None else None
+    if item is None or patient is None or not access.can_access_patient(user, patient):
+        raise Http404("No such file")
+    if item.referral.episode.patient_id != patient.pk:
+        raise Http404("No such file")
+    return item
+
+
+def referral_medication_get_for(user: Any, item_id: Any) -> ReferralMedication:
+    """One medication a referrer listed, for a user who may see the enrolled patient; Http404
+    for missing and forbidden alike. The caller audits what it does with it."""
+    try:
+        rid = item_id if isinstance(item_id, uuid.UUID) else uuid.UUID(str(item_id))
+    except (ValueError, TypeError, AttributeError):
+        raise Http404("No such medication") from None
+    item = (
+        ReferralMedication.objects.select_related(
+            "referral__patient__program", "referral__episode", "reconciliation"
+        )
+        .filter(pk=rid, referral__episode__isnull=False)
+        .first()
+    )
+    patient = item.referral.patient if item is not None else None
+    if (
+        item is None
+        or patient is None
+        or item.referral.episode.patient_id != patient.pk
+        or not access.can_access_patient(user, patient)
+    ):
+        raise Http404("No such medication")
+    return item

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -22,13 +22,14 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import TaskKind
 from pallio.careplans.services import task_create
-from pallio.core import clock
+from pallio.core import access, clock
 from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
 from pallio.core.phones import InvalidPhone, phone_to_e164
 from pallio.core.uploads import safe_file_name, upload_check
 from pallio.core.validation import check_text
 from pallio.episodes.models import EpisodeOfCare
 from pallio.episodes.services import episode_open
+from pallio.medications.services import MedicationInput, medication_add
 from pallio.patients.models import AdministrativeSex, AuthorizationStatus, PayerType, Residence
 from pallio.patients.services import (
     PatientIdentity,
@@ -43,8 +44,11 @@ from pallio.referrals.models import (
     Attachment,
     DeclineReason,
     Letter,
+    MedicationReconciliation,
     Reason,
+    ReconciliationDecision,
     Referral,
+    ReferralMedication,
     Setting,
     Source,
     Status,
@@ -53,6 +57,7 @@ from pallio.referrals.models import (
 from pallio.referrals.tasks import letter_enqueue
 
 MAX_ATTACHMENTS = 5
+MAX_MEDICATIONS = 30
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
 
 
@@ -92,9 +97,14 @@ class ReferralInput:
     referrer_phone: str = ""
     referrer_relationship: str = ""
     consent_to_contact: bool = False
+    # The medications the referrer lists, one line each, word for word.
+    medications: list[str] = field(default_factory=list)
 
     def fingerprint(self, source: str) -> str:
         payload = asdict(self) | {"source": source}
+        if not payload["medications"]:
+            # Referrals without medications keep the fingerprint they always had.
+            del payload["medications"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -183,8 +193,15 @@ def referral_validate(data: ReferralInput, *, source: str, today: date) -> Refer
         errors.setdefault("consent_to_contact", []).append(
             "We need permission to contact the patient or family."
         )
+    medications = [" ".join(line.split()) for line in data.medications]
+    medications = [line for line in medications if line]
+    if len(medications) > MAX_MEDICATIONS:
+        errors.setdefault("medications", []).append(f"List at most {MAX_MEDICATIONS} medications.")
+    for line in medications:
+        check_text(errors, "medications", line, 200)
     if errors:
         raise ValidationError(errors)
+    data.medications = medications
     data.phone = phones.get("phone", "")
     data.referrer_phone = phones.get("referrer_phone", "")
     return data
@@ -368,6 +385,10 @@ def _referral_insert(
         request_fingerprint=fingerprint,
     )
     referral.save(force_insert=True)
+    ReferralMedication.objects.bulk_create(
+        ReferralMedication(referral=referral, position=i, text=text)
+        for i, text in enumerate(data.medications)
+    )
     audit_record(
         actor=actor,
         action=Action.CREATE,
@@ -712,3 +733,82 @@ def _check_decision_note(note: str, field_name: str = "note") -> None:
     check_text(errors, field_name, note, 2000)
     if errors:
         raise ValidationError(errors)
+
+
+# --- reconciling the referrer's medications into the medication list ------------------------
+
+
+def _assert_may_reconcile(actor: Any, item: ReferralMedication) -> None:
+    patient = item.referral.patient
+    if (
+        patient is None
+        or not access.has_perm(actor, "medication.record")
+        or not access.can_access_patient(actor, patient)
+    ):
+        raise PermissionDenied("You may not change this patient's medication list.")
+
+
+def _lock_undecided(item: ReferralMedication) -> ReferralMedication:
+    locked = ReferralMedication.objects.select_for_update().get(pk=item.pk)
+    if MedicationReconciliation.objects.filter(referral_medication=locked).exists():
+        raise ValidationError("This medication was already reconciled.")
+    return locked
+
+
+@transaction.atomic
+def referral_medication_add_to_list(
+    *, actor: Any, item: ReferralMedication, data: MedicationInput
+) -> MedicationReconciliation:
+    """Add a medication the referrer listed to the patient's medication list, as the clinician
+    confirmed it, and record the decision. Nothing reaches the list without this step."""
+    _assert_may_reconcile(actor, item)
+    locked = _lock_undecided(item)
+    patient = item.referral.patient
+    statement = medication_add(actor=actor, patient=patient, data=data)
+    decision = MedicationReconciliation.objects.create(
+        referral_medication=locked,
+        decision=ReconciliationDecision.ADDED,
+        medication=statement,
+        decided_by=actor,
+        decided_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="referral.medication.added",
+        patient=patient,
+        target=decision,
+        detail={"referral": item.referral.reference, "medication": str(statement.pk)},
+    )
+    return decision
+
+
+@transaction.atomic
+def referral_medication_decline(
+    *, actor: Any, item: ReferralMedication, reason: str
+) -> MedicationReconciliation:
+    """Record that a medication the referrer listed is not going on the list (not taking it,
+    stopped, a duplicate...), with the clinician's reason."""
+    _assert_may_reconcile(actor, item)
+    reason = " ".join((reason or "").split())
+    errors: dict[str, list[str]] = {}
+    check_text(errors, "reason", reason, 300, required=True)
+    if errors:
+        raise ValidationError(errors)
+    locked = _lock_undecided(item)
+    decision = MedicationReconciliation.objects.create(
+        referral_medication=locked,
+        decision=ReconciliationDecision.DECLINED,
+        reason=reason,
+        decided_by=actor,
+        decided_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="referral.medication.declined",
+        patient=item.referral.patient,
+        target=decision,
+        detail={"referral": item.referral.reference},
+    )
+    return decision

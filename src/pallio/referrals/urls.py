@@ -25,4 +25,14 @@ urlpatterns = [
         views.attachment,
         name="attachment",
     ),
+    path(
+        "referrals/<uuid:referral_id>/enrollment-files/<uuid:attachment_id>/",
+        views.enrollment_attachment,
+        name="enrollment_attachment",
+    ),
+    path(
+        "referrals/medications/<uuid:item_id>/reconcile/",
+        views.reconcile_medication,
+        name="reconcile_medication",
+    ),
 ]

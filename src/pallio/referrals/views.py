@@ -16,21 +16,26 @@ from django_ratelimit.core import is_ratelimited
 
 from pallio.accounts.models import User
 from pallio.audit.models import Action
-from pallio.audit.services import audit_record
+from pallio.audit.services import audit_read, audit_record
 from pallio.core import access, clock
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
-from pallio.patients.selectors import duplicate_candidates
+from pallio.medications.forms import MedicationForm
+from pallio.medications.parse import parse_medication_line
+from pallio.medications.services import MedicationInput
+from pallio.patients.selectors import duplicate_candidates, patient_header_context
 from pallio.programs.models import Program
 from pallio.referrals import forms, services
 from pallio.referrals.clocks import referral_clocks
 from pallio.referrals.models import Attachment, Referral, Setting, Source, Status, Urgency
 from pallio.referrals.selectors import (
     QueueFilters,
+    enrollment_attachment_get_for,
     open_referral_counts,
     referral_get_for,
+    referral_medication_get_for,
     referral_queue_page_for,
 )
 
@@ -233,6 +238,7 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
         "candidates": candidates,
         "can_triage": access.has_perm(user, "referral.triage"),
         "attachments": list(referral.attachments.all()),
+        "medications": list(referral.medications.all()),
         "letters": list(referral.letters.all()),
         "insurance_form": forms.InsuranceForm(
             initial={
@@ -486,6 +492,11 @@ def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> Fi
         item = referral.attachments.get(pk=attachment_id)
     except (Attachment.DoesNotExist, ValidationError, ValueError):
         raise Http404("No such file") from None
+    return _serve_attachment(request, item)
+
+
+def _serve_attachment(request: HttpRequest, item: Attachment) -> FileResponse:
+    referral = item.referral
     audit_record(
         actor=request.user,
         action=Action.READ,
@@ -502,6 +513,67 @@ def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> Fi
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_view("patient.search")
+@require_GET
+def enrollment_attachment(
+    request: HttpRequest, referral_id: str, attachment_id: str
+) -> FileResponse:
+    """A file sent with the referral that enrolled a patient, for whoever may see the patient."""
+    return _serve_attachment(
+        request, enrollment_attachment_get_for(request.user, referral_id, attachment_id)
+    )
+
+
+@staff_view("medication.record")
+@require_http_methods(["GET", "POST"])
+def reconcile_medication(request: HttpRequest, item_id: str) -> HttpResponse:
+    """One medication the referrer listed: add it to the list as the clinician confirms it
+    (the form starts from what the referrer wrote), or record why it is not taken."""
+    user: Any = request.user
+    item = referral_medication_get_for(user, item_id)
+    patient = item.referral.patient
+    assert patient is not None  # the selector returns only medications of an enrolled patient
+    add_form = MedicationForm(initial=parse_medication_line(item.text).initial())
+    skip_form = forms.SkipMedicationForm()
+    status = 200
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "add":
+                add_form = MedicationForm(request.POST)
+                if add_form.is_valid():
+                    services.referral_medication_add_to_list(
+                        actor=user, item=item, data=MedicationInput(**add_form.cleaned_data)
+                    )
+                    messages.success(request, f"Added to the medication list: {item.text}")
+                    return redirect(reverse("patients:chart", args=[patient.pk]) + "#referral-h")
+            elif decision == "decline":
+                skip_form = forms.SkipMedicationForm(request.POST)
+                if skip_form.is_valid():
+                    services.referral_medication_decline(
+                        actor=user, item=item, reason=skip_form.cleaned_data["reason"]
+                    )
+                    messages.success(request, f"Recorded as not taking: {item.text}")
+                    return redirect(reverse("patients:chart", args=[patient.pk]) + "#referral-h")
+        except ValidationError as exc:
+            form = add_form if decision == "add" else skip_form
+            apply_service_errors(form, exc)
+        status = 400
+    else:
+        audit_read(actor=user, patient=patient, target=item, event="referral.medication.read")
+    context = patient_header_context(user, patient)
+    context.update(
+        {
+            "item": item,
+            "referral": item.referral,
+            "decided": item.decision,
+            "add_form": add_form,
+            "skip_form": skip_form,
+        }
+    )
+    return render(request, "referrals/reconcile_medication.html", context, status=status)
 
 
 def public_links(program: Program) -> dict[str, str]:
