@@ -757,14 +757,20 @@ def _lock_undecided(item: ReferralMedication) -> ReferralMedication:
 
 @transaction.atomic
 def referral_medication_add_to_list(
-    *, actor: Any, item: ReferralMedication, data: MedicationInput
+    *,
+    actor: Any,
+    item: ReferralMedication,
+    data: MedicationInput,
+    confirm_high_dose_reason: str = "",
 ) -> MedicationReconciliation:
     """Add a medication the referrer listed to the patient's medication list, as the clinician
     confirmed it, and record the decision. Nothing reaches the list without this step."""
     _assert_may_reconcile(actor, item)
     locked = _lock_undecided(item)
     patient = item.referral.patient
-    statement = medication_add(actor=actor, patient=patient, data=data)
+    statement = medication_add(
+        actor=actor, patient=patient, data=data, confirm_high_dose_reason=confirm_high_dose_reason
+    )
     decision = MedicationReconciliation.objects.create(
         referral_medication=locked,
         decision=ReconciliationDecision.ADDED,

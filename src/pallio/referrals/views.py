@@ -24,7 +24,7 @@ from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
 from pallio.medications.forms import MedicationForm
 from pallio.medications.parse import parse_medication_line
-from pallio.medications.services import MedicationInput
+from pallio.medications.services import CONFIRM_HIGH_DOSE, MedicationInput
 from pallio.patients.selectors import duplicate_candidates, patient_header_context
 from pallio.programs.models import Program
 from pallio.referrals import forms, services
@@ -545,7 +545,10 @@ def reconcile_medication(request: HttpRequest, item_id: str) -> HttpResponse:
                 add_form = MedicationForm(request.POST)
                 if add_form.is_valid():
                     services.referral_medication_add_to_list(
-                        actor=user, item=item, data=MedicationInput(**add_form.cleaned_data)
+                        actor=user,
+                        item=item,
+                        data=MedicationInput(**add_form.medication_input()),  # type: ignore[arg-type]
+                        confirm_high_dose_reason=add_form.high_dose_reason(),
                     )
                     messages.success(request, f"Added to the medication list: {item.text}")
                     return redirect(reverse("patients:chart", args=[patient.pk]) + "#referral-h")
@@ -559,6 +562,8 @@ def reconcile_medication(request: HttpRequest, item_id: str) -> HttpResponse:
                     return redirect(reverse("patients:chart", args=[patient.pk]) + "#referral-h")
         except ValidationError as exc:
             form = add_form if decision == "add" else skip_form
+            if decision == "add" and CONFIRM_HIGH_DOSE in getattr(exc, "error_dict", {}):
+                add_form.show_confirm = True
             apply_service_errors(form, exc)
         status = 400
     else:

@@ -100,7 +100,7 @@ def test_the_add_form_starts_from_what_the_referrer_wrote(world, as_user):
     assert '<option value="oxycodone" selected>' in body
     assert 'name="dose_amount" value="10"' in body
     assert 'name="doses_per_day" value="6"' in body
-    assert 'name="route" value="oral"' in body
+    assert '<option value="oral" selected>' in body
     assert AuditEvent.objects.filter(event="referral.medication.read").count() == 1
     # Opening the form adds nothing.
     assert not MedicationStatement.objects.exists()
@@ -154,3 +154,26 @@ def test_roles_that_do_not_record_medications_are_refused(world, as_user):
     referral = enrolled_referral(world)
     response = as_user(world.privacy).get(reconcile_url(referral.medications.first()))
     assert response.status_code == 403
+
+
+def test_a_high_dose_from_the_referral_asks_for_a_reason_before_it_is_added(world, as_user):
+    referral = enrolled_referral(world)
+    oxycodone = referral.medications.first()
+    client = as_user(world.navigator)
+    high = {
+        "decision": "add",
+        "catalog_key": "oxycodone",
+        "dose_amount": "300",
+        "doses_per_day": "6",
+        "route": "oral",
+    }
+    asked = client.post(reconcile_url(oxycodone), high)
+    assert asked.status_code == 400
+    assert "Confirm a high dose" in text_of(asked)
+    assert not MedicationStatement.objects.exists()
+    confirmed = client.post(
+        reconcile_url(oxycodone),
+        {**high, "confirm_high_dose": "on", "confirm_high_dose_reason": "Titrated in hospital"},
+    )
+    assert confirmed.status_code == 302
+    assert MedicationStatement.objects.get().high_dose_reason == "Titrated in hospital"
