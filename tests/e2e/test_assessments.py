@@ -189,3 +189,60 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     expect(spark).to_have_attribute("aria-label", re.compile(r"latest 25, 12 reports"))
     browsing.shot(nina, "caseload-sparkline")
     browsing.axe_check(nina, "caseload")
+
+
+def test_a_report_answered_in_part_the_cadence_and_the_suicide_screen_offer(
+    world, browsing, sign_in
+):
+    from pallio.assessments.services import ReportInput, report_submit
+    from pallio.assessments.tests.helpers import phq
+    from pallio.episodes.models import EpisodeOfCare
+
+    nina = sign_in(world.navigator)
+    nina.set_viewport_size({"width": 390, "height": 844})
+    nina.goto(f"/assessments/patients/{world.alice.pk}/report/")
+    # The published end words of each ESAS-r item are shown with it.
+    expect(nina.get_by_text("0 = No pain, 10 = Worst possible pain")).to_be_visible()
+    expect(nina.get_by_text("0 = Best wellbeing, 10 = Worst possible wellbeing")).to_be_visible()
+    for item, label in ESAS_LABELS.items():
+        if item != "nausea":  # left blank
+            nina.get_by_label(re.compile(rf"^{re.escape(label)}\b")).fill("2")
+    nina.get_by_label(re.compile(r"^Pain\b")).fill("10")
+    nina.get_by_label("Phase of care at this contact").select_option(label="Stable")
+    nina.get_by_role("button", name="Save report").click()
+    expect(
+        nina.get_by_text(re.compile(r"saved in part \(1 not answered: Nausea\)"))
+    ).to_be_visible()
+    expect(nina.get_by_test_id("partial-report")).to_contain_text("answered in part")
+    browsing.shot(nina, "partial-report-390")
+    browsing.axe_check(nina, "trends with a partial report")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    assert Alert.objects.filter(patient=world.alice, rule_key="esas-severe").exists()
+
+    # The team sets how often reports are expected, on the same page.
+    nina.set_viewport_size({"width": 1280, "height": 900})
+    nina.get_by_label("Symptom reports expected").select_option(label="Every 2 weeks")
+    nina.get_by_role("button", name="Save", exact=True).click()
+    expect(nina.get_by_test_id("cadence")).to_have_text("Every 2 weeks")
+    episode = EpisodeOfCare.objects.get(patient=world.alice, status="active")
+    assert episode.reporting_cadence == "fortnightly"
+    browsing.axe_check(nina, "trends with the cadence")
+
+    # A positive PHQ-2 makes the psychological domain offer the suicide-risk screen.
+    report_submit(
+        actor=world.navigator,
+        patient=world.alice,
+        data=ReportInput("phq-4", phq(2, 1, 0, 0), "patient", "visit"),
+    )
+    phil = sign_in(world.physician)
+    phil.goto(f"/assessments/patients/{world.alice.pk}/assessment/")
+    phil.get_by_role("button", name="Start a comprehensive assessment").click()
+    offer = phil.get_by_test_id("offer-asq")
+    expect(offer).to_contain_text("screen for suicide risk with the ASQ")
+    browsing.axe_check(phil, "assessment with the ASQ offer")
+    offer.get_by_role("link", name="Start the suicide-risk screen (ASQ)").click()
+    expect(
+        phil.get_by_label("In the past few weeks, have you wished you were dead?")
+    ).to_be_visible()
+    browsing.shot(phil, "asq-form")
+    browsing.axe_check(phil, "ASQ form")

@@ -53,8 +53,10 @@ def _storable(value: Any) -> bool:
 
 
 class SymptomReportIn(Schema):
-    """A completed instrument. `answers` is keyed by the instrument's item linkIds: numbers
-    for 0-10 items (ESAS-r), answer codes for choice items (PHQ-4: LA6568-5 ... LA6571-9)."""
+    """An instrument, answered in full or in part. `answers` is keyed by the instrument's
+    item linkIds: numbers for 0-10 items (ESAS-r), answer codes for choice items (PHQ-4:
+    LA6568-5 ... LA6571-9). An item left out (or null) is recorded as not answered; the
+    report is kept, marked partial, and judged on what was answered."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
@@ -95,6 +97,9 @@ class ScoresOut(Schema):
     bands: dict[str, str]
     item_values: dict[str, float]
     item_bands: dict[str, str]
+    incomplete: list[str] = Field(
+        description="scales with an unanswered item: their value is null, never a smaller sum"
+    )
 
 
 class SymptomReportOut(Schema):
@@ -111,6 +116,8 @@ class SymptomReportOut(Schema):
     entered_by: uuid.UUID | None = Field(description="the staff member's id (User.uuid)")
     evaluated: bool = Field(description="whether the alert rules have judged it yet")
     entered_in_error: bool
+    partial: bool = Field(description="answered in part: kept and judged on what was answered")
+    unanswered: list[str] = Field(description="the required items left blank (linkIds)")
 
     @staticmethod
     def resolve_instrument(obj: SymptomReport) -> str:
@@ -119,9 +126,11 @@ class SymptomReportOut(Schema):
     @staticmethod
     def resolve_scores(obj: SymptomReport) -> dict[str, Any]:
         scores = obj.scores or {}
-        return {
+        result = {
             name: scores.get(name, {}) for name in ("scales", "bands", "item_values", "item_bands")
         }
+        result["incomplete"] = scores.get("incomplete", [])
+        return result
 
     @staticmethod
     def resolve_entered_by(obj: SymptomReport) -> uuid.UUID | None:

@@ -45,6 +45,7 @@ from pallio.assessments.services import (
     missing_reports_check,
     report_evaluate,
     rules_for,
+    unstable_phases_check,
 )
 from pallio.careplans.models import Task
 from pallio.core import clock
@@ -524,6 +525,7 @@ class _Populator:
             for course in courses:
                 self._medications(course)
             self.counts["alerts"] += len(missing_reports_check(program=self.program))
+            self.counts["alerts"] += len(unstable_phases_check(program=self.program))
         return self.counts
 
 

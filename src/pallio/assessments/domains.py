@@ -118,3 +118,38 @@ DOMAIN_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     Domain.SPIRITUAL: ("spiritual-history",),
     Domain.CAREGIVER: ("caregiver-needs",),
 }
+
+
+@dataclass(frozen=True)
+class InstrumentOffer:
+    """An instrument a domain offers when another instrument's scale reached a threshold."""
+
+    instrument_key: str
+    when_instrument: str
+    when_scale: str
+    at_least: float
+    reason: str
+    action: str
+    citation: str
+
+    def applies(self, scores: dict[str, Any]) -> bool:
+        value = (scores.get("scales") or {}).get(self.when_scale)
+        if value is None:  # answered in part: what was answered may already reach it
+            value = (scores.get("answered_sums") or {}).get(self.when_scale)
+        return value is not None and value >= self.at_least
+
+
+DOMAIN_OFFERS: dict[str, tuple[InstrumentOffer, ...]] = {
+    Domain.PSYCHOLOGICAL: (
+        InstrumentOffer(
+            instrument_key="asq",
+            when_instrument="phq-4",
+            when_scale="phq2",
+            at_least=3,
+            reason="The PHQ-2 was 3 or more: screen for suicide risk with the ASQ.",
+            action="Start the suicide-risk screen (ASQ)",
+            citation="CLINICAL.md sections 2 and 3: PHQ-2 of 3 or more is a positive screen; "
+            "suicide risk is screened with the ASQ (NIMH, public domain).",
+        ),
+    ),
+}

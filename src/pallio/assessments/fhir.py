@@ -65,7 +65,7 @@ def _answer(item: inst.Item, value: Any) -> list[dict[str, Any]]:
             answers.append({"valueCoding": coding})
         elif item.type == "integer":
             answers.append({"valueInteger": int(one)})
-        elif item.type == "decimal":
+        elif item.type == "decimal" and isinstance(one, int | float):
             answers.append({"valueDecimal": float(one)})
         elif item.type == "boolean":
             answers.append({"valueBoolean": bool(one)})

@@ -9,10 +9,19 @@ from django import forms
 from pallio.assessments.domains import DOMAIN_FINDINGS
 from pallio.assessments.instruments import InstrumentSpec
 from pallio.assessments.models import Channel, Domain, Phase, Respondent
+from pallio.episodes.models import ReportingCadence
 
 
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
+
+
+def _range_help(item: Any) -> str:
+    """The published words at each end of the scale when the instrument has them
+    ("0 = No pain, 10 = Worst possible pain"), else the range."""
+    if item.anchor_low and item.anchor_high:
+        return f"{item.minimum:g} = {item.anchor_low}, {item.maximum:g} = {item.anchor_high}"
+    return f"{item.minimum:g} to {item.maximum:g}"
 
 
 def _answer_field(item: Any) -> forms.Field:
@@ -24,10 +33,14 @@ def _answer_field(item: Any) -> forms.Field:
             widget=forms.NumberInput(
                 attrs={"min": f"{item.minimum:g}", "max": f"{item.maximum:g}", "step": "1"}
             ),
-            help_text=f"{item.minimum:g} to {item.maximum:g}",
+            help_text=_range_help(item),
         )
     if item.type == "decimal":
-        return forms.FloatField(label=label, required=False)
+        return forms.FloatField(
+            label=label,
+            required=False,
+            help_text=_range_help(item),
+        )
     if item.type == "choice":
         choices = [(o.code, o.display) for o in item.options]
         if item.repeats:
@@ -97,6 +110,14 @@ class PhaseForm(forms.Form):
     phase = forms.ChoiceField(label="Phase of care", choices=Phase.choices)
     contact = forms.ChoiceField(label="Contact", choices=Channel.choices[:2])
     note = forms.CharField(label="Note", max_length=500, required=False)
+
+
+class CadenceForm(forms.Form):
+    cadence = forms.ChoiceField(
+        label="Symptom reports expected",
+        choices=ReportingCadence.choices,
+        help_text="The missing-report alert follows this; none expected never alerts.",
+    )
 
 
 class VersionForm(forms.Form):

@@ -14,6 +14,12 @@ The scoring lives in the Questionnaire itself:
   linkId), ``min``, ``max``, an optional ``code`` (LOINC) and ``band`` entries (``low``,
   ``high`` inclusive, ``label``, optional ``severity``);
 - per-item bands (ESAS-r's none/mild/moderate/severe): the Pallio extension ``item-bands``;
+- a number item scored by the band its value falls in (PaP's white-cell count): the Pallio
+  extension ``points-band`` on the item, one per band, with ``points``, a ``label`` and its
+  bounds (``atLeast`` or ``above``; ``atMost`` or ``below``). The bands must cover the item's
+  whole range without overlap, so every value scores in exactly one band;
+- the words at each end of a 0-10 item (ESAS-r's "No pain" ... "Worst possible pain"): the
+  Pallio extension ``anchors`` (``low``, ``high``) on the item;
 - the licence: the Pallio extension ``licence`` (``terms``, ``wording-included``, ``note``)
   plus the Questionnaire's own ``copyright``; the source: the Pallio extension ``citation``.
 """
@@ -36,6 +42,8 @@ EXT_CITATION = PALLIO_SD + "citation"
 EXT_LICENCE = PALLIO_SD + "licence"
 EXT_SCALE = PALLIO_SD + "scale"
 EXT_ITEM_BANDS = PALLIO_SD + "item-bands"
+EXT_POINTS_BAND = PALLIO_SD + "points-band"
+EXT_ANCHORS = PALLIO_SD + "anchors"
 EXT_ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
@@ -71,6 +79,27 @@ class Option:
 
 
 @dataclass(frozen=True)
+class PointsBand:
+    """The points a number scores when it falls in this band. A bound left out is open."""
+
+    points: float
+    label: str
+    low: float | None = None
+    low_inclusive: bool = True
+    high: float | None = None
+    high_inclusive: bool = True
+
+    def holds(self, value: float) -> bool:
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_inclusive)
+        ):
+            return False
+        return self.high is None or not (
+            value > self.high or (value == self.high and not self.high_inclusive)
+        )
+
+
+@dataclass(frozen=True)
 class Item:
     link_id: str
     text: str
@@ -81,9 +110,20 @@ class Item:
     maximum: float | None = None
     options: tuple[Option, ...] = ()
     code: dict[str, str] | None = None
+    points_bands: tuple[PointsBand, ...] = ()
+    anchor_low: str = ""
+    anchor_high: str = ""
 
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
+
+    def points_band(self, value: float) -> PointsBand | None:
+        return next((b for b in self.points_bands if b.holds(value)), None)
+
+    @property
+    def label(self) -> str:
+        """The item's short name ("Pain"), for alert details and charts."""
+        return self.text.split(":")[0]
 
     @property
     def scored(self) -> bool:
@@ -165,8 +205,15 @@ class ScoreResult:
     item_severities: dict[str, str] = field(default_factory=dict)
     item_values: dict[str, float] = field(default_factory=dict)
 
+    # Scales with an unanswered item (their value is None), and for a 'sum' scale the sum of
+    # what was answered: a floor the full scale cannot fall below when no item scores < 0.
+    incomplete: list[str] = field(default_factory=list)
+    answered_sums: dict[str, float] = field(default_factory=dict)
+
     def as_json(self) -> dict[str, Any]:
         return {
+            "incomplete": self.incomplete,
+            "answered_sums": self.answered_sums,
             "scales": self.scales,
             "bands": self.bands,
             "severities": self.severities,
@@ -236,6 +283,60 @@ def _bands(extension: dict[str, Any], errors: list[str], where: str) -> tuple[Ba
     return tuple(ordered)
 
 
+def _points_bands(
+    raw: dict[str, Any], minimum: float | None, maximum: float | None, errors: list[str], where: str
+) -> tuple[PointsBand, ...]:
+    """Read an item's points bands and check that every value from minValue to maxValue
+    falls in exactly one of them."""
+    bands: list[PointsBand] = []
+    for ext in _extensions(raw, EXT_POINTS_BAND):
+        points = _number(_sub_value(ext, "points"))
+        label = _sub_value(ext, "label", "")
+        at_least, above = _number(_sub_value(ext, "atLeast")), _number(_sub_value(ext, "above"))
+        at_most, below = _number(_sub_value(ext, "atMost")), _number(_sub_value(ext, "below"))
+        if points is None or not isinstance(label, str) or not label:
+            errors.append(f"{where}: every points band needs points and a label.")
+            continue
+        if (at_least is not None and above is not None) or (
+            at_most is not None and below is not None
+        ):
+            errors.append(f"{where}: the points band {label!r} has two lower or upper bounds.")
+            continue
+        bands.append(
+            PointsBand(
+                points=points,
+                label=label,
+                low=at_least if at_least is not None else above,
+                low_inclusive=above is None,
+                high=at_most if at_most is not None else below,
+                high_inclusive=below is None,
+            )
+        )
+    if not bands:
+        return ()
+    if minimum is None or maximum is None:
+        errors.append(f"{where}: points bands need a number item with minValue and maxValue.")
+        return ()
+    ordered = sorted(bands, key=lambda b: (b.low is not None, b.low or 0.0, b.low_inclusive))
+    first, last = ordered[0], ordered[-1]
+    if first.low is not None and not (first.low < minimum or first.holds(minimum)):
+        errors.append(f"{where}: no points band holds the lowest value {minimum:g}.")
+    if last.high is not None and not (last.high > maximum or last.holds(maximum)):
+        errors.append(f"{where}: no points band holds the highest value {maximum:g}.")
+    for before, after in itertools.pairwise(ordered):
+        joined = (
+            before.high is not None
+            and before.high == after.low
+            and before.high_inclusive != after.low_inclusive
+        )
+        if not joined:
+            errors.append(
+                f"{where}: the points bands {before.label!r} and {after.label!r} leave a gap or "
+                "overlap; one must end exactly where the next begins."
+            )
+    return tuple(ordered)
+
+
 def _coding(value: Any) -> dict[str, str] | None:
     if isinstance(value, dict) and value.get("code"):
         return {
@@ -296,6 +397,8 @@ def _read_items(raw_items: Any, errors: list[str]) -> list[Item]:
             codes = [o.code for o in options]
             if len(set(codes)) != len(codes):
                 errors.append(f"{where}: two answer options share a code.")
+        points_bands = _points_bands(raw, minimum, maximum, errors, where)
+        anchors = _extensions(raw, EXT_ANCHORS)
         codes_raw = raw.get("code") or []
         items.append(
             Item(
@@ -308,6 +411,9 @@ def _read_items(raw_items: Any, errors: list[str]) -> list[Item]:
                 maximum=maximum,
                 options=tuple(options),
                 code=_coding(codes_raw[0]) if codes_raw else None,
+                points_bands=points_bands,
+                anchor_low=str(_sub_value(anchors[0], "low", "")) if anchors else "",
+                anchor_high=str(_sub_value(anchors[0], "high", "")) if anchors else "",
             )
         )
     return items
@@ -315,6 +421,9 @@ def _read_items(raw_items: Any, errors: list[str]) -> list[Item]:
 
 def _possible_values(item: Item) -> tuple[float, float] | None:
     """The lowest and highest points an item can contribute."""
+    if item.points_bands:
+        points = [b.points for b in item.points_bands]
+        return min(points), max(points)
     if item.type in {"integer", "decimal"}:
         assert item.minimum is not None and item.maximum is not None
         return item.minimum, item.maximum
@@ -518,7 +627,10 @@ def spec_of(questionnaire: dict[str, Any]) -> InstrumentSpec:
 
 def clean_answers(spec: InstrumentSpec, answers: Any) -> dict[str, Any]:
     """Check answers against the instrument. Returns them normalised; raises ValidationError
-    naming every problem (unknown items, out-of-range scores, unknown codes)."""
+    naming every problem (unknown items, out-of-range scores, unknown codes).
+
+    A report answered in part is kept: a blank item is not an error (see ``unanswered``), as
+    long as at least one item is answered."""
     errors: dict[str, list[str]] = {}
     if not isinstance(answers, dict):
         raise ValidationError({"answers": ["Send the answers as an object keyed by item."]})
@@ -531,8 +643,6 @@ def clean_answers(spec: InstrumentSpec, answers: Any) -> dict[str, Any]:
     for item in spec.items:
         value = answers.get(item.link_id)
         if value is None or value == "" or value == []:
-            if item.required:
-                errors.setdefault(item.link_id, []).append(f"Answer '{item.text}'.")
             continue
         problem = None
         if item.type in {"integer", "decimal"}:
@@ -578,14 +688,25 @@ def clean_answers(spec: InstrumentSpec, answers: Any) -> dict[str, Any]:
                 clean[item.link_id] = value
         if problem:
             errors.setdefault(item.link_id, []).append(problem)
+    if not clean and not errors:
+        errors["answers"] = [f"Answer at least one item of {spec.title}."]
     if errors:
         raise ValidationError(errors)
     return clean
 
 
+def unanswered(spec: InstrumentSpec, answers: dict[str, Any]) -> list[str]:
+    """The required items left blank (in the instrument's order): a report with any is
+    partial."""
+    return [i.link_id for i in spec.items if i.required and i.link_id not in answers]
+
+
 def item_points(item: Item, value: Any) -> float | None:
     if value is None:
         return None
+    if item.points_bands:
+        band = item.points_band(float(value))
+        return band.points if band is not None else None
     if item.type in {"integer", "decimal"}:
         return float(value)
     if item.type == "choice":
@@ -600,7 +721,8 @@ def item_points(item: Item, value: Any) -> float | None:
 
 def score(spec: InstrumentSpec, answers: dict[str, Any]) -> ScoreResult:
     """Score clean answers. A scale with an unanswered item has no value (None), never a
-    partial sum that would read as an improvement."""
+    partial sum that would read as an improvement; it is listed as incomplete, with the sum
+    of what was answered kept apart (``answered_sums``)."""
     result = ScoreResult()
     for item in spec.items:
         points = item_points(item, answers.get(item.link_id))
@@ -615,6 +737,10 @@ def score(spec: InstrumentSpec, answers: dict[str, Any]) -> ScoreResult:
         values = [result.item_values.get(link) for link in scale.items]
         if any(v is None for v in values):
             result.scales[scale.name] = None
+            result.incomplete.append(scale.name)
+            answered = [v for v in values if v is not None]
+            if scale.method == "sum" and answered:
+                result.answered_sums[scale.name] = round(sum(answered), 2)
             continue
         numbers = [v for v in values if v is not None]
         total = sum(numbers) if scale.method == "sum" else numbers[0]

@@ -101,6 +101,10 @@ class SymptomReport(TimeStampedModel):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     entered_in_error = models.BooleanField(default=False)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # A report answered in part is kept and judged on what was answered; these are the
+    # required items left blank (linkIds, in the instrument's order).
+    partial = models.BooleanField(default=False)
+    unanswered = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-answered_at"]
@@ -122,11 +126,19 @@ class SymptomReport(TimeStampedModel):
 
 class RuleKind(models.TextChoices):
     ITEM_SEVERITY = "item_severity", "An item scored in a band of a given severity"
+    ITEM_SEVERITY_AT_LEAST = (
+        "item_severity_at_least",
+        "An item scored in a band of a given severity or worse",
+    )
     ITEM_RISE = "item_rise", "An item rose by at least the threshold since the last report"
     SCALE_AT_LEAST = "scale_at_least", "A scale at or above the threshold"
     SCALE_FALL = "scale_fall", "A scale fell by at least the threshold since the last report"
     REPORT_MISSING = "report_missing", "No report for more than the threshold (days)"
     OPIOID_NO_BOWEL_REGIMEN = "opioid_no_bowel_regimen", "On an opioid with no bowel regimen"
+    PHASE_UNSTABLE = (
+        "phase_unstable",
+        "The phase of care unstable for longer than the program allows",
+    )
 
 
 class AlertRule(TimeStampedModel):
@@ -149,6 +161,17 @@ class AlertRule(TimeStampedModel):
     threshold = models.FloatField(null=True, blank=True)
     discipline = models.CharField(max_length=32, choices=Discipline.choices)
     due_hours = models.PositiveIntegerField()
+    due_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Due by the end of this many calendar days after the report, in the "
+        "program's time zone (0 = the same day); when set, it is used instead of due_hours.",
+    )
+    unless_rule = models.SlugField(
+        max_length=60,
+        blank=True,
+        help_text="Not raised when the rule with this key fires for the same report.",
+    )
     priority = models.PositiveSmallIntegerField(default=2, help_text="1 urgent, 2 soon, 3 routine")
     citation = models.TextField(blank=True)
     active = models.BooleanField(default=True)

@@ -18,8 +18,16 @@ from pallio.assessments.models import RuleKind
 
 DEFAULT_RULES_FILE = Path(__file__).parent / "rules" / "default_alert_rules.json"
 REPORT_KINDS = frozenset(
-    {RuleKind.ITEM_SEVERITY, RuleKind.ITEM_RISE, RuleKind.SCALE_AT_LEAST, RuleKind.SCALE_FALL}
+    {
+        RuleKind.ITEM_SEVERITY,
+        RuleKind.ITEM_SEVERITY_AT_LEAST,
+        RuleKind.ITEM_RISE,
+        RuleKind.SCALE_AT_LEAST,
+        RuleKind.SCALE_FALL,
+    }
 )
+# Band severities from least to most (a 'positive' screen has no order and is matched alone).
+SEVERITY_ORDER = ("mild", "moderate", "severe")
 RULE_FIELDS = (
     "kind",
     "title",
@@ -29,6 +37,8 @@ RULE_FIELDS = (
     "threshold",
     "discipline",
     "due_hours",
+    "due_days",
+    "unless_rule",
     "priority",
     "citation",
 )
@@ -49,9 +59,7 @@ class Finding:
 
 def _label(spec: InstrumentSpec, link_id: str) -> str:
     item = spec.item(link_id)
-    if item is None:
-        return link_id
-    return item.text.split(":")[0]
+    return item.label if item is not None else link_id
 
 
 def _fmt(value: float) -> str:
@@ -75,6 +83,8 @@ def judge_report(
             if severity == rule.severity and link in items_now
         ]
         return Finding(", ".join(hits)) if hits else None
+    if kind == RuleKind.ITEM_SEVERITY_AT_LEAST:
+        return _severity_at_least(rule, spec, scores)
     if kind == RuleKind.ITEM_RISE:
         if previous is None or rule.threshold is None:
             return None
@@ -88,12 +98,7 @@ def judge_report(
         ]
         return Finding("up since the last report: " + ", ".join(hits)) if hits else None
     if kind == RuleKind.SCALE_AT_LEAST:
-        value = scores.get("scales", {}).get(rule.scale)
-        if value is None or rule.threshold is None or value < rule.threshold:
-            return None
-        scale = spec.scale(rule.scale)
-        title = scale.title if scale else rule.scale
-        return Finding(f"{title} {_fmt(value)}")
+        return _scale_at_least(rule, spec, scores)
     if kind == RuleKind.SCALE_FALL:
         if previous is None or rule.threshold is None:
             return None
@@ -105,3 +110,55 @@ def judge_report(
         title = scale.title if scale else rule.scale
         return Finding(f"{title} fell from {_fmt(then)} to {_fmt(now)}")
     return None
+
+
+def _severity_at_least(rule: Any, spec: InstrumentSpec, scores: dict[str, Any]) -> Finding | None:
+    """Every answered item in a band of the rule's severity or worse."""
+    if rule.severity not in SEVERITY_ORDER:
+        return None
+    floor = SEVERITY_ORDER.index(rule.severity)
+    items_now: dict[str, float] = scores.get("item_values", {})
+    hits = [
+        f"{_label(spec, link)} {_fmt(items_now[link])}"
+        for link, severity in scores.get("item_severities", {}).items()
+        if severity in SEVERITY_ORDER
+        and SEVERITY_ORDER.index(severity) >= floor
+        and link in items_now
+    ]
+    return Finding(", ".join(hits)) if hits else None
+
+
+def _never_negative(spec: InstrumentSpec, scale_name: str) -> bool:
+    scale = spec.scale(scale_name)
+    if scale is None or scale.method != "sum":
+        return False
+    for link in scale.items:
+        item = spec.item(link)
+        if item is None:
+            return False
+        if item.points_bands:
+            lowest = min(b.points for b in item.points_bands)
+        elif item.type in {"integer", "decimal"}:
+            lowest = item.minimum if item.minimum is not None else -1
+        else:
+            lowest = min((o.points for o in item.options if o.points is not None), default=-1)
+        if lowest < 0:
+            return False
+    return True
+
+
+def _scale_at_least(rule: Any, spec: InstrumentSpec, scores: dict[str, Any]) -> Finding | None:
+    """A scale at or above the threshold. A report answered in part is judged on what was
+    answered: when the answered items of a sum (whose items never score below 0) already
+    reach the threshold, the whole scale would too."""
+    if rule.threshold is None:
+        return None
+    scale = spec.scale(rule.scale)
+    title = scale.title if scale else rule.scale
+    value = scores.get("scales", {}).get(rule.scale)
+    if value is not None:
+        return Finding(f"{title} {_fmt(value)}") if value >= rule.threshold else None
+    answered = scores.get("answered_sums", {}).get(rule.scale)
+    if answered is None or answered < rule.threshold or not _never_negative(spec, rule.scale):
+        return None
+    return Finding(f"{title} at least {_fmt(answered)} (some items not answered)")

@@ -64,19 +64,24 @@ class PhaseStatus:
     history: list[PhaseOfCare]
     unstable_too_long: bool
     unstable_days: int
+    allowed_days: float = UNSTABLE_BENCHMARK.days
 
 
 def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) -> PhaseStatus:
+    """The current phase and its history; an unstable phase older than the program's
+    `unstable_phase_alert_days` (PCOC benchmark 2, default 3) is flagged, as the sweep's
+    alert is raised."""
     now = now or clock.now()
     history = list(PhaseOfCare.objects.filter(patient=patient).order_by("-recorded_at")[:limit])
     current = history[0] if history else None
     too_long = False
     days = 0
+    allowed = float(patient.program.setting("unstable_phase_alert_days"))
     if current is not None and current.phase == Phase.UNSTABLE:
         age = now - current.phase_started_at
         days = age.days
-        too_long = age > UNSTABLE_BENCHMARK
-    return PhaseStatus(current, history, too_long, days)
+        too_long = age > timedelta(days=allowed)
+    return PhaseStatus(current, history, too_long, days, allowed)
 
 
 def _esas_series(
@@ -316,3 +321,34 @@ def symptom_reports_page_for(
         detail={"reports": [str(r.pk) for r in result.object_list]},
     )
     return patient, result
+
+
+def active_episode(patient: Any) -> Any:
+    """The patient's current enrollment (patient already access-checked), or None."""
+    from pallio.episodes.models import EpisodeOfCare
+
+    return EpisodeOfCare.objects.filter(patient=patient, status=EpisodeOfCare.Status.ACTIVE).first()
+
+
+def domain_offers_for(patient: Any) -> dict[str, list[dict[str, Any]]]:
+    """The instruments each domain offers because of a recent result (patient already
+    access-checked): e.g. the suicide-risk screen when the PHQ-2 is 3 or more."""
+    from pallio.assessments.domains import DOMAIN_OFFERS
+
+    wanted = {o.when_instrument for offers in DOMAIN_OFFERS.values() for o in offers}
+    latest: dict[str, SymptomReport] = {}
+    for report in (
+        SymptomReport.objects.filter(
+            patient=patient, instrument_key__in=wanted, entered_in_error=False
+        )
+        .only("instrument_key", "scores", "answered_at")
+        .order_by("-answered_at")[:20]
+    ):
+        latest.setdefault(report.instrument_key, report)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for domain, offers in DOMAIN_OFFERS.items():
+        for offer in offers:
+            found = latest.get(offer.when_instrument)
+            if found is not None and offer.applies(found.scores):
+                result.setdefault(domain, []).append({"offer": offer, "report": found})
+    return result

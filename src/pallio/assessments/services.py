@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from pallio.assessments import instruments as inst
 from pallio.assessments.models import (
@@ -36,7 +36,12 @@ from pallio.careplans.models import Task, TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.models import ConflictError
-from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.episodes.models import (
+    CADENCE_DAYS,
+    CareTeamMember,
+    EpisodeOfCare,
+    ReportingCadence,
+)
 
 # A report may be timed a little ahead of the server's clock (a phone's clock), not more.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -83,8 +88,15 @@ def instruments_sync_shipped(instrument_model: Any = Instrument) -> tuple[int, i
 def alert_rules_sync_defaults(rule_model: Any = AlertRule) -> tuple[int, int]:
     """Load or refresh the default alert rules from the data file. Returns (created, updated)."""
     created = updated = 0
+    # An older migration passes its historical model, which lacks the newer fields.
+    present = {f.name for f in rule_model._meta.get_fields()}
+    nullable = {"threshold", "due_days"}
     for data in default_rules():
-        values = {name: data.get(name, "" if name != "threshold" else None) for name in RULE_FIELDS}
+        values = {
+            name: data.get(name, None if name in nullable else "")
+            for name in RULE_FIELDS
+            if name in present
+        }
         values["priority"] = data.get("priority", 2)
         row = rule_model.objects.filter(program__isnull=True, key=data["key"]).first()
         if row is None:
@@ -210,6 +222,7 @@ def report_submit(
     spec = inst.spec_of(instrument.questionnaire)
     result = inst.score(spec, answers)
     primary = spec.primary_scale
+    blank = inst.unanswered(spec, answers)
     report = SymptomReport(
         program_id=patient.program_id,
         patient=patient,
@@ -224,6 +237,8 @@ def report_submit(
         answered_at=data.answered_at or clock.now(),
         entered_by=actor if getattr(actor, "is_authenticated", False) else None,
         idempotency_key=idempotency_key[:100],
+        partial=bool(blank),
+        unanswered=blank,
     )
     try:
         with transaction.atomic():
@@ -237,7 +252,7 @@ def report_submit(
         event="symptom_report.create",
         patient=patient,
         target=report,
-        detail={"instrument": instrument.key, "channel": data.channel},
+        detail={"instrument": instrument.key, "channel": data.channel, "unanswered": blank},
     )
     from pallio.assessments.tasks import report_evaluation_enqueue
 
@@ -284,6 +299,16 @@ def _assignee(patient: Any, discipline: str) -> Any:
     return member.user if member is not None else None
 
 
+def alert_due_at(rule: AlertRule, *, now: datetime, zone: ZoneInfo, since: datetime) -> datetime:
+    """When the follow-up is due: the rule's hours from now, or, for a rule counted in
+    calendar days (HOPE: an in-person visit within 2 calendar days; a same-day assessment),
+    the end of that day in the program's zone, counted from when the report was answered."""
+    if rule.due_days is None:
+        return now + timedelta(hours=rule.due_hours)
+    day = since.astimezone(zone).date() + timedelta(days=rule.due_days)
+    return datetime.combine(day, time(23, 59), tzinfo=zone)
+
+
 @transaction.atomic
 def alert_raise(
     *,
@@ -299,8 +324,8 @@ def alert_raise(
     if Alert.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     now = now or clock.now()
-    due_at = now + timedelta(hours=rule.due_hours)
     zone = ZoneInfo(patient.program.timezone)
+    due_at = alert_due_at(rule, now=now, zone=zone, since=report.answered_at if report else now)
     episode = EpisodeOfCare.objects.filter(
         patient=patient, status=EpisodeOfCare.Status.ACTIVE
     ).first()
@@ -359,6 +384,20 @@ def _previous_scores(report: SymptomReport) -> dict[str, Any] | None:
     return previous
 
 
+# Rules whose follow-up covers every report until it is done: a screening that finds a
+# moderate symptom while an in-person visit for the last one is still pending needs no
+# second visit task (HOPE: a visit within 2 calendar days of a moderate or severe screen).
+ONE_OPEN_PER_PATIENT = frozenset({RuleKind.ITEM_SEVERITY_AT_LEAST})
+
+
+def _open_alert_of(patient_id: Any, rule_key: str) -> bool:
+    return (
+        Alert.objects.filter(patient_id=patient_id, rule_key=rule_key)
+        .exclude(status=Alert.Status.RESOLVED)
+        .exists()
+    )
+
+
 @transaction.atomic
 def report_evaluate(*, report_id: Any, rules: list[AlertRule] | None = None) -> list[Alert]:
     """Judge a report against the program's rules and raise what fires, once.
@@ -379,13 +418,22 @@ def report_evaluate(*, report_id: Any, rules: list[AlertRule] | None = None) -> 
         spec = inst.spec_of(report.instrument.questionnaire)
         previous = None
         looked_up = False
+        fired = []
         for rule in rules if rules is not None else rules_for(report.patient.program):
             if rule.kind not in REPORT_KINDS or rule.instrument_key != report.instrument_key:
                 continue
             if rule.kind in (RuleKind.ITEM_RISE, RuleKind.SCALE_FALL) and not looked_up:
                 previous, looked_up = _previous_scores(report), True
             finding = judge_report(rule, spec, report.scores, previous)
-            if finding is None:
+            if finding is not None:
+                fired.append((rule, finding))
+        # A rule yields to another that fired for the same report (an acute suicide-risk
+        # screen raises the emergency, not also the same-day positive screen).
+        keys = {rule.key for rule, _ in fired}
+        for rule, finding in fired:
+            if rule.unless_rule and rule.unless_rule in keys:
+                continue
+            if rule.kind in ONE_OPEN_PER_PATIENT and _open_alert_of(report.patient_id, rule.key):
                 continue
             alert = alert_raise(
                 rule=rule,
@@ -402,19 +450,26 @@ def report_evaluate(*, report_id: Any, rules: list[AlertRule] | None = None) -> 
 
 
 def missing_reports_check(*, program: Any, now: datetime | None = None) -> list[Alert]:
-    """Raise the 'expected report missing' rules for the program's enrolled patients."""
+    """Raise the 'expected report missing' rules for the program's enrolled patients.
+
+    Each episode expects reports at its own cadence (weekly: 7 days, every 2 weeks: 14 days;
+    none expected: never alerts), plus the program's grace (`missing_report_grace_days`).
+    """
     now = now or clock.now()
     raised: list[Alert] = []
     rules = [r for r in rules_for(program) if r.kind == RuleKind.REPORT_MISSING]
-    episodes = list(
-        EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
+    if not rules:
+        return raised
+    grace = timedelta(days=float(program.setting("missing_report_grace_days")))
+    episodes = [
+        e
+        for e in EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
         .select_related("patient__program")
         .filter(patient__deceased_at__isnull=True, patient__entered_in_error=False)
-    )
+        if e.reporting_cadence in CADENCE_DAYS
+    ]
+    zone = ZoneInfo(program.timezone)
     for rule in rules:
-        if rule.threshold is None:
-            continue
-        limit = now - timedelta(days=rule.threshold)
         latest = {
             row["patient_id"]: row
             for row in SymptomReport.objects.filter(
@@ -424,16 +479,69 @@ def missing_reports_check(*, program: Any, now: datetime | None = None) -> list[
             .values("patient_id", "answered_at", "id")
         }
         for episode in episodes:
+            expected_every = timedelta(days=CADENCE_DAYS[episode.reporting_cadence])
             last = latest.get(episode.patient_id)
             since = last["answered_at"] if last else episode.start
-            if since >= limit:
+            if since >= now - expected_every - grace:
                 continue
             occasion = last["id"] if last else f"episode-{episode.pk}"
+            cadence = ReportingCadence(episode.reporting_cadence).label.lower()
             alert = alert_raise(
                 rule=rule,
                 patient=episode.patient,
                 dedupe_key=f"missing:{rule.key}:{episode.patient_id}:{occasion}",
-                detail=f"none since {since.astimezone(ZoneInfo(program.timezone)):%Y-%m-%d}",
+                detail=f"expected {cadence}; none since {since.astimezone(zone):%Y-%m-%d}",
+                now=now,
+            )
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+
+def unstable_phases_check(*, program: Any, now: datetime | None = None) -> list[Alert]:
+    """Raise the 'unstable phase' rules, once per unstable phase, for each patient whose
+    current phase of care has been unstable for longer than the program's
+    `unstable_phase_alert_days` (PCOC benchmark 2: 3 days or less)."""
+    now = now or clock.now()
+    raised: list[Alert] = []
+    rules = [r for r in rules_for(program) if r.kind == RuleKind.PHASE_UNSTABLE]
+    if not rules:
+        return raised
+    days = float(program.setting("unstable_phase_alert_days"))
+    limit = now - timedelta(days=days)
+    # Each patient's newest phase: only those still unstable and begun before the limit.
+    newest = (
+        PhaseOfCare.objects.filter(patient=OuterRef("patient"))
+        .order_by("-recorded_at", "-created_at")
+        .values("pk")[:1]
+    )
+    current = list(
+        PhaseOfCare.objects.filter(
+            program=program,
+            pk=Subquery(newest),
+            phase=Phase.UNSTABLE,
+            phase_started_at__lt=limit,
+            patient__deceased_at__isnull=True,
+            patient__entered_in_error=False,
+            patient__episodes__status=EpisodeOfCare.Status.ACTIVE,
+        )
+        .select_related("patient__program")
+        .distinct()
+    )
+    zone = ZoneInfo(program.timezone)
+    for row in current:
+        unstable_for = (now - row.phase_started_at).days
+        for rule in rules:
+            alert = alert_raise(
+                rule=rule,
+                patient=row.patient,
+                dedupe_key=(
+                    f"phase:{rule.key}:{row.patient_id}:{row.phase_started_at.isoformat()}"
+                ),
+                detail=(
+                    f"unstable since {row.phase_started_at.astimezone(zone):%Y-%m-%d} "
+                    f"({unstable_for} days; the program allows {days:g})"
+                ),
                 now=now,
             )
             if alert is not None:

@@ -95,3 +95,15 @@ def missing_reports_task(*, program_id: str) -> int:
     if program is None:
         return 0
     return len(missing_reports_check(program=program))
+
+
+@task()
+def unstable_phases_task(*, program_id: str) -> int:
+    """Raise the 'unstable phase too long' alerts of one program (once per phase)."""
+    from pallio.assessments.services import unstable_phases_check
+    from pallio.programs.models import Program
+
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        return 0
+    return len(unstable_phases_check(program=program))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/", views.trends, name="trends"),
     path("patients/<uuid:patient_id>/report/", views.report_new, name="report"),
     path("patients/<uuid:patient_id>/phase/", views.phase_new, name="phase"),
+    path("patients/<uuid:patient_id>/cadence/", views.cadence_set, name="cadence"),
     path("patients/<uuid:patient_id>/assessment/", views.assessment, name="assessment"),
     path(
         "patients/<uuid:patient_id>/assessment/start/",

@@ -19,6 +19,8 @@ from pallio.assessments.models import Assessment, Domain, Instrument
 from pallio.core import clock
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
+from pallio.episodes.models import ReportingCadence
+from pallio.episodes.services import episode_reporting_cadence_set
 from pallio.patients.selectors import patient_get_for
 
 
@@ -36,6 +38,11 @@ def _messages_of(error: ValidationError) -> list[str]:
 def trends(request: HttpRequest, patient_id: str) -> HttpResponse:
     context = selectors.patient_trends_for(request.user, patient_id)
     context["phase_form"] = forms.PhaseForm()
+    context["episode"] = selectors.active_episode(context["patient"])
+    if context["episode"] is not None:
+        context["cadence_form"] = forms.CadenceForm(
+            initial={"cadence": context["episode"].reporting_cadence}
+        )
     context["chart_data"] = {"esas": context["esas"], "function": context["function"]}
     return render(request, "assessments/trends.html", context)
 
@@ -60,7 +67,7 @@ def report_new(request: HttpRequest, patient_id: str) -> HttpResponse:
                 respondent_name=form.cleaned_data.get("respondent_name", ""),
             )
             try:
-                services.contact_report_submit(
+                report = services.contact_report_submit(
                     actor=user, patient=patient, data=data, phase=form.cleaned_data["phase"]
                 )
             except ValidationError as exc:
@@ -69,9 +76,7 @@ def report_new(request: HttpRequest, patient_id: str) -> HttpResponse:
                 else:
                     form.add_error(None, exc.messages)
             else:
-                messages.success(
-                    request, f"{instrument.title} saved. Alerts are checked in the background."
-                )
+                messages.success(request, _saved_message(instrument, spec, report))
                 return redirect("assessments:trends", patient_id=patient.pk)
     else:
         form = forms.SymptomReportForm(spec=spec)
@@ -87,6 +92,41 @@ def report_new(request: HttpRequest, patient_id: str) -> HttpResponse:
         },
         status=400 if form.is_bound and form.errors else 200,
     )
+
+
+def _saved_message(instrument: Instrument, spec: inst.InstrumentSpec, report: Any) -> str:
+    if not report.unanswered:
+        return f"{instrument.title} saved. Alerts are checked in the background."
+    names = [item.label for link in report.unanswered if (item := spec.item(link)) is not None]
+    return (
+        f"{instrument.title} saved in part ({len(names)} not answered: {', '.join(names)}). "
+        "It is judged on what was answered; alerts are checked in the background."
+    )
+
+
+@staff_view("assessment.record")
+@require_POST
+def cadence_set(request: HttpRequest, patient_id: str) -> HttpResponse:
+    user: Any = request.user
+    patient = patient_get_for(user, patient_id, event="episode.cadence_form")
+    episode = selectors.active_episode(patient)
+    form = forms.CadenceForm(request.POST)
+    if episode is None:
+        messages.error(request, "The patient is not enrolled.")
+    elif not form.is_valid():
+        messages.error(request, "Choose how often symptom reports are expected.")
+    else:
+        try:
+            episode_reporting_cadence_set(
+                actor=user, episode=episode, cadence=form.cleaned_data["cadence"]
+            )
+        except ValidationError as exc:
+            for message in _messages_of(exc):
+                messages.error(request, message)
+        else:
+            label = ReportingCadence(form.cleaned_data["cadence"]).label
+            messages.success(request, f"Symptom reports expected: {label.lower()}.")
+    return redirect("assessments:trends", patient_id=patient.pk)
 
 
 @staff_view("assessment.record")
@@ -230,6 +270,7 @@ def _assessment_context(
     today = clock.today_in(patient.program.timezone)
     shown = services.domains_for(patient, today)
     sections = []
+    offers = selectors.domain_offers_for(patient) if draft else {}
     existing = {s.domain: s for s in draft.sections.all()} if draft else {}
     for domain in shown:
         section = existing.get(domain)
@@ -254,6 +295,7 @@ def _assessment_context(
                 "may_write": services.may_write_domain(user, domain),
                 "owners": sorted(services.DOMAIN_OWNERS[domain]),
                 "instruments": DOMAIN_INSTRUMENTS.get(domain, ()),
+                "offers": offers.get(domain, []),
             }
         )
     return {

@@ -9,6 +9,19 @@ from pallio.core.codes import Discipline
 from pallio.core.models import TimeStampedModel
 
 
+class ReportingCadence(models.TextChoices):
+    """How often the team expects a symptom report from the patient (CLINICAL.md section 1:
+    weekly, every two weeks, or as needed)."""
+
+    WEEKLY = "weekly", "Weekly"
+    FORTNIGHTLY = "fortnightly", "Every 2 weeks"
+    NONE = "none", "None expected (as needed)"
+
+
+# The days between expected reports; a cadence not listed expects none.
+CADENCE_DAYS: dict[str, int] = {ReportingCadence.WEEKLY: 7, ReportingCadence.FORTNIGHTLY: 14}
+
+
 class EpisodeOfCare(TimeStampedModel):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -32,6 +45,9 @@ class EpisodeOfCare(TimeStampedModel):
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True)
     first_visit_due = models.DateField()
+    reporting_cadence = models.CharField(
+        max_length=12, choices=ReportingCadence.choices, default=ReportingCadence.WEEKLY
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from pallio.audit.models import Action
@@ -15,7 +15,12 @@ from pallio.audit.services import audit_record
 from pallio.careplans.models import TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import clock
-from pallio.episodes.models import BreakGlassGrant, CareTeamMember, EpisodeOfCare
+from pallio.episodes.models import (
+    BreakGlassGrant,
+    CareTeamMember,
+    EpisodeOfCare,
+    ReportingCadence,
+)
 
 
 @transaction.atomic
@@ -126,3 +131,31 @@ def break_glass_grant(*, actor: Any, patient: Any, reason: str) -> BreakGlassGra
         episode=lead.episode if lead else None,
     )
     return grant
+
+
+@transaction.atomic
+def episode_reporting_cadence_set(*, actor: Any, episode: EpisodeOfCare, cadence: str) -> None:
+    """Set how often the team expects a symptom report (weekly, every 2 weeks, or none):
+    the missing-report alert follows it."""
+    from pallio.core import access
+
+    if not access.has_perm(actor, "assessment.record"):
+        raise PermissionDenied("Your role does not allow this.")
+    if cadence not in ReportingCadence.values:
+        raise ValidationError({"cadence": ["Choose how often reports are expected."]})
+    if episode.status != EpisodeOfCare.Status.ACTIVE:
+        raise ValidationError("The patient is not enrolled.")
+    before = episode.reporting_cadence
+    if before == cadence:
+        return
+    episode.reporting_cadence = cadence
+    episode.updated_at = clock.now()
+    episode.save(update_fields=["reporting_cadence", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="episode.reporting_cadence",
+        patient=episode.patient,
+        target=episode,
+        detail={"from": before, "to": cadence},
+    )

@@ -28,6 +28,12 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # Days past a patient's expected symptom report (weekly: 7, every 2 weeks: 14) before the
+    # missing-report alert is raised. Pallio's default: one day's grace.
+    "missing_report_grace_days": 1,
+    # An unstable phase of care older than this many days raises an alert (PCOC benchmark 2:
+    # unstable phases should last 3 days or less, CLINICAL.md sections 3 and 4).
+    "unstable_phase_alert_days": 3,
 }
 
 

@@ -26,7 +26,8 @@ def shipped(key: str) -> dict[str, Any]:
 
 
 def spec(key: str) -> inst.InstrumentSpec:
-    return inst.spec_from_questionnaire(shipped(key))
+    # Cached by content: a property test scoring hundreds of examples reads the file once.
+    return inst.spec_of(shipped(key))
 
 
 def esas(**values: int) -> dict[str, Any]:

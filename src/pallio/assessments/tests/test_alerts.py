@@ -38,11 +38,17 @@ def evaluate(report):
     return report_evaluate(report_id=report.pk)
 
 
+def only(alerts, rule_key):
+    """The one alert of `rule_key` among those raised (a severe symptom also raises the
+    HOPE in-person visit)."""
+    [alert] = [a for a in alerts if a.rule_key == rule_key]
+    return alert
+
+
 @pytest.mark.django_db
 def test_a_severe_symptom_raises_an_urgent_task_for_the_nurse_navigator_due_in_24_hours(world):
     report = submit(world, "esas-r", esas(pain=8, dyspnea=7))
-    [alert] = evaluate(report)
-    assert alert.rule_key == "esas-severe"
+    alert = only(evaluate(report), "esas-severe")
     assert "Pain 8" in alert.detail and "Shortness of breath 7" in alert.detail
     assert alert.discipline == "nurse_navigator" and alert.priority == 1
     assert alert.due_at - alert.raised_at == timedelta(hours=24)
@@ -51,11 +57,17 @@ def test_a_severe_symptom_raises_an_urgent_task_for_the_nurse_navigator_due_in_2
 
 
 @pytest.mark.django_db
-def test_a_score_of_6_raises_nothing_and_the_report_is_still_marked_evaluated(world):
-    report = submit(world, "esas-r", esas(pain=6))
+def test_a_mild_score_raises_nothing_and_the_report_is_still_marked_evaluated(world):
+    report = submit(world, "esas-r", esas(pain=3, nausea=3))
     assert evaluate(report) == []
     report.refresh_from_db()
     assert report.evaluated_at is not None
+
+
+def test_a_score_of_6_is_not_severe_but_calls_for_the_hope_visit(world):
+    assert [a.rule_key for a in evaluate(submit(world, "esas-r", esas(pain=6)))] == [
+        "hope-in-person-visit"
+    ]
 
 
 @pytest.mark.django_db
@@ -63,18 +75,19 @@ def test_a_rise_of_3_since_the_last_report_raises_a_rise_of_2_does_not(world):
     now = clock.now()
     evaluate(submit(world, "esas-r", esas(nausea=1, anxiety=2), at=now - timedelta(days=7)))
     raised = evaluate(submit(world, "esas-r", esas(nausea=4, anxiety=4), at=now))
-    assert [a.rule_key for a in raised] == ["esas-rise"]
-    assert "Nausea 1 to 4" in raised[0].detail and "Anxiety" not in raised[0].detail
+    assert {a.rule_key for a in raised} == {"esas-rise", "hope-in-person-visit"}
+    rise = only(raised, "esas-rise")
+    assert "Nausea 1 to 4" in rise.detail and "Anxiety" not in rise.detail
 
 
 @pytest.mark.django_db
 def test_each_report_raises_each_alert_once_however_often_it_is_evaluated(world):
     report = submit(world, "esas-r", esas(pain=9))
-    assert len(evaluate(report)) == 1
+    assert {a.rule_key for a in evaluate(report)} == {"esas-severe", "hope-in-person-visit"}
     SymptomReport.objects.filter(pk=report.pk).update(evaluated_at=None)  # as if re-run
     assert evaluate(report) == []
-    assert Alert.objects.filter(report=report).count() == 1
-    assert Task.objects.filter(kind="alert_follow_up").count() == 1
+    assert Alert.objects.filter(report=report).count() == 2
+    assert Task.objects.filter(kind="alert_follow_up").count() == 2
 
 
 @pytest.mark.django_db
@@ -174,7 +187,7 @@ def test_worklist_is_sorted_by_due_time_and_shows_only_reachable_patients(world,
     evaluate(submit(world, "esas-r", esas(pain=9), patient=world.hana))  # Hillside
     response = as_user(world.navigator).get(reverse("assessments:worklist") + "?scope=all")
     rows = response.context["page"].object_list
-    assert [a.rule_key for a in rows] == ["esas-severe", "phq2-positive"]
+    assert [a.rule_key for a in rows] == ["esas-severe", "hope-in-person-visit", "phq2-positive"]
     assert "Hill" not in response.content.decode()
     response = as_user(world.social_worker).get(reverse("assessments:worklist") + "?scope=all")
     assert list(response.context["page"].object_list) == []  # sam is not on alice's team
@@ -182,7 +195,7 @@ def test_worklist_is_sorted_by_due_time_and_shows_only_reachable_patients(world,
 
 @pytest.mark.django_db
 def test_acknowledge_then_resolve_with_the_action_taken_closes_the_task(world, as_user):
-    [alert] = evaluate(submit(world, "esas-r", esas(pain=9)))
+    alert = only(evaluate(submit(world, "esas-r", esas(pain=9))), "esas-severe")
     client = as_user(world.navigator)
     response = client.post(
         reverse("assessments:acknowledge", kwargs={"alert_id": alert.pk}),
@@ -208,7 +221,7 @@ def test_acknowledge_then_resolve_with_the_action_taken_closes_the_task(world, a
 
 @pytest.mark.django_db
 def test_a_stale_acknowledgement_is_a_conflict_not_an_overwrite(world):
-    [alert] = evaluate(submit(world, "esas-r", esas(pain=9)))
+    alert = only(evaluate(submit(world, "esas-r", esas(pain=9))), "esas-severe")
     stale = alert.version
     alert_acknowledge(actor=world.navigator, alert=alert, expected_version=stale)
     with pytest.raises(ConflictError):
@@ -222,7 +235,7 @@ def test_a_stale_acknowledgement_is_a_conflict_not_an_overwrite(world):
 
 @pytest.mark.django_db
 def test_others_cannot_act_on_an_alert_of_a_patient_they_cannot_reach(world, as_user):
-    [alert] = evaluate(submit(world, "esas-r", esas(pain=9)))
+    alert = only(evaluate(submit(world, "esas-r", esas(pain=9))), "esas-severe")
     for user in (world.social_worker, world.hillside_nurse):
         response = as_user(user).post(
             reverse("assessments:resolve", kwargs={"alert_id": alert.pk}),

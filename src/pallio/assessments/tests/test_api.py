@@ -72,9 +72,38 @@ def test_a_caregiver_report_is_recorded_scored_and_its_alert_raised_by_the_worke
     # database connection, which would end this test's transaction on PostgreSQL.)
     [queued] = DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY")
     assert queued.args_kwargs["kwargs"] == {"report_id": str(report.pk)}
-    assert report_evaluate_task.call(report_id=str(report.pk)) == 1
-    [alert] = Alert.objects.filter(report=report)
+    assert report_evaluate_task.call(report_id=str(report.pk)) == 2  # with the HOPE visit
+    [alert] = Alert.objects.filter(report=report, rule_key="esas-severe")
     assert alert.rule_key == "esas-severe" and alert.discipline == "nurse_navigator"
+
+
+def test_a_report_answered_in_part_is_kept_marked_partial_and_still_alerts(world):
+    answers = esas(pain=10)
+    del answers["tiredness"]
+    answers["wellbeing"] = None  # sent blank
+    response = post(
+        token_client(world.navigator),
+        world.alice,
+        {"instrument": "esas-r", "answers": answers, "respondent": "patient"},
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["partial"] is True
+    assert data["unanswered"] == ["tiredness", "wellbeing"]
+    assert data["primary_score"] is None  # never a smaller total that reads as improvement
+    assert data["scores"]["incomplete"] == ["total"]
+    assert data["scores"]["item_bands"]["pain"] == "Severe"
+    assert "tiredness" not in data["answers"]
+    report_evaluate_task.call(report_id=data["id"])
+    assert Alert.objects.filter(report_id=data["id"], rule_key="esas-severe").exists()
+    listed = token_client(world.navigator).get(url(world.alice)).json()["items"]
+    assert listed[0]["partial"] is True and listed[0]["unanswered"] == ["tiredness", "wellbeing"]
+
+
+def test_a_complete_report_is_not_partial(world):
+    data = post(token_client(world.navigator), world.alice, esas_body(pain=1)).json()
+    assert data["partial"] is False and data["unanswered"] == []
+    assert data["scores"]["incomplete"] == []
 
 
 def test_a_signed_in_session_works_too_and_needs_its_csrf_token(world):
@@ -111,7 +140,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_report(world):
     ("change", "field", "words"),
     [
         ({"answers": esas(pain=11)}, "pain", "between 0 and 10"),
-        ({"answers": {"pain": 3}}, "tiredness", "Answer"),
+        ({"answers": {"pain": None}}, "answers", "Answer at least one item"),
         ({"answers": {**esas(), "mood": 3}}, "mood", "no item"),
         ({"instrument": "no-such"}, "instrument", "instrument"),
         ({"answered_at": "2026-01-01T10:00:00"}, "answered_at", "time zone"),

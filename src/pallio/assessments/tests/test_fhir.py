@@ -80,8 +80,10 @@ def test_phq4_carries_its_loinc_panel_items_answers_and_phq2_total(world):
     report = submit(world, "phq-4", phq(2, 1, 3, 0))
     resource = fhir.questionnaire_response(report)
     QuestionnaireResponse.model_validate(resource)
+    # The published order: the anxiety item comes first.
+    assert resource["item"][0]["linkId"] == "gad-1"
     first = resource["item"][0]["answer"][0]["valueCoding"]
-    assert (first["system"], first["code"]) == (LOINC, "LA6570-1")
+    assert (first["system"], first["code"]) == (LOINC, "LA6571-9")
     obs = observations(report)
     assert codes(obs["panel"]) == {"69724-3"}
     members = {m["reference"] for m in obs["panel"]["hasMember"]}

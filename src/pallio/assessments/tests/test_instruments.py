@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -33,6 +34,7 @@ SHIPPED_KEYS = {
     "spiritual-history",
     "caregiver-needs",
     "home-safety",
+    "asq",
 }
 
 
@@ -118,15 +120,29 @@ def test_esas_out_of_range_or_non_numbers_are_refused_with_a_message(bad):
     assert "pain" in error.value.message_dict
 
 
-def test_unknown_items_and_missing_required_items_are_refused():
+def test_unknown_items_are_refused_and_an_empty_report_is_refused():
     with pytest.raises(ValidationError) as error:
         inst.clean_answers(spec("esas-r"), {**esas(), "itching": 4})
     assert "has no item 'itching'" in str(error.value)
-    answers = esas()
-    del answers["nausea"]
     with pytest.raises(ValidationError) as error:
-        inst.clean_answers(spec("esas-r"), answers)
-    assert "nausea" in error.value.message_dict
+        inst.clean_answers(spec("esas-r"), {"pain": None, "nausea": ""})
+    assert "Answer at least one item" in error.value.message_dict["answers"][0]
+
+
+def test_a_report_with_a_blank_item_is_kept_and_scored_on_what_was_answered():
+    s = spec("esas-r")
+    answers = esas(pain=10)
+    del answers["nausea"]
+    clean = inst.clean_answers(s, answers)
+    assert inst.unanswered(s, clean) == ["nausea"]
+    result = inst.score(s, clean)
+    assert result.item_bands["pain"] == "Severe" and result.item_severities["pain"] == "severe"
+    assert "nausea" not in result.item_values
+    # The total is not a smaller number that would read as an improvement: it is marked
+    # incomplete, with the sum of the eight answered items kept apart.
+    assert result.scales["total"] is None and result.incomplete == ["total"]
+    assert result.answered_sums["total"] == 10
+    assert inst.unanswered(s, inst.clean_answers(s, esas())) == []  # 'other' is optional
 
 
 def test_the_optional_other_problem_does_not_change_the_total_but_is_banded():
@@ -247,13 +263,13 @@ def test_ppi_every_combination_scores_the_published_points_and_falls_in_one_band
             assert band == "PPI 4 or less"
 
 
-PAP_POINTS = {
+PAP_POINTS: dict[str, dict[Any, float]] = {
     "dyspnea": {"yes": 1.0, "no": 0},
     "anorexia": {"yes": 1.5, "no": 0},
     "kps": {"30+": 0, "10-20": 2.5},
     "cps": {">12": 0, "11-12": 2.0, "7-10": 2.5, "5-6": 4.5, "3-4": 6.0, "1-2": 8.5},
-    "wbc": {"normal": 0, "high": 0.5, "very-high": 1.5},
-    "lymphocytes": {"normal": 0, "low": 1.0, "very-low": 2.5},
+    "wbc": {6.0: 0, 9.0: 0.5, 14.0: 1.5},
+    "lymphocytes": {30.0: 0, 15.0: 1.0, 8.0: 2.5},
 }
 
 
@@ -266,15 +282,18 @@ def test_pap_groups_a_b_c_at_5_5_and_11(answers):
     assert result.bands["total"].startswith(expected)
 
 
+PAP_BASE = {
+    "dyspnea": "no",
+    "anorexia": "no",
+    "kps": "30+",
+    "cps": ">12",
+    "wbc": 6.0,
+    "lymphocytes": 30,
+}
+
+
 def test_pap_boundaries_exactly():
-    base = {
-        "dyspnea": "no",
-        "anorexia": "no",
-        "kps": "30+",
-        "cps": ">12",
-        "wbc": "normal",
-        "lymphocytes": "normal",
-    }
+    base = PAP_BASE
     assert (
         scored("pap", {**base, "cps": "5-6", "dyspnea": "yes"}).bands["total"].startswith("Group A")
     )  # 5.5
@@ -283,10 +302,117 @@ def test_pap_boundaries_exactly():
         scored("pap", {**base, "cps": "1-2", "kps": "10-20"}).bands["total"].startswith("Group B")
     )  # 11
     assert (
-        scored("pap", {**base, "cps": "1-2", "kps": "10-20", "wbc": "high"})
+        scored("pap", {**base, "cps": "1-2", "kps": "10-20", "wbc": 9})
         .bands["total"]
         .startswith("Group C")
     )  # 11.5
+
+
+@pytest.mark.parametrize(
+    ("wbc", "points"),
+    [
+        (0, 0),
+        (3.1, 0),  # low counts score nothing (CLINICAL.md section 2)
+        (8.5, 0),
+        (8.51, 0.5),
+        (8.55, 0.5),
+        (8.6, 0.5),
+        (11, 0.5),
+        (11.01, 1.5),
+        (40, 1.5),
+    ],
+)
+def test_pap_white_cell_count_falls_in_exactly_one_band(wbc, points):
+    assert scored("pap", {**PAP_BASE, "wbc": wbc}).item_values["wbc"] == points
+
+
+@pytest.mark.parametrize(
+    ("lymphocytes", "points"),
+    [
+        (0, 2.5),
+        (11.9, 2.5),
+        (11.99, 2.5),
+        (12, 1),
+        (19.9, 1),
+        (19.95, 1),
+        (20, 0),
+        (40, 0),
+        (55, 0),  # above 40% scores 0 too
+    ],
+)
+def test_pap_lymphocyte_percentage_falls_in_exactly_one_band(lymphocytes, points):
+    result = scored("pap", {**PAP_BASE, "lymphocytes": lymphocytes})
+    assert result.item_values["lymphocytes"] == points
+
+
+@given(st.floats(0, 500), st.floats(0, 100))
+def test_every_pap_count_scores_in_exactly_one_band(wbc, lymphocytes):
+    s = spec("pap")
+    for link, value in (("wbc", wbc), ("lymphocytes", lymphocytes)):
+        item = s.item(link)
+        assert item is not None
+        assert sum(band.holds(value) for band in item.points_bands) == 1
+
+
+def _with_wbc_bands(*bands: dict) -> dict:
+    q = copy.deepcopy(shipped("pap"))
+    [wbc] = [i for i in q["item"] if i["linkId"] == "wbc"]
+    wbc["extension"] = [e for e in wbc["extension"] if not e["url"].endswith("points-band")]
+    for band in bands:
+        wbc["extension"].append(
+            {
+                "url": inst.EXT_POINTS_BAND,
+                "extension": [{"url": k, "valueDecimal": v} for k, v in band.items()]
+                + [{"url": "label", "valueString": str(band)}],
+            }
+        )
+    return q
+
+
+@pytest.mark.parametrize(
+    "bands",
+    [
+        # 8.5 in two bands (the old "4.8-8.5" / "8.5-11" options)
+        ({"points": 0, "atMost": 8.5}, {"points": 0.5, "atLeast": 8.5}),
+        # 8.55 in none (the "8.5" / "8.6-11" options as numbers)
+        ({"points": 0, "atMost": 8.5}, {"points": 0.5, "atLeast": 8.6}),
+        # nothing below 4.8
+        ({"points": 0, "atLeast": 4.8, "atMost": 8.5}, {"points": 0.5, "above": 8.5}),
+    ],
+)
+def test_points_bands_that_overlap_or_leave_a_gap_are_refused(bands):
+    with pytest.raises(inst.InstrumentError):
+        inst.spec_from_questionnaire(_with_wbc_bands(*bands))
+
+
+def test_esas_items_carry_the_published_end_words():
+    s = spec("esas-r")
+    ends = {i.link_id: (i.anchor_low, i.anchor_high) for i in s.items if i.anchor_low}
+    assert ends["pain"] == ("No pain", "Worst possible pain")
+    assert ends["tiredness"] == ("No tiredness", "Worst possible tiredness")
+    assert ends["drowsiness"] == ("No drowsiness", "Worst possible drowsiness")
+    assert ends["appetite"] == ("No lack of appetite", "Worst possible lack of appetite")
+    assert ends["wellbeing"] == ("Best wellbeing", "Worst possible wellbeing")
+    assert {s.item(k).text for k in ("tiredness", "drowsiness", "depression", "anxiety")} == {  # type: ignore[union-attr]
+        "Tiredness (lack of energy)",
+        "Drowsiness (feeling sleepy)",
+        "Depression (feeling sad)",
+        "Anxiety (feeling nervous)",
+    }
+    assert s.item("wellbeing").text == "Wellbeing (how you feel overall)"  # type: ignore[union-attr]
+    assert all(a and b for a, b in (ends[k] for k in ESAS_ITEMS))
+
+
+def test_phq4_asks_the_anxiety_items_first_with_their_loinc_codes():
+    items = spec("phq-4").items
+    assert [(i.link_id, i.code["code"] if i.code else "") for i in items] == [
+        ("gad-1", "69725-0"),
+        ("gad-2", "68509-9"),
+        ("phq-1", "44250-9"),
+        ("phq-2", "44255-8"),
+    ]
+    assert items[0].text == "Feeling nervous, anxious or on edge"
+    assert items[1].text == "Not being able to stop or control worrying"
 
 
 def test_pallio_screens_count_what_they_find():

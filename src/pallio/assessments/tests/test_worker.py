@@ -157,7 +157,19 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
         )
         == 0
     )
-    assert drill.scalar("SELECT COUNT(*) FROM assessments_alert") == total
+    # Plus one HOPE in-person visit: it covers every later screening while it is open.
+    assert (
+        drill.scalar(
+            "SELECT COUNT(*) FROM assessments_alert WHERE rule_key <> 'hope-in-person-visit'"
+        )
+        == total
+    )
+    assert (
+        drill.scalar(
+            "SELECT COUNT(*) FROM assessments_alert WHERE rule_key = 'hope-in-person-visit'"
+        )
+        == 1
+    )
     assert (
         drill.scalar(
             "SELECT COUNT(*) FROM (SELECT report_id, rule_key FROM assessments_alert "
@@ -178,5 +190,8 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
         == positive
     )
     # One follow-up task per alert, none twice.
-    assert drill.scalar("SELECT COUNT(*) FROM careplans_task WHERE kind='alert_follow_up'") == total
+    assert (
+        drill.scalar("SELECT COUNT(*) FROM careplans_task WHERE kind='alert_follow_up'")
+        == total + 1
+    )
     print(f"killed after {evaluated} of {total}; orphaned RUNNING rows: {orphaned}")

@@ -1,5 +1,6 @@
 """`pallio alerts sweep`: queue again the symptom reports a stopped worker never finished,
-and raise the 'expected report missing' alerts of every program."""
+and raise the 'expected report missing' and 'unstable phase too long' alerts of every
+program."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from pallio.assessments.services import missing_reports_check
+from pallio.assessments.services import missing_reports_check, unstable_phases_check
 from pallio.assessments.tasks import STALE_AFTER, reports_sweep
 from pallio.programs.models import Program
 
 
 class Command(BaseCommand):
-    help = "Sweep for unevaluated symptom reports and missing expected reports."
+    help = (
+        "Sweep for unevaluated symptom reports, missing expected reports and unstable "
+        "phases of care that last too long."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -27,6 +31,9 @@ class Command(BaseCommand):
             help="re-queue reports not evaluated this many minutes after they were saved",
         )
         sweep.add_argument("--no-missing", action="store_true", help="skip missing reports")
+        sweep.add_argument(
+            "--no-phases", action="store_true", help="skip unstable phases that last too long"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         queued = reports_sweep(stale_after=timedelta(minutes=options["stale_minutes"]))
@@ -34,3 +41,6 @@ class Command(BaseCommand):
         if not options["no_missing"]:
             raised = sum(len(missing_reports_check(program=p)) for p in Program.objects.all())
             self.stdout.write(f"raised {raised} missing-report alert(s)")
+        if not options["no_phases"]:
+            raised = sum(len(unstable_phases_check(program=p)) for p in Program.objects.all())
+            self.stdout.write(f"raised {raised} unstable-phase alert(s)")
