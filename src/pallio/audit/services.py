@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
 from django.db import transaction
 
-from pallio.audit.models import Action, AuditChainHead, AuditEvent, Outcome
+from pallio.audit.chain import GENESIS_HASH, chain_verify, keyed_hash
+from pallio.audit.models import Action, AuditChainHead, AuditEvent, HashScheme, Outcome
 from pallio.core import clock
 from pallio.core.middleware import current_source_address
-
-GENESIS_HASH = "0" * 64
-HASHED_FIELDS = (
-    "at",
-    "program_id",
-    "user_id",
-    "username",
-    "role",
-    "patient_id",
-    "action",
-    "event",
-    "object_type",
-    "object_id",
-    "outcome",
-    "source_address",
-    "detail",
-)
-
-
-def _canonical(event: AuditEvent) -> str:
-    values: dict[str, Any] = {}
-    for name in HASHED_FIELDS:
-        value = getattr(event, name)
-        if name == "at":
-            value = value.isoformat()
-        elif value is not None and name in {"program_id", "patient_id"}:
-            value = str(value)
-        values[name] = value
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(f"{prev_hash}|{_canonical(event)}".encode()).hexdigest()
 
 
 @transaction.atomic
@@ -79,13 +44,14 @@ def audit_record(
         outcome=outcome,
         source_address=current_source_address.get(),
         detail=detail or {},
+        scheme=HashScheme.HMAC,
     )
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         head = AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, count=0)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     row.prev_hash = head.last_hash
-    row.hash = event_hash(row.prev_hash, row)
+    row.hash = keyed_hash(row.prev_hash, row)
     row.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(last_hash=row.hash, count=head.count + 1)
     return row
@@ -101,32 +67,12 @@ def audit_read(*, actor: Any, patient: Any, target: Any = None, event: str) -> A
     )
 
 
-def audit_verify(*, batch_size: int = 5000) -> tuple[int, AuditEvent | None]:
-    """Walk the chain in order. Returns (rows checked, first broken row or None)."""
-    checked = 0
-    prev = GENESIS_HASH
-    for row in _iter_rows(batch_size):
-        if row.prev_hash != prev or event_hash(prev, row) != row.hash:
-            return checked, row
-        prev = row.hash
-        checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != prev or head.count != checked):
-        # Rows were removed from the end of the chain.
-        return checked, AuditEvent(
-            id=None,
-            prev_hash=prev,
-            hash=head.last_hash,
-            event="(missing rows at the end of the chain)",
-        )
-    return checked, None
-
-
-def _iter_rows(batch_size: int) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].id
+def audit_verify() -> tuple[int, AuditEvent | None]:
+    """Walk the chain in order. Returns (rows checked, first broken row or None); a problem
+    not at a row (the end of the chain, a checkpoint) is an unsaved row describing it."""
+    report = chain_verify()
+    if report.intact:
+        return report.checked, None
+    if report.broken is not None:
+        return report.checked, report.broken
+    return report.checked, AuditEvent(id=None, event=report.problems[0][:60])
