@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "pallio.accounts.middleware.RequireMFAMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "pallio.core.middleware.RequestContextMiddleware",
+    # Inside RequestContextMiddleware, so a refusal it records carries the client's address.
+    "pallio.audit.middleware.DeniedAccessAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -335,6 +337,11 @@ if PRODUCTION and (len(PALLIO_AUDIT_KEY) < 32 or PALLIO_AUDIT_KEY == SECRET_KEY)
         "Pallio will not start in production: PALLIO_AUDIT_KEY (or PALLIO_AUDIT_KEY_FILE) must "
         "be set, 32+ characters, and differ from PALLIO_SECRET_KEY"
     )
+# Wrong and throttled authenticator codes go to the audit trail (outcome "denied").
+MFA_FORMS = {
+    "authenticate": "pallio.accounts.forms.AuditedAuthenticateForm",
+    "reauthenticate": "pallio.accounts.forms.AuditedReauthenticateForm",
+}
 PALLIO_AUDIT_CHECKPOINT_FILE = Path(
     env("PALLIO_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log"))
 )

@@ -87,6 +87,7 @@ class SecurityAlert(models.Model):
     window_start = models.DateTimeField()
     denials = models.PositiveIntegerField()
     emailed_to = models.JSONField(default=list, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]

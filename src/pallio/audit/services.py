@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import uuid
+from datetime import UTC, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from pallio.audit.chain import GENESIS_HASH, chain_verify, keyed_hash
-from pallio.audit.models import Action, AuditChainHead, AuditEvent, HashScheme, Outcome
+from pallio.audit.models import (
+    Action,
+    AuditChainHead,
+    AuditEvent,
+    HashScheme,
+    Outcome,
+    SecurityAlert,
+)
 from pallio.core import clock
+from pallio.core.access import ROLE_PRIVACY
 from pallio.core.middleware import current_source_address
 
 
@@ -24,8 +34,10 @@ def audit_record(
     outcome: str = Outcome.SUCCESS,
     program: Any = None,
     detail: dict[str, Any] | None = None,
+    patient_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction."""
+    """Append one audit event in the caller's transaction. `patient_id` names a patient
+    that was asked for but not reached (a refusal), where no patient object exists."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     program_id = getattr(program, "id", None) or getattr(patient, "program_id", None)
     if program_id is None and authenticated:
@@ -36,7 +48,7 @@ def audit_record(
         user_id=actor.pk if authenticated else None,
         username=actor.get_username() if authenticated else "",
         role=getattr(actor, "role", "") if authenticated else "",
-        patient_id=getattr(patient, "pk", None),
+        patient_id=getattr(patient, "pk", None) or patient_id,
         action=action,
         event=event,
         object_type=type(target).__name__ if target is not None else "",
@@ -76,3 +88,75 @@ def audit_verify() -> tuple[int, AuditEvent | None]:
     if report.broken is not None:
         return report.checked, report.broken
     return report.checked, AuditEvent(id=None, event=report.problems[0][:60])
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def denial_record(
+    *,
+    actor: Any,
+    action: str,
+    event: str,
+    patient_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Put one refused request on the record (outcome "denied"), and raise a security alert
+    when the user has now been refused too often within the program's window."""
+    row = audit_record(
+        actor=actor,
+        action=action,
+        event=event,
+        outcome=Outcome.DENIED,
+        patient_id=patient_id,
+        detail=detail,
+    )
+    program = getattr(actor, "program", None) if row.user_id is not None else None
+    if program is not None:
+        # Still inside the append's lock on the chain head: concurrent refusals of one user
+        # are counted one after the other, so a window raises one alert.
+        security_alert_raise_if_due(actor=actor, program=program)
+    return row
+
+
+def security_alert_raise_if_due(*, actor: Any, program: Any) -> SecurityAlert | None:
+    threshold = int(program.setting("denials_alert_threshold"))
+    window = timedelta(minutes=int(program.setting("denials_alert_window_minutes")))
+    now = clock.now()
+    since = now - window
+    if SecurityAlert.objects.filter(user_id=actor.pk, raised_at__gt=since).exists():
+        return None  # one alert per window, not one per refusal
+    denials = AuditEvent.objects.filter(
+        user_id=actor.pk, outcome=Outcome.DENIED, at__gt=since
+    ).count()
+    if denials < threshold:
+        return None
+    officers = list(
+        get_user_model()
+        .objects.filter(program_id=program.pk, role=ROLE_PRIVACY, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    alert = SecurityAlert.objects.create(
+        program_id=program.pk,
+        user_id=actor.pk,
+        username=actor.get_username(),
+        raised_at=now,
+        window_start=since,
+        denials=denials,
+        emailed_to=officers,
+    )
+    audit_record(
+        actor=None,
+        action=Action.CREATE,
+        event="audit.security_alert",
+        program=program,
+        target=alert,
+        detail={"user": actor.get_username(), "denials": denials},
+    )
+    if officers:
+        from pallio.audit.tasks import security_alert_notify_enqueue
+
+        transaction.on_commit(lambda: security_alert_notify_enqueue(alert.pk))
+    return alert

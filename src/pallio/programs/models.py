@@ -28,6 +28,11 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # A user refused this many times (pages naming patients they may not see, wrong or
+    # throttled authenticator codes, throttled sign-ins) within this many minutes raises a
+    # security alert to the privacy officer (SECURITY.md 10 and 13; ASVS 7.2, 16.3).
+    "denials_alert_threshold": 20,
+    "denials_alert_window_minutes": 10,
 }
 
 

@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
                 ('window_start', models.DateTimeField()),
                 ('denials', models.PositiveIntegerField()),
                 ('emailed_to', models.JSONField(blank=True, default=list)),
+                ('emailed_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
                 'ordering': ['-raised_at'],
