@@ -13,11 +13,12 @@ import io
 import json
 import secrets
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from pallio.audit.chain import GENESIS_HASH, keyed_hash, plain_hash
 from pallio.audit.models import AuditChainHead, AuditEvent, HashScheme
@@ -289,3 +290,57 @@ def test_production_reads_the_audit_key_from_a_file(tmp_path):
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == key
+
+
+# --- the insert-only database role (docs/audit-trail.md) ------------------------------------
+
+ROLE_DOC = Path(__file__).resolve().parents[2] / "docs" / "audit-trail.md"
+
+
+def documented_grants(role: str) -> list[str]:
+    """The GRANT and REVOKE statements the deployment guide gives for the application role."""
+    text = ROLE_DOC.read_text(encoding="utf-8")
+    sql = text.split("```sql", 1)[1].split("```", 1)[0]
+    statements = [
+        line.split("--")[0].strip().rstrip(";")
+        for line in sql.splitlines()
+        if line.strip().startswith(("GRANT", "REVOKE")) and " DATABASE " not in line
+    ]
+    assert any(
+        s.startswith("REVOKE UPDATE, DELETE, TRUNCATE ON audit_auditevent") for s in statements
+    )
+    return [s.replace("pallio_app", role) for s in statements]
+
+
+@pytest.mark.django_db
+def test_the_documented_application_role_can_insert_audit_events_but_never_change_them(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("database roles are PostgreSQL's; SQLite relies on the triggers alone")
+    events = write_events(world, 2)
+    role = f"pallio_app_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        # Roles are created inside the test's transaction and vanish with it.
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        for statement in documented_grants(role):
+            cursor.execute(statement)
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            written = write_events(world, 1)[0]  # the application still appends
+            assert written.prev_hash == events[-1].hash
+            target = [events[0].pk]
+            refused = [
+                ("UPDATE audit_auditevent SET username = 'mallory' WHERE id = %s", target),
+                ("DELETE FROM audit_auditevent WHERE id = %s", target),
+                ("TRUNCATE audit_auditevent", None),
+                ("DROP TRIGGER audit_auditevent_no_update ON audit_auditevent", None),
+                ("ALTER TABLE audit_auditevent DISABLE TRIGGER USER", None),
+            ]
+            for statement, params in refused:
+                with (
+                    pytest.raises(DatabaseError, match=r"permission denied|must be owner"),
+                    transaction.atomic(),
+                ):
+                    cursor.execute(statement, params)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert "Audit chain intact" in verify()
