@@ -8,15 +8,13 @@ alert, on the page and by email, once per window.
 
 from __future__ import annotations
 
-import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from pallio.audit.middleware import PATIENT_BEARING_PARAMETERS
 from pallio.audit.models import AuditEvent, SecurityAlert
@@ -46,17 +44,6 @@ def wrong_code(totp) -> str:
     now = int(clock.now().timestamp())
     valid = {totp.at(now + step * 30) for step in (-2, -1, 0, 1, 2)}
     return next(c for c in (totp.at(now + 3600 * k) for k in range(1, 40)) if c not in valid)
-
-
-def run_worker() -> None:
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    try:
-        call_command(
-            "db_worker", batch=True, startup_delay=False, reload=False, interval=0, verbosity=0
-        )
-    finally:
-        for number, handler in handlers.items():
-            signal.signal(number, handler)
 
 
 # --- refused pages --------------------------------------------------------------------------
@@ -168,7 +155,7 @@ def low_threshold(world):
 
 
 @pytest.mark.django_db
-def test_many_refusals_raise_one_alert_per_window_and_email_the_privacy_officer(
+def test_many_refusals_raise_one_alert_per_window(
     low_threshold, as_user, django_capture_on_commit_callbacks
 ):
     world = low_threshold
@@ -195,16 +182,10 @@ def test_many_refusals_raise_one_alert_per_window_and_email_the_privacy_officer(
     assert first.username == "sam" and first.denials == 3
     assert first.program_id == world.riverside.pk
     assert first.emailed_to == [world.privacy.email]
-
-    run_worker()
-    assert len(mail.outbox) == 2
-    message = mail.outbox[0]
-    assert message.to == [world.privacy.email]
-    assert "sam was refused 3 times" in message.subject
-    assert world.alice.family_name not in message.body
-    assert all(a.emailed_at is not None for a in SecurityAlert.objects.all())
-    run_worker()
-    assert len(mail.outbox) == 2, "a second run of the worker sends nothing again"
+    # Each alert queued its email for the background worker (tests/security/
+    # test_denial_alert_email.py runs the worker).
+    queued = DBTaskResult.objects.filter(task_path="pallio.audit.tasks.security_alert_notify")
+    assert queued.count() == 2
 
 
 @pytest.mark.django_db
