@@ -18,6 +18,7 @@ hypothesis_settings.load_profile("pallio")
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.PALLIO_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.log"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,6 +6,7 @@ secret key, or no allowed hosts. Secrets may be given as ``NAME_FILE`` (a path t
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -108,6 +109,8 @@ MIDDLEWARE = [
     "pallio.accounts.middleware.RequireMFAMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "pallio.core.middleware.RequestContextMiddleware",
+    # Inside RequestContextMiddleware, so a refusal it records carries the client's address.
+    "pallio.audit.middleware.DeniedAccessAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -321,3 +324,24 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The audit trail's key (ADR 0003): the hash chain is an HMAC under this key, held outside the
+# database so that someone who can write the database cannot recompute the chain. Production
+# requires it (32+ characters, not the secret key); elsewhere a development key is derived.
+# Signed checkpoints of the chain's head are appended to a file the database role cannot write.
+PALLIO_AUDIT_KEY = env("PALLIO_AUDIT_KEY")
+if not PALLIO_AUDIT_KEY and not PRODUCTION:
+    PALLIO_AUDIT_KEY = hashlib.sha256(f"pallio-audit-development|{SECRET_KEY}".encode()).hexdigest()
+if PRODUCTION and (len(PALLIO_AUDIT_KEY) < 32 or PALLIO_AUDIT_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Pallio will not start in production: PALLIO_AUDIT_KEY (or PALLIO_AUDIT_KEY_FILE) must "
+        "be set, 32+ characters, and differ from PALLIO_SECRET_KEY"
+    )
+# Wrong and throttled authenticator codes go to the audit trail (outcome "denied").
+MFA_FORMS = {
+    "authenticate": "pallio.accounts.forms.AuditedAuthenticateForm",
+    "reauthenticate": "pallio.accounts.forms.AuditedReauthenticateForm",
+}
+PALLIO_AUDIT_CHECKPOINT_FILE = Path(
+    env("PALLIO_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.log"))
+)

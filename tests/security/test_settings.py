@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
             "PALLIO_ENV": "production",
             "PALLIO_SECRET_KEY": secrets.token_urlsafe(60)[:60],
             "PALLIO_ALLOWED_HOSTS": "pallio.example.org",
+            "PALLIO_AUDIT_KEY": secrets.token_urlsafe(40),
             "PALLIO_VAR_DIR": str(tmp_path),
         }
     )

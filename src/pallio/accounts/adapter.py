@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 
@@ -11,6 +12,19 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth refuses a sign-in before the password is checked once too many failed
+        for the account; that refusal goes to the audit trail."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError as refusal:
+            if refusal.code == "too_many_login_attempts":
+                from pallio.accounts.signals import audit_sign_in_throttled
+
+                typed = str(credentials.get("username") or credentials.get("login") or "")
+                audit_sign_in_throttled(typed=typed, by="rate limit")
+            raise
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:

@@ -1,4 +1,4 @@
-"""The audit trail: append-only, each row chained to the previous one by a hash."""
+"""The audit trail: append-only, each row chained to the previous one by a keyed hash."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
+class HashScheme(models.IntegerChoices):
+    PLAIN = 1, "SHA-256 (before keying)"
+    HMAC = 2, "HMAC-SHA256 with the audit key"
+
+
 class AuditEvent(models.Model):
     """One access to, or change of, protected health information (ASTM E2147, IHE BALP).
 
@@ -45,12 +50,16 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # How `hash` was made: empty for rows written before the chain was keyed (plain SHA-256),
+    # HashScheme.HMAC for rows keyed with the audit key held outside the database.
+    scheme = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user_id", "at"]),
             models.Index(fields=["patient_id", "at"]),
+            models.Index(fields=["program_id", "outcome", "at"], name="audit_program_outcome_at"),
         ]
 
     def __str__(self) -> str:
@@ -65,3 +74,24 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.last_hash
+
+
+class SecurityAlert(models.Model):
+    """Many refusals for one user in a short time, raised to the privacy officer once per
+    window (SECURITY.md 10, 13)."""
+
+    program_id = models.UUIDField(db_index=True)
+    user_id = models.BigIntegerField()
+    username = models.CharField(max_length=150)
+    raised_at = models.DateTimeField()
+    window_start = models.DateTimeField()
+    denials = models.PositiveIntegerField()
+    emailed_to = models.JSONField(default=list, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["user_id", "raised_at"], name="audit_alert_user_raised")]
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.denials} refusals"

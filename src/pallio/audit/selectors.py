@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
-from pallio.audit.models import Action, AuditEvent
+from pallio.audit.models import Action, AuditEvent, Outcome, SecurityAlert
 
 SORTS = {
     "at": "at",
@@ -37,6 +37,7 @@ class AuditFilters:
     user: str = ""
     patient: uuid.UUID | None = None
     action: str = ""
+    outcome: str = ""
     start: date | None = None
     end: date | None = None
     sort: str = "-at"
@@ -60,16 +61,26 @@ class AuditFilters:
                 errors.append(f"The {name} date is not valid.")
                 dates[name] = None
         action = params.get("action", "")
+        outcome = params.get("outcome", "")
         sort = params.get("sort", "-at")
         return cls(
             user=params.get("user", "").strip()[:150],
             patient=patient,
             action=action if action in Action.values else "",
+            outcome=outcome if outcome in Outcome.values else "",
             start=dates["start"],
             end=dates["end"],
             sort=sort if sort in SORTS else "-at",
             errors=tuple(errors),
         )
+
+
+def _in_period(qs: QuerySet[AuditEvent], filters: AuditFilters, zone: ZoneInfo) -> Any:
+    if filters.start:
+        qs = qs.filter(at__gte=datetime.combine(filters.start, time.min, zone))
+    if filters.end:
+        qs = qs.filter(at__lt=datetime.combine(filters.end + timedelta(days=1), time.min, zone))
+    return qs
 
 
 def audit_events_for(user: Any, filters: AuditFilters, *, tz: str) -> QuerySet[AuditEvent]:
@@ -81,8 +92,32 @@ def audit_events_for(user: Any, filters: AuditFilters, *, tz: str) -> QuerySet[A
         qs = qs.filter(patient_id=filters.patient)
     if filters.action:
         qs = qs.filter(action=filters.action)
-    if filters.start:
-        qs = qs.filter(at__gte=datetime.combine(filters.start, time.min, zone))
-    if filters.end:
-        qs = qs.filter(at__lt=datetime.combine(filters.end + timedelta(days=1), time.min, zone))
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    qs = _in_period(qs, filters, zone)
     return qs.order_by(SORTS[filters.sort], "-id")
+
+
+DENIAL_SORTS = {
+    "count": "-denials",
+    "last": "-last",
+    "user": "username",
+}
+
+
+def denials_by_user(user: Any, filters: AuditFilters, *, tz: str, sort: str) -> Any:
+    """Refusals in the privacy officer's program, one row per user: how many, and when the
+    latest was. One query, whatever the number of users."""
+    qs = AuditEvent.objects.filter(
+        program_id=user.program_id, outcome=Outcome.DENIED, user_id__isnull=False
+    )
+    qs = _in_period(qs, filters, ZoneInfo(tz))
+    return (
+        qs.values("user_id", "username")
+        .annotate(denials=Count("id"), last=Max("at"))
+        .order_by(DENIAL_SORTS.get(sort, "-denials"), "username")
+    )
+
+
+def security_alerts_for(user: Any, *, limit: int = 20) -> list[SecurityAlert]:
+    return list(SecurityAlert.objects.filter(program_id=user.program_id)[:limit])

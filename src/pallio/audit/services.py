@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator
-from datetime import UTC
+import uuid
+from datetime import UTC, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from pallio.audit.models import Action, AuditChainHead, AuditEvent, Outcome
-from pallio.core import clock
-from pallio.core.middleware import current_source_address
-
-GENESIS_HASH = "0" * 64
-HASHED_FIELDS = (
-    "at",
-    "program_id",
-    "user_id",
-    "username",
-    "role",
-    "patient_id",
-    "action",
-    "event",
-    "object_type",
-    "object_id",
-    "outcome",
-    "source_address",
-    "detail",
+from pallio.audit.chain import GENESIS_HASH, chain_verify, keyed_hash
+from pallio.audit.models import (
+    Action,
+    AuditChainHead,
+    AuditEvent,
+    HashScheme,
+    Outcome,
+    SecurityAlert,
 )
-
-
-def _canonical(event: AuditEvent) -> str:
-    values: dict[str, Any] = {}
-    for name in HASHED_FIELDS:
-        value = getattr(event, name)
-        if name == "at":
-            value = value.isoformat()
-        elif value is not None and name in {"program_id", "patient_id"}:
-            value = str(value)
-        values[name] = value
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(f"{prev_hash}|{_canonical(event)}".encode()).hexdigest()
+from pallio.core import clock
+from pallio.core.access import ROLE_PRIVACY
+from pallio.core.middleware import current_source_address
 
 
 @transaction.atomic
@@ -59,8 +34,10 @@ def audit_record(
     outcome: str = Outcome.SUCCESS,
     program: Any = None,
     detail: dict[str, Any] | None = None,
+    patient_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction."""
+    """Append one audit event in the caller's transaction. `patient_id` names a patient
+    that was asked for but not reached (a refusal), where no patient object exists."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     program_id = getattr(program, "id", None) or getattr(patient, "program_id", None)
     if program_id is None and authenticated:
@@ -71,7 +48,7 @@ def audit_record(
         user_id=actor.pk if authenticated else None,
         username=actor.get_username() if authenticated else "",
         role=getattr(actor, "role", "") if authenticated else "",
-        patient_id=getattr(patient, "pk", None),
+        patient_id=getattr(patient, "pk", None) or patient_id,
         action=action,
         event=event,
         object_type=type(target).__name__ if target is not None else "",
@@ -79,13 +56,14 @@ def audit_record(
         outcome=outcome,
         source_address=current_source_address.get(),
         detail=detail or {},
+        scheme=HashScheme.HMAC,
     )
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         head = AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, count=0)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     row.prev_hash = head.last_hash
-    row.hash = event_hash(row.prev_hash, row)
+    row.hash = keyed_hash(row.prev_hash, row)
     row.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(last_hash=row.hash, count=head.count + 1)
     return row
@@ -101,32 +79,84 @@ def audit_read(*, actor: Any, patient: Any, target: Any = None, event: str) -> A
     )
 
 
-def audit_verify(*, batch_size: int = 5000) -> tuple[int, AuditEvent | None]:
-    """Walk the chain in order. Returns (rows checked, first broken row or None)."""
-    checked = 0
-    prev = GENESIS_HASH
-    for row in _iter_rows(batch_size):
-        if row.prev_hash != prev or event_hash(prev, row) != row.hash:
-            return checked, row
-        prev = row.hash
-        checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_hash != prev or head.count != checked):
-        # Rows were removed from the end of the chain.
-        return checked, AuditEvent(
-            id=None,
-            prev_hash=prev,
-            hash=head.last_hash,
-            event="(missing rows at the end of the chain)",
-        )
-    return checked, None
+def audit_verify() -> tuple[int, AuditEvent | None]:
+    """Walk the chain in order. Returns (rows checked, first broken row or None); a problem
+    not at a row (the end of the chain, a checkpoint) is an unsaved row describing it."""
+    report = chain_verify()
+    if report.intact:
+        return report.checked, None
+    if report.broken is not None:
+        return report.checked, report.broken
+    return report.checked, AuditEvent(id=None, event=report.problems[0][:60])
 
 
-def _iter_rows(batch_size: int) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].id
+# --- refusals -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def denial_record(
+    *,
+    actor: Any,
+    action: str,
+    event: str,
+    patient_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Put one refused request on the record (outcome "denied"), and raise a security alert
+    when the user has now been refused too often within the program's window."""
+    row = audit_record(
+        actor=actor,
+        action=action,
+        event=event,
+        outcome=Outcome.DENIED,
+        patient_id=patient_id,
+        detail=detail,
+    )
+    program = getattr(actor, "program", None) if row.user_id is not None else None
+    if program is not None:
+        # Still inside the append's lock on the chain head: concurrent refusals of one user
+        # are counted one after the other, so a window raises one alert.
+        security_alert_raise_if_due(actor=actor, program=program)
+    return row
+
+
+def security_alert_raise_if_due(*, actor: Any, program: Any) -> SecurityAlert | None:
+    threshold = int(program.setting("denials_alert_threshold"))
+    window = timedelta(minutes=int(program.setting("denials_alert_window_minutes")))
+    now = clock.now()
+    since = now - window
+    if SecurityAlert.objects.filter(user_id=actor.pk, raised_at__gt=since).exists():
+        return None  # one alert per window, not one per refusal
+    denials = AuditEvent.objects.filter(
+        user_id=actor.pk, outcome=Outcome.DENIED, at__gt=since
+    ).count()
+    if denials < threshold:
+        return None
+    officers = list(
+        get_user_model()
+        .objects.filter(program_id=program.pk, role=ROLE_PRIVACY, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    alert = SecurityAlert.objects.create(
+        program_id=program.pk,
+        user_id=actor.pk,
+        username=actor.get_username(),
+        raised_at=now,
+        window_start=since,
+        denials=denials,
+        emailed_to=officers,
+    )
+    audit_record(
+        actor=None,
+        action=Action.CREATE,
+        event="audit.security_alert",
+        program=program,
+        target=alert,
+        detail={"user": actor.get_username(), "denials": denials},
+    )
+    if officers:
+        from pallio.audit.tasks import security_alert_notify_enqueue
+
+        transaction.on_commit(lambda: security_alert_notify_enqueue(alert.pk))
+    return alert

@@ -8,8 +8,13 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pallio.audit.models import Action
-from pallio.audit.selectors import AuditFilters, audit_events_for
+from pallio.audit.models import Action, Outcome
+from pallio.audit.selectors import (
+    AuditFilters,
+    audit_events_for,
+    denials_by_user,
+    security_alerts_for,
+)
 from pallio.audit.services import audit_record
 from pallio.core.access import staff_view
 
@@ -74,6 +79,7 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
             "page": page,
             "filters": filters,
             "actions": Action.choices,
+            "outcomes": Outcome.choices,
             "query": query.urlencode(),
             "full_query": request.GET.urlencode(),
             "columns": [
@@ -86,5 +92,35 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
                 ("outcome", "Outcome"),
                 ("source", "Source address"),
             ],
+        },
+    )
+
+
+@staff_view("audit.view")
+@require_GET
+def denials(request: HttpRequest) -> HttpResponseBase:
+    """Refused requests by user, and the security alerts they raised."""
+    user: Any = request.user
+    filters = AuditFilters.from_query(request.GET)
+    sort = request.GET.get("sort", "count")
+    rows = denials_by_user(user, filters, tz=user.program.timezone, sort=sort)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    page_query = query.urlencode()
+    query.pop("sort", None)
+    program = user.program
+    return render(
+        request,
+        "audit/denials.html",
+        {
+            "page": page,
+            "filters": filters,
+            "sort": sort if sort in ("count", "last", "user") else "count",
+            "query": query.urlencode(),
+            "page_query": page_query,
+            "alerts": security_alerts_for(user),
+            "threshold": program.setting("denials_alert_threshold"),
+            "window": program.setting("denials_alert_window_minutes"),
         },
     )

@@ -34,6 +34,11 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # An unstable phase of care older than this many days raises an alert (PCOC benchmark 2:
     # unstable phases should last 3 days or less, CLINICAL.md sections 3 and 4).
     "unstable_phase_alert_days": 3,
+    # A user refused this many times (pages naming patients they may not see, wrong or
+    # throttled authenticator codes, throttled sign-ins) within this many minutes raises a
+    # security alert to the privacy officer (SECURITY.md 10 and 13; ASVS 7.2, 16.3).
+    "denials_alert_threshold": 20,
+    "denials_alert_window_minutes": 10,
 }
 
 

@@ -141,7 +141,10 @@ def test_a_refused_read_is_not_logged_as_a_read_of_the_patient(world):
     client = token_client(world.social_worker)
     response = client.get(f"{API}/patients/{world.alice.pk}")
     assert response.status_code == 404
-    assert not AuditEvent.objects.filter(username="sam", patient_id=world.alice.pk).exists()
+    events = AuditEvent.objects.filter(username="sam", patient_id=world.alice.pk)
+    assert not events.exclude(outcome="denied").exists()
+    # The refusal itself is on the record, as a denied attempt.
+    assert events.filter(outcome="denied", action="read", event="access.denied").count() == 1
 
 
 def test_an_empty_search_returns_nobody(world):

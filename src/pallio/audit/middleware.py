@@ -1,0 +1,73 @@
+"""Refusals are on the record: a signed-in user's 403 or 404 on a URL that names a patient,
+or a record leading to one, writes an audit event with outcome "denied" (SECURITY.md 13)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from pallio.audit.models import Action
+from pallio.audit.services import denial_record
+from pallio.core.logging import escape_controls
+
+# URL parameters that name a patient or a record holding (or leading to) patient information.
+# tests/security/test_denials.py checks that every such parameter of the URL walk is here.
+PATIENT_BEARING_PARAMETERS = frozenset(
+    {
+        "patient_id",
+        "referral_id",
+        "attachment_id",
+        "owner",  # a colleague's caseload: the patients on it
+        "alert_id",
+        "conversation_id",
+        "agent_id",
+        "document_id",
+    }
+)
+REFUSED = (403, 404)
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+class DeniedAccessAuditMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in REFUSED:
+            self.record(request, response)
+        return response
+
+    @staticmethod
+    def record(request: HttpRequest, response: HttpResponse) -> None:
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if user is None or not user.is_authenticated or match is None:
+            return
+        named = sorted(PATIENT_BEARING_PARAMETERS & set(match.kwargs))
+        if not named:
+            return
+        denial_record(
+            actor=user,
+            action=Action.READ if request.method in ("GET", "HEAD") else Action.UPDATE,
+            event="access.denied",
+            patient_id=_as_uuid(match.kwargs.get("patient_id")),
+            detail={
+                "status": response.status_code,
+                "method": escape_controls(str(request.method))[:10],
+                "page": match.view_name,
+                "path": escape_controls(request.path)[:300],
+                "ids": {name: escape_controls(str(match.kwargs[name]))[:64] for name in named},
+            },
+        )
