@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from pallio.referrals.tests.factories import enrolled_referral
 from tests.security.helpers import riverside_referral
 from tests.security.test_authentication import MFA_ACTIVATE, MFA_AUTHENTICATE, with_totp
 from tests.security.test_url_access import (
@@ -36,10 +37,22 @@ def test_the_replay_covers_every_kind_of_patient_url():
     assert len(PATIENT_ROUTES) >= 40
 
 
+# Routes that show a referral only once it has enrolled its patient get an enrolled one.
+ENROLLED_REFERRAL_ROUTES = {"referrals:enrollment_attachment"}
+
+
 def _urls(world: Any) -> list[tuple[Route, str]]:
     referral = riverside_referral(world)
     setup = Setup(world, referral, referral.attachments.get())
-    return [(route, build_url(route, setup)) for route in PATIENT_ROUTES]
+    enrolled = enrolled_referral(world, given_name="Edna", phone="617-555-0188")
+    enrolled_setup = Setup(world, enrolled, enrolled.attachments.get())
+    return [
+        (
+            route,
+            build_url(route, enrolled_setup if route.name in ENROLLED_REFERRAL_ROUTES else setup),
+        )
+        for route in PATIENT_ROUTES
+    ]
 
 
 def _replay(client: Client, urls: list[tuple[Route, str]]) -> list[str]:
