@@ -28,6 +28,13 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # Alert escalation. Program policy, not a clinical threshold: an alert nobody has
+    # acknowledged this many minutes after its due time goes to the patient's team lead,
+    # and this many minutes after that to the on-call clinician: the user named here (a
+    # username), else the program's user with the on-call role.
+    "alert_escalate_to_lead_minutes": 0,
+    "alert_escalate_to_on_call_minutes": 60,
+    "alert_on_call_username": "",
 }
 
 

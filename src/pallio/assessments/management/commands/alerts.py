@@ -1,5 +1,6 @@
 """`pallio alerts sweep`: queue again the symptom reports a stopped worker never finished,
-and raise the 'expected report missing' alerts of every program."""
+queue the escalation of overdue unacknowledged alerts, and raise the 'expected report
+missing' alerts of every program."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from pallio.assessments.services import missing_reports_check
-from pallio.assessments.tasks import STALE_AFTER, reports_sweep
+from pallio.assessments.tasks import STALE_AFTER, escalations_enqueue, reports_sweep
 from pallio.programs.models import Program
 
 
 class Command(BaseCommand):
-    help = "Sweep for unevaluated symptom reports and missing expected reports."
+    help = "Sweep for unevaluated reports, overdue alerts to escalate and missing reports."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -27,10 +28,17 @@ class Command(BaseCommand):
             help="re-queue reports not evaluated this many minutes after they were saved",
         )
         sweep.add_argument("--no-missing", action="store_true", help="skip missing reports")
+        sweep.add_argument(
+            "--no-escalate", action="store_true", help="do not queue the escalation of alerts"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        queued = reports_sweep(stale_after=timedelta(minutes=options["stale_minutes"]))
+        stale_after = timedelta(minutes=options["stale_minutes"])
+        queued = reports_sweep(stale_after=stale_after)
         self.stdout.write(f"re-queued {queued} report(s)")
+        if not options["no_escalate"]:
+            runs = escalations_enqueue(stale_after=stale_after)
+            self.stdout.write(f"queued {runs} escalation run(s)")
         if not options["no_missing"]:
             raised = sum(len(missing_reports_check(program=p)) for p in Program.objects.all())
             self.stdout.write(f"raised {raised} missing-report alert(s)")
