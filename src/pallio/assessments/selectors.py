@@ -293,7 +293,14 @@ def _ordered(qs: QuerySet[Alert], user: Any, status: str) -> QuerySet[Alert]:
             Subquery(siblings.annotate(d=Min("due_at")).values("d")[:1]), F("due_at")
         ),
     ).order_by(
-        "-escalated_to_me", "group_priority", "group_due", "report_id", "priority", "due_at", "id"
+        "-escalated_to_me",
+        "group_priority",
+        "group_due",
+        "report_id",
+        "priority",
+        "due_at",
+        "rule_key",
+        "id",
     )
 
 
@@ -315,24 +322,25 @@ def report_values(
     spec: inst.InstrumentSpec, scores: dict[str, Any], previous: dict[str, Any] | None
 ) -> list[str]:
     """A report's values worth reading on the worklist, with the previous report's for
-    comparison: "Pain 9/10 (was 5)". Items scored moderate or worse, or higher than last
-    time; for instruments without banded items, every scale."""
+    comparison: "Pain 9/10 (was 5)". Items scored moderate or worse (or, when none is, the
+    items higher than last time); for instruments without banded items, every scale."""
     before_items = (previous or {}).get("item_values", {})
     before_scales = (previous or {}).get("scales", {})
     shown: list[tuple[float, str]] = []
     items_now: dict[str, float] = scores.get("item_values", {})
     if spec.banded_items:
         severities = scores.get("item_severities", {})
-        for link in spec.banded_items:
-            value = items_now.get(link)
-            if value is None:
-                continue
+        present = [link for link in spec.banded_items if link in items_now]
+        notable = [link for link in present if severities.get(link) in {"moderate", "severe"}]
+        if not notable:  # nothing moderate or worse: what rose since last time
+            notable = [
+                link
+                for link in present
+                if link in before_items and items_now[link] > before_items[link]
+            ]
+        for link in notable:
+            value = items_now[link]
             was = before_items.get(link)
-            notable = severities.get(link) in {"moderate", "severe"} or (
-                was is not None and value > was
-            )
-            if not notable:
-                continue
             item = spec.item(link)
             label = item.text.split(":")[0] if item else link
             top = f"/{_fmt(item.maximum)}" if item and item.maximum is not None else ""

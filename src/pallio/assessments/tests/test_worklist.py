@@ -269,3 +269,21 @@ def test_the_program_names_its_on_call_clinician_and_its_escalation_delays(world
     # A named user who may not see the patient is passed over for the on-call role.
     world.riverside.settings = {"alert_on_call_username": world.social_worker.username}
     assert on_call_clinician(world.riverside, world.alice) == world.oncall
+
+
+def test_report_values_show_what_is_moderate_or_worse_else_what_rose():
+    from pallio.assessments import instruments as inst
+    from pallio.assessments.selectors import report_values
+    from pallio.assessments.tests.helpers import spec
+
+    esas_spec = spec("esas-r")
+
+    def scores(**values):
+        return inst.score(esas_spec, esas(**values)).as_json()
+
+    before = scores(pain=5, tiredness=0, nausea=0)
+    assert report_values(esas_spec, scores(pain=9, tiredness=2), before) == ["Pain 9/10 (was 5)"]
+    assert report_values(esas_spec, scores(pain=3, nausea=3), scores(pain=3)) == [
+        "Nausea 3/10 (was 0)"
+    ]
+    assert report_values(esas_spec, scores(pain=7), None) == ["Pain 7/10"]
