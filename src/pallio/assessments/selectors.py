@@ -17,6 +17,7 @@ from django.db.models import (
     JSONField,
     Min,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -418,7 +419,9 @@ def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> W
             "resolved_by",
             "report__instrument",
         )
-        .prefetch_related("escalations__to_user")
+        .prefetch_related(
+            Prefetch("escalations", queryset=AlertEscalation.objects.select_related("to_user"))
+        )
     )
     paginator = Paginator(rows, WORKLIST_PAGE_SIZE)
     paginator.count = counts["total"]  # the same list, counted once

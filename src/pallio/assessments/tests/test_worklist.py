@@ -287,3 +287,31 @@ def test_report_values_show_what_is_moderate_or_worse_else_what_rose():
         "Nausea 3/10 (was 0)"
     ]
     assert report_values(esas_spec, scores(pain=7), None) == ["Pain 7/10"]
+
+
+@pytest.mark.django_db
+def test_the_worklist_costs_the_same_queries_for_one_report_or_many(world, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(world.navigator)
+    patient = carl(world)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            shown(client, "?scope=all")
+        return len(captured)
+
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))
+        one = queries()
+        for n in range(6):
+            submit(world, "esas-r", esas(pain=9, nausea=n), patient=patient)
+        AlertEscalation.objects.create(
+            alert=Alert.objects.filter(patient=patient)[0],
+            step="lead",
+            to_user=world.physician,
+            escalated_at=T0,
+        )
+        assert shown(client, "?scope=all")[1] == 7
+        assert queries() == one
