@@ -257,6 +257,33 @@ class Alert(VersionedModel):
         return self.status != self.Status.RESOLVED
 
 
+class AlertEscalation(TimeStampedModel):
+    """One step of an unacknowledged alert's escalation: to the team lead, then to the
+    on-call clinician. Written by the background worker; unique per (alert, step), so a
+    worker that runs twice, or dies and is replaced, escalates each step once."""
+
+    class Step(models.TextChoices):
+        LEAD = "lead", "Team lead"
+        ON_CALL = "on_call", "On-call clinician"
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="escalations")
+    step = models.CharField(max_length=10, choices=Step.choices)
+    to_user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    escalated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["escalated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "step"], name="alert_escalated_once_per_step")
+        ]
+        indexes = [models.Index(fields=["to_user", "alert"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.escalated_at:%Y-%m-%d %H:%M}"
+
+
 class Phase(models.TextChoices):
     """PCOC phases of care (CLINICAL.md section 4); not sequential."""
 

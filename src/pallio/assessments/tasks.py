@@ -10,12 +10,17 @@ own transaction is rolled back. ``reports_sweep`` marks such orphaned rows faile
 queues again every report still not evaluated some minutes after it was saved.
 `pallio alerts sweep` runs it, and a running worker runs it at most once a minute after a
 task, so one new report also heals the ones a dead worker dropped.
+
+Escalation of alerts nobody acknowledged is the worker's too: `pallio alerts sweep` queues
+one ``alerts_escalate_task`` per program (unless one is waiting); each step it writes is
+unique per alert, so a run repeated after a crash escalates nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django_tasks import task
@@ -30,6 +35,7 @@ STALE_AFTER = timedelta(minutes=5)
 SWEEP_LIMIT = 1000
 SWEEP_EVERY_SECONDS = 60
 TASK_PATH = "pallio.assessments.tasks.report_evaluate_task"
+ESCALATE_TASK_PATH = "pallio.assessments.tasks.alerts_escalate_task"
 
 
 def report_evaluation_enqueue(report_id: str) -> None:
@@ -47,15 +53,12 @@ def report_evaluate_task(*, report_id: str) -> int:
     return len(raised)
 
 
-def reports_sweep(*, stale_after: timedelta = STALE_AFTER, limit: int = SWEEP_LIMIT) -> int:
-    """Queue again every report whose evaluation never completed; returns how many."""
+def _fail_orphans(task_path: str, cutoff: Any) -> int:
+    """Mark failed the task rows a stopped worker left RUNNING (started before `cutoff`)."""
     from django_tasks_db.models import DBTaskResult
 
-    from pallio.assessments.models import SymptomReport
-
-    cutoff = clock.now() - stale_after
-    orphans = DBTaskResult.objects.filter(
-        task_path=TASK_PATH, status="RUNNING", started_at__lt=cutoff
+    orphans: int = DBTaskResult.objects.filter(
+        task_path=task_path, status="RUNNING", started_at__lt=cutoff
     ).update(
         status="FAILED",
         finished_at=clock.now(),
@@ -64,6 +67,17 @@ def reports_sweep(*, stale_after: timedelta = STALE_AFTER, limit: int = SWEEP_LI
     )
     if orphans:
         log.warning("marked %s task(s) of a stopped worker as failed", orphans)
+    return orphans
+
+
+def reports_sweep(*, stale_after: timedelta = STALE_AFTER, limit: int = SWEEP_LIMIT) -> int:
+    """Queue again every report whose evaluation never completed; returns how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    from pallio.assessments.models import SymptomReport
+
+    cutoff = clock.now() - stale_after
+    _fail_orphans(TASK_PATH, cutoff)
     unevaluated = [
         str(pk)
         for pk in SymptomReport.objects.filter(evaluated_at__isnull=True, created_at__lt=cutoff)
@@ -107,3 +121,41 @@ def unstable_phases_task(*, program_id: str) -> int:
     if program is None:
         return 0
     return len(unstable_phases_check(program=program))
+
+
+# --- escalation of unacknowledged alerts ------------------------------------------------------
+
+
+@task()
+def alerts_escalate_task(*, program_id: str) -> int:
+    """Escalate the program's overdue unacknowledged alerts; returns the steps written.
+    Each alert is escalated in its own transaction, each step once (escalation.py)."""
+    from pallio.assessments.escalation import alerts_escalate
+    from pallio.programs.models import Program
+
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        return 0
+    return len(alerts_escalate(program=program))
+
+
+def escalations_enqueue(*, stale_after: timedelta = STALE_AFTER) -> int:
+    """Queue one escalation run per program, unless one is already waiting; a run a stopped
+    worker left RUNNING is marked failed first. Returns how many runs were queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    from pallio.programs.models import Program
+
+    _fail_orphans(ESCALATE_TASK_PATH, clock.now() - stale_after)
+    waiting = {
+        str(row["kwargs"].get("program_id"))
+        for row in DBTaskResult.objects.filter(
+            task_path=ESCALATE_TASK_PATH, status="READY"
+        ).values_list("args_kwargs", flat=True)
+    }
+    queued = 0
+    for program_id in Program.objects.order_by("pk").values_list("pk", flat=True):
+        if str(program_id) not in waiting:
+            alerts_escalate_task.enqueue(program_id=str(program_id))
+            queued += 1
+    return queued

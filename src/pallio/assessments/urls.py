@@ -8,6 +8,7 @@ urlpatterns = [
     path("alerts/", views.worklist, name="worklist"),
     path("alerts/<uuid:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("alerts/<uuid:alert_id>/resolve/", views.alert_resolve, name="resolve"),
+    path("alerts/<uuid:alert_id>/take/", views.alert_take, name="take"),
     path("instruments/", views.instruments, name="instruments"),
     path("patients/<uuid:patient_id>/", views.trends, name="trends"),
     path("patients/<uuid:patient_id>/report/", views.report_new, name="report"),

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pallio.assessments import forms, selectors, services
+from pallio.assessments import escalation, forms, selectors, services
 from pallio.assessments import instruments as inst
 from pallio.assessments.domains import DOMAIN_FINDINGS, DOMAIN_INSTRUMENTS
 from pallio.assessments.models import Assessment, Domain, Instrument
@@ -163,25 +163,28 @@ def phase_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = selectors.WorklistFilters.from_query(request.GET)
-    page = selectors.alert_worklist_page_for(user, filters, request.GET.get("page"))
+    worklist = selectors.alert_worklist_page_for(user, filters, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "assessments/worklist.html",
         {
-            "page": page,
+            "page": worklist.page,
+            "groups": worklist.groups,
+            "counts": worklist.counts,
             "filters": filters,
             "query": query.urlencode(),
             "now": clock.now(),
-            "counts": selectors.alert_counts_for(user),
         },
     )
 
 
-def _alert_action(request: HttpRequest, alert_id: str, act: Any, form_class: Any) -> HttpResponse:
+def _alert_action(
+    request: HttpRequest, alert_id: str, act: Any, form_class: Any, *, from_queue: bool = False
+) -> HttpResponse:
     user: Any = request.user
-    alert = selectors.alert_get_for(user, alert_id)
+    alert = selectors.alert_get_for(user, alert_id, from_queue=from_queue)
     form = form_class(request.POST)
     back = request.POST.get("next", "")
     target = back if back.startswith("/assessments/") else reverse("assessments:worklist")
@@ -222,6 +225,20 @@ def alert_resolve(request: HttpRequest, alert_id: str) -> HttpResponse:
         messages.success(request, f"Resolved: {alert.title} ({alert.patient.full_name}).")
 
     return _alert_action(request, alert_id, act, forms.ResolveForm)
+
+
+@staff_view("alert.worklist")
+@require_POST
+def alert_take(request: HttpRequest, alert_id: str) -> HttpResponse:
+    def act(user: Any, alert: Any, data: dict[str, Any]) -> None:
+        escalation.alert_take(actor=user, alert=alert, expected_version=data["version"])
+        messages.success(
+            request,
+            f"Taken: {alert.title} ({alert.patient.full_name}). "
+            "You are now on the patient's care team.",
+        )
+
+    return _alert_action(request, alert_id, act, forms.VersionForm, from_queue=True)
 
 
 # --- instruments --------------------------------------------------------------------------------

@@ -39,6 +39,13 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # security alert to the privacy officer (SECURITY.md 10 and 13; ASVS 7.2, 16.3).
     "denials_alert_threshold": 20,
     "denials_alert_window_minutes": 10,
+    # Alert escalation. Program policy, not a clinical threshold: an alert nobody has
+    # acknowledged this many minutes after its due time goes to the patient's team lead,
+    # and this many minutes after that to the on-call clinician: the user named here (a
+    # username), else the program's user with the on-call role.
+    "alert_escalate_to_lead_minutes": 0,
+    "alert_escalate_to_on_call_minutes": 60,
+    "alert_on_call_username": "",
 }
 
 

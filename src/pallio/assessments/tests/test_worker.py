@@ -195,3 +195,103 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
         == total + 1
     )
     print(f"killed after {evaluated} of {total}; orphaned RUNNING rows: {orphaned}")
+
+
+# --- escalation by the worker, and a kill mid-escalation ---------------------------------------
+
+
+def overdue_alerts(world: Any, count: int) -> Any:
+    """`count` severe-symptom alerts for a patient whose lead is the physician, assigned to
+    the nurse navigator and a day overdue, none acknowledged."""
+    from datetime import date, timedelta
+
+    from tests.support.personas import make_patient
+
+    from pallio.assessments.models import AlertRule
+    from pallio.assessments.services import alert_raise
+    from pallio.core import clock
+
+    patient = make_patient(
+        world.riverside, "Carl", "Cole", date(1944, 6, 2), team=(world.physician, world.navigator)
+    )
+    rule = AlertRule.objects.get(program__isnull=True, key="esas-severe")
+    raised_at = clock.now() - timedelta(days=2)
+    for n in range(count):
+        alert_raise(
+            rule=rule, patient=patient, dedupe_key=f"drill:{n}", detail="Pain 9", now=raised_at
+        )
+    return patient
+
+
+def test_the_worker_escalates_an_overdue_alert_to_the_lead_once(
+    world: Any, transactional_db: None
+) -> None:
+    from pallio.assessments.models import AlertEscalation
+    from pallio.assessments.tasks import escalations_enqueue
+
+    overdue_alerts(world, 2)
+    assert escalations_enqueue() == 2  # one run per program
+    assert escalations_enqueue() == 0  # already waiting
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    assert AlertEscalation.objects.filter(step="lead", to_user=world.physician).count() == 2
+    escalations_enqueue()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    assert AlertEscalation.objects.count() == 2  # the next run escalates nothing again
+
+
+def test_killing_the_worker_mid_escalation_loses_no_step_and_repeats_none(
+    world: Any, transactional_db: None, tmp_path: Path
+) -> None:
+    from pallio.assessments.tasks import escalations_enqueue
+
+    total = 300
+    overdue_alerts(world, total)
+    escalations_enqueue()
+    drill = Drill(tmp_path)
+    escalated_sql = "SELECT COUNT(*) FROM assessments_alertescalation"
+    running_sql = (
+        "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING' "
+        "AND task_path='pallio.assessments.tasks.alerts_escalate_task'"
+    )
+
+    worker = drill.pallio("db_worker", "--no-startup-delay", "--interval", "0.05")
+    deadline = time.monotonic() + 120
+    escalated = 0
+    try:
+        while time.monotonic() < deadline:
+            escalated = drill.scalar(escalated_sql)
+            if escalated >= 20 and drill.scalar(running_sql):
+                break
+            assert worker.poll() is None, worker.stderr.read().decode()
+            time.sleep(0.02)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    escalated = drill.scalar(escalated_sql)
+    assert 0 < escalated < total, "the worker was not stopped part-way through"
+    assert drill.scalar(running_sql) == 1  # the run it was in, left claimed for ever
+
+    # The sweep marks the dead run failed and queues another; a new worker finishes it.
+    drill.run("alerts", "sweep", "--stale-minutes", "0", "--no-missing")
+    drill.run("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+
+    assert drill.scalar(running_sql) == 0
+    assert drill.scalar(escalated_sql) == total
+    assert (
+        drill.scalar(
+            "SELECT COUNT(DISTINCT alert_id) FROM assessments_alertescalation WHERE step='lead'"
+        )
+        == total
+    )
+    assert (
+        drill.scalar(
+            "SELECT COUNT(*) FROM assessments_alertescalation e JOIN accounts_user u "
+            "ON u.id = e.to_user_id WHERE u.username = 'phil'"  # the team lead
+        )
+        == total
+    )
+    # One audit event per step: nothing written twice, nothing of the killed step kept.
+    assert (
+        drill.scalar("SELECT COUNT(*) FROM audit_auditevent WHERE event='alert.escalate'") == total
+    )
+    print(f"killed after {escalated} of {total} escalations")

@@ -1,6 +1,6 @@
 """`pallio alerts sweep`: queue again the symptom reports a stopped worker never finished,
-and raise the 'expected report missing' and 'unstable phase too long' alerts of every
-program."""
+queue the escalation of overdue unacknowledged alerts, and raise the 'expected report
+missing' and 'unstable phase too long' alerts of every program."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from pallio.assessments.services import missing_reports_check, unstable_phases_check
-from pallio.assessments.tasks import STALE_AFTER, reports_sweep
+from pallio.assessments.tasks import STALE_AFTER, escalations_enqueue, reports_sweep
 from pallio.programs.models import Program
 
 
 class Command(BaseCommand):
     help = (
-        "Sweep for unevaluated symptom reports, missing expected reports and unstable "
-        "phases of care that last too long."
+        "Sweep for unevaluated symptom reports, overdue alerts to escalate, missing expected "
+        "reports and unstable phases of care that last too long."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -34,10 +34,17 @@ class Command(BaseCommand):
         sweep.add_argument(
             "--no-phases", action="store_true", help="skip unstable phases that last too long"
         )
+        sweep.add_argument(
+            "--no-escalate", action="store_true", help="do not queue the escalation of alerts"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        queued = reports_sweep(stale_after=timedelta(minutes=options["stale_minutes"]))
+        stale_after = timedelta(minutes=options["stale_minutes"])
+        queued = reports_sweep(stale_after=stale_after)
         self.stdout.write(f"re-queued {queued} report(s)")
+        if not options["no_escalate"]:
+            runs = escalations_enqueue(stale_after=stale_after)
+            self.stdout.write(f"queued {runs} escalation run(s)")
         if not options["no_missing"]:
             raised = sum(len(missing_reports_check(program=p)) for p in Program.objects.all())
             self.stdout.write(f"raised {raised} missing-report alert(s)")

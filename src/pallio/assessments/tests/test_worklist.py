@@ -1,0 +1,317 @@
+"""The alert worklist cannot be missed: severe and urgent first, the header's count is the
+list's, each report's values and time shown with its alerts grouped, an alert nobody on the
+team owns waits on the discipline's program-wide queue, and an alert nobody acknowledged
+escalates to the team lead, then to the on-call clinician, once each."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from tests.support.personas import make_patient, make_staff
+
+from pallio.assessments.escalation import alert_escalate, alerts_escalate, on_call_clinician
+from pallio.assessments.models import Alert, AlertEscalation
+from pallio.assessments.services import ReportInput, report_evaluate, report_submit
+from pallio.assessments.tests.helpers import esas, phq
+from pallio.audit.models import AuditEvent
+from pallio.careplans.models import Task
+from pallio.core import clock
+from pallio.episodes.models import CareTeamMember
+
+T0 = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 in Riverside (America/New_York)
+
+
+def submit(world, key, answers, *, patient=None, at=None):
+    report, _ = report_submit(
+        actor=world.navigator,
+        patient=patient or world.alice,
+        data=ReportInput(key, answers, "patient", "portal", answered_at=at),
+    )
+    report_evaluate(report_id=report.pk)
+    return report
+
+
+def task_of(alert):
+    return Task.objects.get(pk=str(alert.task_id))
+
+
+def carl(world):
+    """A patient whose team lead is the physician; the nurse navigator is on the team."""
+    return make_patient(
+        world.riverside,
+        "Carl",
+        "Cole",
+        date(1944, 6, 2),
+        team=(world.physician, world.navigator),
+    )
+
+
+def shown(client, query=""):
+    response = client.get(reverse("assessments:worklist") + query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    header = re.search(r'data-testid="alert-counts"><strong>(\d+)</strong>', html)
+    assert header is not None
+    return int(header.group(1)), html.count('data-testid="alert-row"'), response
+
+
+# --- the header and the list agree ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_header_count_is_the_number_of_alerts_the_list_shows(world, as_user):
+    # The bug: the header counted every open alert of every reachable patient, the list
+    # showed only "mine", so the medical director read "2 open" over "No alerts here".
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))
+        submit(world, "phq-4", phq(3, 3, 0, 0))
+        count, rows, response = shown(as_user(world.director))
+        assert (count, rows) == (0, 0)
+        assert "No alerts here." in response.content.decode()
+        for user in world.riverside_staff:
+            if user.role == "privacy_officer":
+                continue
+            client = as_user(user)
+            for query in ("", "?scope=discipline", "?scope=all", "?status=resolved"):
+                count, rows, _ = shown(client, query)
+                assert count == rows, f"{user.username} {query}: {count} counted, {rows} shown"
+        count, rows, _ = shown(as_user(world.director), "?scope=all")
+        assert (count, rows) == (2, 2)
+
+
+# --- order, grouping and values ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_urgent_alerts_come_before_routine_ones_due_sooner(world, as_user):
+    with clock.frozen(T0 - timedelta(hours=60)):
+        submit(world, "phq-4", phq(3, 3, 0, 0))  # routine, due T0 + 12 h
+    care_team = world.alice.episodes.get()
+    from pallio.episodes.services import care_team_add
+
+    care_team_add(actor=None, episode=care_team, user=world.social_worker)
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))  # urgent, due T0 + 24 h
+        _, _, response = shown(as_user(world.physician), "?scope=all")
+    assert [a.rule_key for a in response.context["page"].object_list] == [
+        "esas-severe",
+        "phq2-positive",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_alerts_of_one_report_are_grouped_with_its_time_and_values(world, as_user):
+    with clock.frozen(T0 - timedelta(days=7)):
+        submit(world, "esas-r", esas(pain=5, nausea=1))
+    with clock.frozen(T0):
+        report = submit(world, "esas-r", esas(pain=9, nausea=4))
+        submit(world, "phq-4", phq(3, 3, 0, 0))
+        _, rows, response = shown(as_user(world.navigator), "?scope=all")
+    assert rows == 3
+    groups = response.context["groups"]
+    assert groups[0].report.pk == report.pk
+    assert {a.rule_key for a in groups[0].alerts} == {"esas-severe", "esas-rise"}
+    assert groups[0].values == ["Pain 9/10 (was 5)", "Nausea 4/10 (was 1)"]
+    html = response.content.decode()
+    assert "Report received 10 Mar 2025, 10:00 EDT" in html  # the program's time zone
+    assert "Pain 9/10 (was 5) · Nausea 4/10 (was 1)" in html
+    assert "2 alerts from this report" in html
+    assert groups[1].values == ["PHQ-2 6/6", "GAD-2 0/6", "PHQ-4 total 6/12"]
+
+
+# --- the discipline's program-wide queue ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_alert_nobody_on_the_team_owns_waits_on_the_disciplines_queue(world, as_user):
+    other_sw = make_staff(
+        world.riverside, "stella", "clinician", "social_worker", "Stella", "Social"
+    )
+    with clock.frozen(T0):
+        submit(world, "phq-4", phq(3, 3, 0, 0))
+        submit(world, "phq-4", phq(3, 3, 0, 0), patient=world.hana)  # Hillside: unseen
+    alert = Alert.objects.get(patient=world.alice)
+    assert task_of(alert).assigned_to is None
+    for sw in (world.social_worker, other_sw):
+        _, rows, response = shown(as_user(sw))
+        assert rows == 1
+        html = response.content.decode()
+        assert "No social worker / counselor on the team" in html
+        assert "Take it and join the care team" in html
+        assert "Hill" not in html
+    # The physician on the team sees it among the team's alerts, not as his own.
+    assert shown(as_user(world.physician))[1] == 0
+    assert shown(as_user(world.physician), "?scope=all")[1] == 1
+
+    client = as_user(world.social_worker)
+    assert client.get(reverse("assessments:trends", args=[world.alice.pk])).status_code == 404
+    response = client.post(reverse("assessments:take", args=[alert.pk]), {"version": alert.version})
+    assert response.status_code == 302
+    assert task_of(alert).assigned_to == world.social_worker
+    assert CareTeamMember.objects.filter(
+        patient=world.alice, user=world.social_worker, active=True
+    ).exists()
+    assert client.get(reverse("assessments:trends", args=[world.alice.pk])).status_code == 200
+    assert AuditEvent.objects.filter(event="alert.take").count() == 1
+    # Taken: off the queue, so Stella no longer sees it; Sam sees it as his, unflagged.
+    assert shown(as_user(other_sw))[1] == 0
+    _, rows, response = shown(as_user(world.social_worker))
+    assert rows == 1 and "on the team</span>" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_the_alerts_discipline_can_take_it_off_the_queue(world, as_user):
+    with clock.frozen(T0):
+        submit(world, "phq-4", phq(3, 3, 0, 0))
+    alert = Alert.objects.get()
+    for user in (world.hillside_nurse, world.privacy):
+        response = as_user(user).post(
+            reverse("assessments:take", args=[alert.pk]), {"version": alert.version}
+        )
+        assert response.status_code in (403, 404)
+    # The navigator reaches alice but is not a social worker: refused, nothing changes.
+    as_user(world.navigator).post(
+        reverse("assessments:take", args=[alert.pk]), {"version": alert.version}
+    )
+    assert task_of(alert).assigned_to is None
+    assert (
+        not CareTeamMember.objects.filter(user=world.navigator, patient=world.alice)
+        .exclude(discipline="nurse_navigator")
+        .exists()
+    )
+
+
+# --- escalation -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unacknowledged_alert_goes_to_the_lead_then_to_on_call_once_each(world, as_user):
+    patient = carl(world)
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9), patient=patient)
+    alert = Alert.objects.get()
+    assert task_of(alert).assigned_to == world.navigator
+
+    with clock.frozen(alert.due_at - timedelta(minutes=1)):
+        assert alerts_escalate(program=world.riverside) == []
+    with clock.frozen(alert.due_at + timedelta(minutes=1)):
+        [step] = alerts_escalate(program=world.riverside)
+        assert (step.step, step.to_user) == ("lead", world.physician)
+        assert alerts_escalate(program=world.riverside) == []  # once
+        # On top of the lead's worklist, marked, with the step shown on the alert.
+        _, _, response = shown(as_user(world.physician))
+        assert response.context["page"].object_list[0] == alert
+        html = response.content.decode()
+        assert "escalated to you" in html
+        assert "Escalated to Phil Physician (team lead)" in html
+    with clock.frozen(alert.due_at + timedelta(minutes=60)):
+        assert alerts_escalate(program=world.riverside) == []  # an hour after the lead, not yet
+    with clock.frozen(alert.due_at + timedelta(minutes=62)):
+        [step] = alerts_escalate(program=world.riverside)
+        assert (step.step, step.to_user) == ("on_call", world.oncall)
+        assert alerts_escalate(program=world.riverside) == []
+        _, _, response = shown(as_user(world.oncall))
+        assert response.context["page"].object_list[0] == alert
+    with clock.frozen(alert.due_at + timedelta(days=3)):
+        assert alerts_escalate(program=world.riverside) == []
+    assert AlertEscalation.objects.count() == 2
+    assert AuditEvent.objects.filter(event="alert.escalate").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_acknowledged_alert_does_not_escalate(world):
+    patient = carl(world)
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9), patient=patient)
+    alert = Alert.objects.get()
+    from pallio.assessments.services import alert_acknowledge
+
+    alert_acknowledge(actor=world.navigator, alert=alert, expected_version=alert.version)
+    with clock.frozen(alert.due_at + timedelta(days=1)):
+        assert alerts_escalate(program=world.riverside) == []
+    assert not AlertEscalation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_when_the_assignee_is_the_lead_the_alert_goes_straight_to_on_call(world):
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))  # alice's lead is the navigator herself
+    alert = Alert.objects.get()
+    with clock.frozen(alert.due_at + timedelta(minutes=1)):
+        [step] = alerts_escalate(program=world.riverside)
+    assert (step.step, step.to_user) == ("on_call", world.oncall)
+
+
+@pytest.mark.django_db
+def test_the_program_names_its_on_call_clinician_and_its_escalation_delays(world):
+    world.riverside.settings = {
+        "alert_on_call_username": world.director.username,
+        "alert_escalate_to_lead_minutes": 30,
+        "alert_escalate_to_on_call_minutes": 15,
+    }
+    world.riverside.save()
+    assert on_call_clinician(world.riverside, world.alice) == world.director
+    patient = carl(world)
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9), patient=patient)
+    alert = Alert.objects.get()
+    with clock.frozen(alert.due_at + timedelta(minutes=29)):
+        assert alert_escalate(alert_id=alert.pk) is None
+    with clock.frozen(alert.due_at + timedelta(minutes=30)):
+        step = alert_escalate(alert_id=alert.pk)
+        assert step is not None and step.to_user == world.physician
+    with clock.frozen(alert.due_at + timedelta(minutes=45)):
+        step = alert_escalate(alert_id=alert.pk)
+        assert step is not None and step.to_user == world.director
+    # A named user who may not see the patient is passed over for the on-call role.
+    world.riverside.settings = {"alert_on_call_username": world.social_worker.username}
+    assert on_call_clinician(world.riverside, world.alice) == world.oncall
+
+
+def test_report_values_show_what_is_moderate_or_worse_else_what_rose():
+    from pallio.assessments import instruments as inst
+    from pallio.assessments.selectors import report_values
+    from pallio.assessments.tests.helpers import spec
+
+    esas_spec = spec("esas-r")
+
+    def scores(**values):
+        return inst.score(esas_spec, esas(**values)).as_json()
+
+    before = scores(pain=5, tiredness=0, nausea=0)
+    assert report_values(esas_spec, scores(pain=9, tiredness=2), before) == ["Pain 9/10 (was 5)"]
+    assert report_values(esas_spec, scores(pain=3, nausea=3), scores(pain=3)) == [
+        "Nausea 3/10 (was 0)"
+    ]
+    assert report_values(esas_spec, scores(pain=7), None) == ["Pain 7/10"]
+
+
+@pytest.mark.django_db
+def test_the_worklist_costs_the_same_queries_for_one_report_or_many(world, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(world.navigator)
+    patient = carl(world)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            shown(client, "?scope=all")
+        return len(captured)
+
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))
+        one = queries()
+        for n in range(6):
+            submit(world, "esas-r", esas(pain=9, nausea=n), patient=patient)
+        AlertEscalation.objects.create(
+            alert=Alert.objects.filter(patient=patient)[0],
+            step="lead",
+            to_user=world.physician,
+            escalated_at=T0,
+        )
+        assert shown(client, "?scope=all")[1] == 7
+        assert queries() == one
