@@ -25,6 +25,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "conversation_id",
         "agent_id",
         "document_id",
+        "item_id",  # a medication the referrer listed for an enrolled patient
     }
 )
 REFUSED = (403, 404)

@@ -24,6 +24,19 @@ from pallio.episodes.models import CareTeamMember
 T0 = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # 10:00 in Riverside (America/New_York)
 
 
+@pytest.fixture(autouse=True)
+def _without_the_hope_visit(world):
+    """These tests count the alerts of the worklist; Riverside turns the HOPE in-person visit
+    rule off (as a program may), so a severe symptom raises just its own alerts here."""
+    from pallio.assessments.models import AlertRule
+
+    rule = AlertRule.objects.get(program=None, key="hope-in-person-visit")
+    rule.pk = None
+    rule.program = world.riverside
+    rule.active = False
+    rule.save()
+
+
 def submit(world, key, answers, *, patient=None, at=None):
     report, _ = report_submit(
         actor=world.navigator,
