@@ -28,6 +28,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # Clinical privileges the program narrows (core/privileges.py): an action mapped to the
+    # roles and/or disciplines kept, e.g. {"code_status.change": {"disciplines":
+    # ["physician", "nurse_practitioner"]}}. It can only remove from core/data/privileges.json.
+    "clinical_privileges": {},
 }
 
 
