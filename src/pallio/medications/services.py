@@ -13,6 +13,7 @@ from django.db import transaction
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import clock
+from pallio.core.privileges import privilege_check
 from pallio.medications import catalog
 from pallio.medications.models import MedicationStatement
 
@@ -49,6 +50,7 @@ def _decimal(value: Any, name: str, limit: Decimal, errors: dict[str, list[str]]
 @transaction.atomic
 def medication_add(*, actor: Any, patient: Any, data: MedicationInput) -> MedicationStatement:
     """Add a medication the patient takes (from the catalog, or as free text)."""
+    privilege_check(actor, "medication.add")
     errors: dict[str, list[str]] = {}
     item = catalog.entry(data.catalog_key) if data.catalog_key else None
     if data.catalog_key and item is None:
@@ -112,6 +114,7 @@ def medication_stop(
     expected_version: int | None,
     entered_in_error: bool = False,
 ) -> MedicationStatement:
+    privilege_check(actor, "medication.void" if entered_in_error else "medication.stop")
     if statement.status != MedicationStatement.Status.ACTIVE:
         raise ValidationError("This medication is not active.")
     statement.status = (
