@@ -181,3 +181,23 @@ def login(client: Client, user: User) -> Client:
     ]
     session.save()
     return client
+
+
+def add_to_team(
+    world: World,
+    username: str,
+    discipline: str,
+    first: str,
+    last: str,
+    role: str = Role.CLINICIAN,
+    patient: Any = None,
+) -> User:
+    """A Riverside staff member on `patient`'s (by default alice's) active care team, e.g. the
+    volunteer who visits alice: they reach her chart, which is what makes their clinical
+    privileges (core/privileges.py) matter."""
+    from pallio.episodes.services import care_team_add
+
+    user = make_staff(world.riverside, username, role, discipline, first, last)
+    patient = patient or world.alice
+    care_team_add(actor=None, episode=patient.episodes.get(status="active"), user=user)
+    return user

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pallio.accounts.models import User
 from pallio.acp import services
-from pallio.core import clock
+from pallio.core import clock, privileges
 
 AGENT_NAMES = ["Maria", "James", "Linh", "Aisha", "Tomás", "Grace", "Samuel", "Priyanka"]
 FOCUS_PATHS = [
@@ -59,14 +59,16 @@ def acp_demo_populate(
 
     Returns counts by kind, for the demo command's summary line.
     """
-    staff = list(
-        User.objects.filter(
-            program=program,
-            is_active=True,
-            role__in=["clinician", "medical_director"],
-            discipline__in=services.ORDER_DISCIPLINES,
+    staff = [
+        user
+        for user in User.objects.filter(
+            program=program, is_active=True, role__in=["clinician", "medical_director"]
         ).order_by("pk")
-    )
+        if all(
+            privileges.can(user, action)
+            for action in ("code_status.record", "portable_order.record", "goals_of_care.sign")
+        )
+    ]
     if not staff:
         return {}
     zone = ZoneInfo(program.timezone)

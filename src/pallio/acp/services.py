@@ -42,6 +42,7 @@ from pallio.audit.services import audit_record
 from pallio.core import clock
 from pallio.core.models import ConflictError
 from pallio.core.phones import InvalidPhone, phone_to_e164
+from pallio.core.privileges import privilege_check
 from pallio.core.uploads import safe_file_name, upload_check
 from pallio.core.validation import check_choice, check_text
 from pallio.patients.models import Patient
@@ -145,6 +146,8 @@ def conversation_create(
     *, actor: Any, patient: Patient, data: ConversationInput, sign: bool = False
 ) -> GoalsOfCareConversation:
     """Record a goals-of-care conversation; a new one never changes earlier ones."""
+    if sign:
+        privilege_check(actor, "goals_of_care.sign")
     participants = _conversation_validate(data, patient)
     episode = patient.episodes.filter(status="active").first()
     conversation = GoalsOfCareConversation(
@@ -212,6 +215,7 @@ def conversation_update(
 def conversation_sign(
     *, actor: Any, conversation: GoalsOfCareConversation, expected_version: int
 ) -> GoalsOfCareConversation:
+    privilege_check(actor, "goals_of_care.sign")
     _assert_draft(conversation)
     conversation.status = GoalsOfCareConversation.Status.SIGNED
     conversation.signed_at = clock.now()
@@ -274,12 +278,22 @@ def _mark_error(record: Any, *, actor: Any, reason: str, event: str, patient: Pa
     audit_record(actor=actor, action=Action.UPDATE, event=event, patient=patient, target=record)
 
 
+# The privilege each kind of record needs to be marked entered in error
+# (core/data/privileges.json: never less than the privilege that created it).
+VOID_ACTIONS: dict[type, str] = {
+    GoalsOfCareConversation: "goals_of_care.void",
+    CodeStatus: "code_status.void",
+    PortableOrder: "portable_order.void",
+}
+
+
 @transaction.atomic
 def acp_record_mark_entered_in_error(
     *, actor: Any, patient: Patient, record: Any, reason: str
 ) -> Any:
     """Mark a conversation, agent, document, code status, order or hospitalization as wrong.
     Nothing is deleted; the record stays visible, struck through, with who and why."""
+    privilege_check(actor, VOID_ACTIONS.get(type(record), "advance_care_record.void"))
     _same_patient(record, patient)
     kinds = {
         GoalsOfCareConversation: "acp.conversation.error",
@@ -482,19 +496,6 @@ def current_code_status_of(patient: Patient) -> CodeStatus | None:
     )
 
 
-# Code status and portable medical orders are clinical orders: recorded by a physician, a
-# nurse practitioner or a nurse, never by another discipline of the team.
-ORDER_DISCIPLINES = frozenset({"physician", "nurse_practitioner", "nurse", "nurse_navigator"})
-
-
-def _assert_may_record_orders(actor: Any) -> None:
-    if getattr(actor, "is_authenticated", False) and actor.discipline not in ORDER_DISCIPLINES:
-        raise ValidationError(
-            "Code status and portable medical orders are recorded by a physician, a nurse "
-            "practitioner or a nurse."
-        )
-
-
 @transaction.atomic
 def code_status_change(
     *,
@@ -508,7 +509,9 @@ def code_status_change(
     """Record a new code status. `expected_current_id` is the status the recorder saw as
     current (None when there was none); if it changed since, ConflictError, never a silent
     overwrite."""
-    _assert_may_record_orders(actor)
+    privilege_check(
+        actor, "code_status.change" if current_code_status_of(patient) else "code_status.record"
+    )
     errors: dict[str, list[str]] = {}
     check_choice(errors, "status", status, CodeStatusValue.values)
     check_text(errors, "note", note, 500)
@@ -573,7 +576,10 @@ def portable_order_record(
     document: AdvanceDirectiveDocument | None = None,
 ) -> PortableOrder:
     """Record a new POLST/MOLST version; the previous one is kept, marked superseded."""
-    _assert_may_record_orders(actor)
+    privilege_check(
+        actor,
+        "portable_order.change" if current_portable_order_of(patient) else "portable_order.record",
+    )
     errors: dict[str, list[str]] = {}
     check_choice(errors, "form_type", data.form_type, PortableOrder.FormType.values)
     check_choice(errors, "cpr", data.cpr, PortableOrder.Cpr.values)

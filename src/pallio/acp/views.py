@@ -28,7 +28,7 @@ from pallio.acp.selectors import (
     document_get_for,
 )
 from pallio.audit.models import Action
-from pallio.core import access, clock
+from pallio.core import access, clock, privileges
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
@@ -108,7 +108,13 @@ def _render_page(
         context["open_panel"] = "treatment"
     context.update(bound)
     context["can_record"] = access.has_perm(user, "acp.record")
-    context["can_order"] = access.has_perm(user, "acp.orders")
+    current, current_order = context["current_code_status"], context["current_order"]
+    context["can_code_status"] = privileges.can(
+        user, "code_status.change" if current else "code_status.record"
+    )
+    context["can_order"] = privileges.can(
+        user, "portable_order.change" if current_order else "portable_order.record"
+    )
     if bound:
         context.setdefault("open_panel", next(iter(bound)))
     return render(request, "acp/patient.html", context, status=status)
@@ -209,6 +215,9 @@ def conversation_detail(
     if request.method == "POST":
         if not access.has_perm(user, "acp.record"):
             raise PermissionDenied
+        if request.POST.get("action") == "sign":
+            # Refused before the draft is saved, so a refused signature changes nothing.
+            privileges.privilege_check(user, "goals_of_care.sign")
         form = forms.ConversationForm(request.POST)
         status = 400
         if form.is_valid():
@@ -424,7 +433,7 @@ def document_download(request: HttpRequest, patient_id: str, document_id: str) -
     return response
 
 
-@staff_view("acp.orders")
+@staff_view("acp.record")
 @require_POST
 def code_status_change(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = forms.CodeStatusForm(request.POST, prefix="cs")
@@ -442,7 +451,7 @@ def code_status_change(request: HttpRequest, patient_id: str) -> HttpResponse:
     return _act(request, patient_id, form, "code_status_form", act, "Code status recorded.")
 
 
-@staff_view("acp.orders")
+@staff_view("acp.record")
 @require_POST
 def portable_order(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = forms.PortableOrderForm(request.POST, prefix="order")
@@ -536,11 +545,9 @@ def hospitalization(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def entered_in_error(request: HttpRequest, patient_id: str) -> HttpResponse:
     """Mark one record wrong. The kind and id come in the body; the record must be this
-    patient's (404 otherwise), and code status and orders need the orders permission."""
+    patient's (404 otherwise); the service decides who may void which kind of record."""
     user: Any = request.user
     kind = request.POST.get("kind", "")
-    if kind in ("code-status", "order") and not access.has_perm(user, "acp.orders"):
-        raise PermissionDenied
     _, record = acp_record_get_for(user, patient_id, kind, request.POST.get("record_id", ""))
     form = forms.EnteredInErrorForm(request.POST)
 

@@ -48,7 +48,7 @@ from pallio.assessments.services import (
     unstable_phases_check,
 )
 from pallio.careplans.models import Task
-from pallio.core import clock
+from pallio.core import clock, privileges
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.medications.models import MedicationStatement
 from pallio.medications.services import MedicationInput, bowel_regimen_check, medication_add
@@ -159,6 +159,7 @@ class _Populator:
         self.specs = {k: inst.spec_of(i.questionnaire) for k, i in self.instruments.items()}
         self.reports: list[SymptomReport] = []
         self.to_evaluate: list[Any] = []
+        self.prescriber: User | None = None
         self.counts = {
             "symptom_reports": 0,
             "alerts": 0,
@@ -398,11 +399,11 @@ class _Populator:
 
     def _medications(self, course: _Course) -> None:
         rng = self.rng
-        if not course.living or rng.random() > 0.4:
+        prescriber = self.prescriber
+        if not course.living or rng.random() > 0.4 or prescriber is None:
             return
         key, dose, per_day, route = rng.choice(OPIOIDS)
         started = max(course.start.date(), self.today - timedelta(days=rng.randint(3, 120)))
-        prescriber = None
         medication_add(
             actor=prescriber,
             patient=course.patient,
@@ -461,6 +462,11 @@ class _Populator:
         staff: dict[str, list[User]] = {}
         for user in User.objects.filter(program=self.program, is_active=True).order_by("username"):
             staff.setdefault(user.discipline, []).append(user)
+        # The medication list is kept by those the privilege matrix allows (a nurse, ...).
+        self.prescriber = next(
+            (u for users in staff.values() for u in users if privileges.can(u, "medication.add")),
+            None,
+        )
 
         phases: list[PhaseOfCare] = []
         assessments: list[Assessment] = []

@@ -34,8 +34,9 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import Task, TaskKind
 from pallio.careplans.services import task_create
-from pallio.core import clock
+from pallio.core import clock, privileges
 from pallio.core.models import ConflictError
+from pallio.core.privileges import privilege_check
 from pallio.episodes.models import (
     CADENCE_DAYS,
     CareTeamMember,
@@ -212,6 +213,7 @@ def report_submit(
 ) -> tuple[SymptomReport, bool]:
     """Record a symptom report from a visit, a call or the portal; its alerts are judged by
     the background worker once this transaction commits. Returns (report, created)."""
+    report_privilege_check(actor, data.instrument_key)
     if idempotency_key:
         existing = SymptomReport.objects.filter(
             patient=patient, idempotency_key=idempotency_key[:100]
@@ -270,6 +272,8 @@ def contact_report_submit(
 ) -> SymptomReport:
     """A staff contact (a visit or a call): the symptom report and the phase of care recorded
     at that contact, together or not at all (PCOC: the phase is recorded at every contact)."""
+    report_privilege_check(actor, data.instrument_key)
+    privilege_check(actor, "phase.record")
     report, _ = report_submit(actor=actor, patient=patient, data=data)
     phase_record(
         actor=actor,
@@ -648,6 +652,7 @@ def phase_record(
 ) -> PhaseOfCare:
     """Record the phase of care at a contact. A phase continues while it is recorded again;
     a different phase starts a new one."""
+    privilege_check(actor, "phase.record")
     errors: dict[str, list[str]] = {}
     if phase not in Phase.values:
         errors["phase"] = ["Choose a phase of care."]
@@ -690,21 +695,29 @@ def phase_record(
 
 # --- the comprehensive assessment ---------------------------------------------------------------
 
-# Which discipline writes which domain (CLINICAL.md section 1: the team). A physician, nurse
-# practitioner or medical director may complete any domain when the owner is not on the team.
+
+def domain_action(domain: str) -> str:
+    """The clinical privilege that writes and completes one domain (core/privileges.py)."""
+    return f"assessment_domain.{domain}.sign"
+
+
+# Which disciplines write which domain by default (CLINICAL.md section 1: the team): the
+# domain's owners plus the physician and nurse practitioner, who may complete any domain when
+# the owner is not on the team. The matrix is core/data/privileges.json.
 DOMAIN_OWNERS: dict[str, frozenset[str]] = {
-    Domain.PHYSICAL: frozenset({"physician", "nurse_practitioner", "nurse", "nurse_navigator"}),
-    Domain.PSYCHOLOGICAL: frozenset({"social_worker", "physician", "nurse_practitioner"}),
-    Domain.SOCIAL: frozenset({"social_worker", "care_coordinator", "patient_navigator"}),
-    Domain.SPIRITUAL: frozenset({"chaplain", "social_worker"}),
-    Domain.CULTURAL: frozenset({"social_worker", "chaplain", "nurse_navigator"}),
-    Domain.CAREGIVER: frozenset({"social_worker", "nurse_navigator", "nurse"}),
-    Domain.ETHICAL_LEGAL: frozenset({"physician", "nurse_practitioner", "social_worker"}),
-    Domain.END_OF_LIFE: frozenset({"physician", "nurse_practitioner", "nurse", "nurse_navigator"}),
-    Domain.PEDIATRIC: frozenset({"child_life", "social_worker", "physician", "nurse_navigator"}),
-    Domain.YOUNG_ADULT: frozenset({"social_worker", "physician", "nurse_navigator"}),
+    domain: privileges.allowed(domain_action(domain))[1] for domain in Domain.values
 }
-ANY_DOMAIN_DISCIPLINES = frozenset({"physician", "nurse_practitioner"})
+
+
+def report_privilege_check(actor: Any, instrument_key: str) -> None:
+    """A symptom report needs the symptom-report privilege, or the privilege of an assessment
+    domain that draws on this instrument (the chaplain's spiritual history)."""
+    from pallio.assessments.domains import DOMAIN_INSTRUMENTS
+
+    domains = [d for d, keys in DOMAIN_INSTRUMENTS.items() if instrument_key in keys]
+    if any(privileges.can(actor, domain_action(d)) for d in domains):
+        return
+    privilege_check(actor, "symptom_report.record")
 
 
 def domains_for(patient: Any, on: Any) -> list[str]:
@@ -723,10 +736,7 @@ def domains_for(patient: Any, on: Any) -> list[str]:
 
 
 def may_write_domain(user: Any, domain: str) -> bool:
-    discipline = getattr(user, "discipline", "")
-    return discipline in DOMAIN_OWNERS.get(domain, frozenset()) or (
-        discipline in ANY_DOMAIN_DISCIPLINES
-    )
+    return domain in Domain.values and privileges.can(user, domain_action(domain))
 
 
 @transaction.atomic
@@ -778,15 +788,12 @@ def assessment_section_save(
     reports: list[SymptomReport] | None = None,
 ) -> AssessmentSection:
     """Save one domain of a draft. Only the discipline that owns the domain may write it."""
+    if domain in Domain.values:
+        privilege_check(actor, domain_action(domain))
     if assessment.status != Assessment.Status.DRAFT:
         raise ValidationError("A signed assessment cannot be changed; add an addendum.")
     if domain not in domains_for(assessment.patient, clock.now().date()):
         raise ValidationError({"domain": ["This domain is not part of this assessment."]})
-    if not may_write_domain(actor, domain):
-        owners = ", ".join(sorted(DOMAIN_OWNERS[domain])).replace("_", " ")
-        raise ValidationError(
-            f"The {str(Domain(domain).label).lower()} domain is written by: {owners}."
-        )
     if len(narrative) > 8000 or "\x00" in narrative:
         raise ValidationError({"narrative": ["Keep the narrative under 8000 characters."]})
     clean = _clean_findings(domain, findings)
@@ -833,6 +840,7 @@ def assessment_section_save(
 @transaction.atomic
 def assessment_sign(*, actor: Any, assessment: Assessment, expected_version: int | None) -> None:
     """Sign a complete assessment; from now on it is immutable."""
+    privilege_check(actor, "assessment.sign")
     if assessment.status != Assessment.Status.DRAFT:
         raise ValidationError("This assessment is already signed.")
     shown = domains_for(assessment.patient, clock.now().date())

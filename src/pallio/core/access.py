@@ -44,8 +44,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Goals of care and advance care planning: object access is still the patient's rule.
     "acp.view": CLINICAL_ROLES,
     "acp.record": CLINICAL_ROLES,
-    # Code status and portable medical orders: clinicians, not the intake coordinator.
-    "acp.orders": frozenset({ROLE_CLINICIAN, ROLE_DIRECTOR, ROLE_ON_CALL}),
+    # What a care-team member may do to the clinical record once there (code status, orders,
+    # medications, signatures) is decided by discipline in core/privileges.py.
     "acp.worklist": CLINICAL_ROLES,
     # Assessments, symptom reports, alerts, medications: object access is the patient's rule.
     "assessment.view": CLINICAL_ROLES,

@@ -13,6 +13,7 @@ from django.db import transaction
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import clock
+from pallio.core.privileges import privilege_check
 from pallio.medications import catalog
 from pallio.medications.models import MedicationStatement
 
@@ -116,6 +117,7 @@ def medication_add(
     incomplete); one Pallio recognises not at all is flagged for a pharmacist's review. A
     dose above the catalogue ingredient's ceiling is refused; one above its plausible maximum
     is recorded only with `confirm_high_dose_reason`, which the record keeps."""
+    privilege_check(actor, "medication.add")
     errors: dict[str, list[str]] = {}
     item = catalog.entry(data.catalog_key) if data.catalog_key else None
     if data.catalog_key and item is None:
@@ -200,6 +202,7 @@ def medication_stop(
     expected_version: int | None,
     entered_in_error: bool = False,
 ) -> MedicationStatement:
+    privilege_check(actor, "medication.void" if entered_in_error else "medication.stop")
     if statement.status != MedicationStatement.Status.ACTIVE:
         raise ValidationError("This medication is not active.")
     statement.status = (

@@ -46,6 +46,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "alert_escalate_to_lead_minutes": 0,
     "alert_escalate_to_on_call_minutes": 60,
     "alert_on_call_username": "",
+    # Clinical privileges the program narrows (core/privileges.py): an action mapped to the
+    # roles and/or disciplines kept, e.g. {"code_status.change": {"disciplines":
+    # ["physician", "nurse_practitioner"]}}. It can only remove from core/data/privileges.json.
+    "clinical_privileges": {},
 }
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from pallio.core import privileges
 from pallio.programs.models import Program
 
 
@@ -17,6 +19,9 @@ def program_create(
     phone: str = "",
     email: str = "",
 ) -> Program:
+    problems = privileges.override_problems((settings or {}).get(privileges.PROGRAM_SETTING, {}))
+    if problems:
+        raise ValidationError({"settings": problems})
     program = Program(
         name=name, slug=slug, timezone=timezone, settings=settings or {}, phone=phone, email=email
     )

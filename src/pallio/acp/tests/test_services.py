@@ -250,12 +250,11 @@ def test_treatment_preference_changes_keep_their_history(world):
 def test_code_status_is_recorded_only_by_prescribing_or_nursing_disciplines(world):
     from datetime import date
 
-    from django.core.exceptions import ValidationError
-
     from pallio.acp.models import CodeStatus
     from pallio.acp.services import code_status_change
+    from pallio.core.privileges import PrivilegeDenied
 
-    with pytest.raises(ValidationError, match="physician, a nurse practitioner or a nurse"):
+    with pytest.raises(PrivilegeDenied, match="Ask a physician, nurse practitioner, nurse or"):
         code_status_change(
             actor=world.social_worker,
             patient=world.alice,

@@ -22,7 +22,7 @@ def riverside_alert(world: Any) -> str:
     instruments_sync_shipped()
     alert_rules_sync_defaults()
     report, _ = report_submit(
-        actor=None,
+        actor=world.navigator,
         patient=world.alice,
         data=ReportInput("esas-r", esas(pain=9), "patient", "call"),
     )

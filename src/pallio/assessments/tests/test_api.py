@@ -209,7 +209,7 @@ def test_a_patient_not_yours_is_404_like_a_missing_one_and_nothing_is_written(
 
 def test_who_may_submit_and_list(world):
     cases = {
-        "coordinator": (201, 200),  # program-wide role
+        "coordinator": (403, 200),  # program-wide role; a care coordinator records no symptoms
         "director": (201, 200),
         "oncall": (201, 200),
         "navigator": (201, 200),  # on alice's team
@@ -220,6 +220,8 @@ def test_who_may_submit_and_list(world):
         client = token_client(getattr(world, persona))
         assert post(client, world.alice, esas_body(pain=1)).status_code == post_status, persona
         assert client.get(url(world.alice)).status_code == get_status, persona
+    refused = post(token_client(world.coordinator), world.alice, esas_body(pain=1))
+    assert refused.json()["detail"].startswith("A care coordinator may not record a symptom")
     assert Client().get(url(world.alice)).status_code == 401
 
 

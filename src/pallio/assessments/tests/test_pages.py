@@ -166,7 +166,9 @@ def test_draft_then_signed_then_only_addenda(world, as_user):
 def test_a_discipline_writes_only_the_domains_it_owns(world, as_user):
     nina = as_user(world.navigator)
     nina.post(reverse("assessments:assessment_start", kwargs={"patient_id": world.alice.pk}))
-    assert _section(nina, world.alice, "spiritual").status_code == 400
+    refused = _section(nina, world.alice, "spiritual")
+    assert refused.status_code == 403
+    assert "A nurse navigator may not write and complete the spiritual" in refused.text
     assert _section(nina, world.alice, "physical").status_code == 302
 
 
