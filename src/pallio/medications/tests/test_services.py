@@ -266,7 +266,7 @@ def test_a_program_sets_its_own_limits(world):
 
 def test_the_service_still_takes_the_old_arguments(world):
     row = medication_add(
-        actor=None,
+        actor=world.physician,
         patient=world.alice,
         data=MedicationInput(catalog_key="senna", dose_amount="17.2", doses_per_day="1"),
     )
