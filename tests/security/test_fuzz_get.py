@@ -174,3 +174,34 @@ def test_each_parameter_a_page_reads_survives_every_edge_value(name: str, world)
                 if response.status_code >= 500:
                     problems.append(f"{parameter}={encoded[:40]}{extra} -> {response.status_code}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/referrals/?sort=id;DROP TABLE x", "Sort: Choose one of: Medical need, then waiting"),
+        ("/referrals/?status=gone", "Status: Choose one of: Open, All,"),
+        ("/referrals/?page=0", "Page: Page numbers are whole numbers from 1 to 100,000."),
+        ("/patients/?q=Al%00ice", "Search: This value contains a null character"),
+        ("/caseload/?page=-3", "Page: Page numbers are whole numbers"),
+        ("/caseload/?owner=nobody", "Caseload owner: The caseload owner is not valid."),
+        ("/acp/worklists/?list=everyone", "List: Choose one of: No documented goals-of-care"),
+        ("/assessments/alerts/?scope=hospital", "Whose alerts: Choose one of: Mine,"),
+    ],
+)
+def test_a_refused_query_names_the_problem_on_the_site_layout(world, path, message):
+    client = login(Client(), world.director)
+    response = client.get(path)
+    assert response.status_code == 400
+    body = body_of(response)
+    assert message in body
+    assert "<nav" in body, "the site's layout and navigation stay"
+    assert "Open the page without these values" in body
+
+
+@pytest.mark.django_db
+def test_the_diagnosis_lookup_refuses_a_nul_in_json():
+    response = Client().get("/p/diagnoses/?q=lung%00")
+    assert response.status_code == 400
+    assert response.json()["detail"] == ["Search: " + params.NUL_MESSAGE]
