@@ -205,3 +205,12 @@ def test_the_diagnosis_lookup_refuses_a_nul_in_json():
     response = Client().get("/p/diagnoses/?q=lung%00")
     assert response.status_code == 400
     assert response.json()["detail"] == ["Search: " + params.NUL_MESSAGE]
+
+
+@pytest.mark.django_db
+def test_too_many_parameters_get_the_plain_400_page(world):
+    client = login(Client(), world.director)
+    query = "&".join(f"x{n}=1" for n in range(1_200))
+    response = client.get(f"/referrals/?{query}")
+    assert response.status_code == 400
+    assert "could not be read" in body_of(response)
