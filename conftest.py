@@ -3,16 +3,21 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("PALLIO_TESTING", "1")
 
-# A busy machine must not fail a property test: no per-example deadline anywhere, and in CI
-# the examples are derived from the test itself, so a run is the same at any hour.
+# Property-based tests run the same examples on every run and on any machine: no deadline
+# (a busy machine is not a failure), a fixed seed, and the failing example printed to replay.
 hypothesis_settings.register_profile(
-    "pallio", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True
+    "pallio",
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
-hypothesis_settings.load_profile("pallio")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pallio"))
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,9 @@ from django.urls import include, path
 
 from pallio.core import views as core_views
 
+# Bad values in an address answer 400 with what was wrong (pallio.core.params).
+handler400 = "pallio.core.params.bad_request"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -28,7 +28,7 @@ from pallio.acp.selectors import (
     document_get_for,
 )
 from pallio.audit.models import Action
-from pallio.core import access, clock, privileges
+from pallio.core import access, clock, params, privileges
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
@@ -602,18 +602,26 @@ def _download_url(request: HttpRequest) -> Callable[[Any], str]:
     return url
 
 
+class WorklistQuery(params.QueryForm):
+    list = params.ChoiceParam(
+        label="List",
+        initial="no-conversation",
+        choices=[*WORKLISTS.items(), ("review", "Plans to review")],
+    )
+    page = params.PageParam()
+
+
 @staff_view("acp.worklist")
 @require_GET
 def worklists(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    kind = request.GET.get("list", "no-conversation")
-    if kind not in {*WORKLISTS, "review"}:
-        kind = "no-conversation"
+    query = params.parse(WorklistQuery, request.GET)
+    kind = query["list"]
     page: Any
     if kind == "review":
-        page = acp_review_page_for(user, request.GET.get("page"))
+        page = acp_review_page_for(user, query["page"])
     else:
-        page = acp_worklist_page_for(user, kind, request.GET.get("page"))
+        page = acp_worklist_page_for(user, kind, query["page"])
     return render(
         request,
         "acp/worklists.html",

@@ -37,7 +37,7 @@ from pallio.assessments.models import (
 )
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import access, clock
+from pallio.core import access, clock, params
 from pallio.patients.selectors import patient_get_for
 
 WORKLIST_PAGE_SIZE = 25
@@ -234,13 +234,22 @@ class WorklistFilters:
     status: str = "open"  # open | resolved
 
     @classmethod
-    def from_query(cls, params: Any) -> WorklistFilters:
-        scope = params.get("scope", "mine")
-        status = params.get("status", "open")
-        return cls(
-            scope=scope if scope in {"mine", "discipline", "all"} else "mine",
-            status=status if status in {"open", "resolved"} else "open",
-        )
+    def from_query(cls, query: Any) -> WorklistFilters:
+        """The worklist's filters; BadQuery naming each value that is not on offer."""
+        data = params.parse(WorklistQuery, query)
+        return cls(scope=data["scope"], status=data["status"])
+
+
+class WorklistQuery(params.QueryForm):
+    scope = params.ChoiceParam(
+        label="Whose alerts",
+        initial="mine",
+        choices=[("mine", "Mine"), ("discipline", "My discipline"), ("all", "All")],
+    )
+    status = params.ChoiceParam(
+        label="Status", initial="open", choices=[("open", "Open"), ("resolved", "Resolved")]
+    )
+    page = params.PageParam()
 
 
 def _queue_q(user: Any) -> Q:

@@ -16,7 +16,7 @@ from pallio.assessments import escalation, forms, selectors, services
 from pallio.assessments import instruments as inst
 from pallio.assessments.domains import DOMAIN_FINDINGS, DOMAIN_INSTRUMENTS
 from pallio.assessments.models import Assessment, Domain, Instrument
-from pallio.core import clock
+from pallio.core import clock, params
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.episodes.models import ReportingCadence
@@ -163,7 +163,7 @@ def phase_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = selectors.WorklistFilters.from_query(request.GET)
-    worklist = selectors.alert_worklist_page_for(user, filters, request.GET.get("page"))
+    worklist = selectors.alert_worklist_page_for(user, filters, params.page_of(request.GET))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -8,9 +8,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.db.models import Count, Max, QuerySet
 
 from pallio.audit.models import Action, AuditEvent, Outcome, SecurityAlert
+from pallio.core import params
 
 SORTS = {
     "at": "at",
@@ -32,6 +34,48 @@ SORTS = {
 }
 
 
+SORT_LABELS = {
+    "at": "Time",
+    "user": "User",
+    "action": "Action",
+    "event": "Event",
+    "patient": "Patient",
+    "outcome": "Outcome",
+    "source": "Source address",
+    "role": "Role",
+}
+
+
+class AuditQuery(params.QueryForm):
+    user = params.TextParam(label="User", max_length=150)
+    patient = params.UUIDParam(label="Patient id")
+    action = params.ChoiceParam(label="Action", choices=Action.choices)
+    outcome = params.ChoiceParam(label="Outcome", choices=Outcome.choices)
+    start = params.DateParam(label="From")
+    end = params.DateParam(label="To")
+    sort = params.ChoiceParam(
+        label="Sort",
+        initial="-at",
+        choices=[
+            (
+                key,
+                f"{SORT_LABELS[key.lstrip('-')]} "
+                f"({'descending' if key.startswith('-') else 'ascending'})",
+            )
+            for key in SORTS
+        ],
+    )
+    format = params.ChoiceParam(label="Format", choices=[("csv", "csv")])
+    page = params.PageParam()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The From date is after the To date.")
+        return data
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     user: str = ""
@@ -44,43 +88,52 @@ class AuditFilters:
     errors: tuple[str, ...] = ()
 
     @classmethod
-    def from_query(cls, params: Any) -> AuditFilters:
-        errors = []
-        patient = None
-        if params.get("patient"):
-            try:
-                patient = uuid.UUID(params["patient"].strip())
-            except ValueError:
-                errors.append("The patient id is not valid.")
-        dates: dict[str, date | None] = {}
-        for name in ("start", "end"):
-            value = params.get(name, "")
-            try:
-                dates[name] = date.fromisoformat(value) if value else None
-            except ValueError:
-                errors.append(f"The {name} date is not valid.")
-                dates[name] = None
-        action = params.get("action", "")
-        outcome = params.get("outcome", "")
-        sort = params.get("sort", "-at")
+    def from_query(cls, query: Any) -> AuditFilters:
+        """The filters of the audit page's query string; BadQuery for values it cannot use."""
+        data = params.parse(AuditQuery, query)
         return cls(
-            user=params.get("user", "").strip()[:150],
-            patient=patient,
-            action=action if action in Action.values else "",
-            outcome=outcome if outcome in Outcome.values else "",
-            start=dates["start"],
-            end=dates["end"],
-            sort=sort if sort in SORTS else "-at",
-            errors=tuple(errors),
+            user=data["user"],
+            patient=data["patient"],
+            action=data["action"],
+            outcome=data["outcome"],
+            start=data["start"],
+            end=data["end"],
+            sort=data["sort"],
         )
 
 
 def _in_period(qs: QuerySet[AuditEvent], filters: AuditFilters, zone: ZoneInfo) -> Any:
     if filters.start:
         qs = qs.filter(at__gte=datetime.combine(filters.start, time.min, zone))
-    if filters.end:
-        qs = qs.filter(at__lt=datetime.combine(filters.end + timedelta(days=1), time.min, zone))
+    # Up to the end of that day; date.max has no next day, so it leaves the range open.
+    if filters.end and filters.end < date.max:
+        next_day = filters.end + timedelta(days=1)
+        qs = qs.filter(at__lt=datetime.combine(next_day, time.min, zone))
     return qs
+
+
+class DenialsQuery(params.QueryForm):
+    start = params.DateParam(label="From")
+    end = params.DateParam(label="To")
+    sort = params.ChoiceParam(
+        label="Sort",
+        initial="count",
+        choices=[("count", "Most refusals"), ("last", "Latest refusal"), ("user", "User")],
+    )
+    page = params.PageParam()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The From date is after the To date.")
+        return data
+
+
+def denials_query(query: Any) -> tuple[AuditFilters, str]:
+    """The denials page's period and sort; BadQuery for values it cannot use."""
+    data = params.parse(DenialsQuery, query)
+    return AuditFilters(start=data["start"], end=data["end"]), data["sort"] or "count"
 
 
 def audit_events_for(user: Any, filters: AuditFilters, *, tz: str) -> QuerySet[AuditEvent]:

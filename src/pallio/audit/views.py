@@ -13,10 +13,13 @@ from pallio.audit.selectors import (
     AuditFilters,
     audit_events_for,
     denials_by_user,
+    denials_query,
     security_alerts_for,
 )
 from pallio.audit.services import audit_record
+from pallio.core import params
 from pallio.core.access import staff_view
+from pallio.core.params import BadQuery
 
 CSV_COLUMNS = [
     "id",
@@ -49,7 +52,16 @@ def _csv_cell(value: Any) -> str:
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponseBase:
     user: Any = request.user
-    filters = AuditFilters.from_query(request.GET)
+    try:
+        filters = AuditFilters.from_query(request.GET)
+    except BadQuery as exc:
+        # The form again with what was wrong; no rows rather than rows the filter did not pick.
+        return render(
+            request,
+            "audit/log.html",
+            {**_page_context(request), "filters": AuditFilters(errors=tuple(exc.problems))},
+            status=400,
+        )
     events = audit_events_for(user, filters, tz=user.program.timezone)
     if request.GET.get("format") == "csv":
         audit_record(
@@ -68,32 +80,34 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="pallio-audit.csv"'
         return response
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("sort", None)
+    page = Paginator(events, 50).get_page(params.page_of(request.GET))
     return render(
         request,
         "audit/log.html",
-        {
-            "page": page,
-            "filters": filters,
-            "actions": Action.choices,
-            "outcomes": Outcome.choices,
-            "query": query.urlencode(),
-            "full_query": request.GET.urlencode(),
-            "columns": [
-                ("at", "Time"),
-                ("user", "User"),
-                ("role", "Role"),
-                ("patient", "Patient"),
-                ("action", "Action"),
-                ("event", "Event"),
-                ("outcome", "Outcome"),
-                ("source", "Source address"),
-            ],
-        },
+        {**_page_context(request), "page": page, "filters": filters},
     )
+
+
+def _page_context(request: HttpRequest) -> dict[str, Any]:
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    return {
+        "actions": Action.choices,
+        "outcomes": Outcome.choices,
+        "query": query.urlencode(),
+        "full_query": request.GET.urlencode(),
+        "columns": [
+            ("at", "Time"),
+            ("user", "User"),
+            ("role", "Role"),
+            ("patient", "Patient"),
+            ("action", "Action"),
+            ("event", "Event"),
+            ("outcome", "Outcome"),
+            ("source", "Source address"),
+        ],
+    }
 
 
 @staff_view("audit.view")
@@ -101,10 +115,9 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
 def denials(request: HttpRequest) -> HttpResponseBase:
     """Refused requests by user, and the security alerts they raised."""
     user: Any = request.user
-    filters = AuditFilters.from_query(request.GET)
-    sort = request.GET.get("sort", "count")
+    filters, sort = denials_query(request.GET)
     rows = denials_by_user(user, filters, tz=user.program.timezone, sort=sort)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = Paginator(rows, 50).get_page(params.page_of(request.GET))
     query = request.GET.copy()
     query.pop("page", None)
     page_query = query.urlencode()

@@ -37,6 +37,12 @@ class VersionedModel(TimeStampedModel):
     def save_versioned(self, *, expected_version: int | None, fields: list[str]) -> None:
         manager = type(self)._default_manager
         current = expected_version if expected_version is not None else self.version
+        if current != self.version:
+            # Not the version just read: stale, or made up (a huge one cannot be incremented).
+            raise ConflictError(
+                "This record was changed by someone else while you were editing. "
+                "Reload to see their change, then make yours again."
+            )
         self.updated_at = clock.now()
         values = {name: getattr(self, name) for name in fields}
         values["updated_at"] = self.updated_at

@@ -8,18 +8,25 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pallio.accounts.models import User
-from pallio.core import access, clock
+from pallio.core import access, clock, params
 from pallio.core.access import staff_view
 from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
+
+
+class CaseloadQuery(params.QueryForm):
+    owner = params.UUIDParam(label="Caseload owner")
+    q = params.TextParam(label="Search")
+    page = params.PageParam()
 
 
 @staff_view("caseload.view")
 @require_GET
 def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
     user: Any = request.user
-    person = caseload_owner_for(user, owner or request.GET.get("owner") or None)
-    text = request.GET.get("q", "").strip()[:100]
-    page = caseload_page_for(user, person, request.GET.get("page"), text=text)
+    query = params.parse(CaseloadQuery, request.GET)
+    person = caseload_owner_for(user, owner or query["owner"] or None)
+    text = query["q"]
+    page = caseload_page_for(user, person, query["page"], text=text)
     colleagues = (
         User.objects.filter(
             program_id=user.program_id,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import access
+from pallio.core import access, params
 from pallio.core.access import staff_view
 from pallio.episodes.services import break_glass_grant
 from pallio.patients.selectors import (
@@ -78,7 +78,7 @@ def break_glass(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    text = request.GET.get("q", "").strip()[:100]
+    text = params.parse(params.SearchQuery, request.GET)["q"]
     results = list(patient_search_for(user, text)) if text else []
     if text:
         audit_record(

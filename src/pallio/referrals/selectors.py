@@ -13,7 +13,7 @@ from django.http import Http404
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_read, audit_record
-from pallio.core import access
+from pallio.core import access, params
 from pallio.referrals.models import (
     OPEN_STATUSES,
     Attachment,
@@ -33,6 +33,12 @@ QUEUE_SORTS = {
     "due": ("first_contact_due", "urgency_rank"),
     "-received": ("-received_at",),
 }
+QUEUE_SORT_CHOICES = [
+    ("need", "Medical need, then waiting time"),
+    ("waiting", "Longest waiting"),
+    ("due", "First contact due"),
+    ("-received", "Newest"),
+]
 
 
 @dataclass(frozen=True)
@@ -44,22 +50,27 @@ class QueueFilters:
     sort: str = "need"
 
     @classmethod
-    def from_query(cls, params: Any) -> QueueFilters:
-        """Unknown values are ignored rather than trusted (never passed to the database)."""
-        status = params.get("status", "open")
-        if status not in {"open", "all", *Status.values}:
-            status = "open"
-        source = params.get("source", "")
-        urgency = params.get("urgency", "")
-        setting = params.get("setting", "")
-        sort = params.get("sort", "need")
+    def from_query(cls, query: Any) -> QueueFilters:
+        """The queue's filters; BadQuery naming each value that is not on offer."""
+        data = params.parse(QueueQuery, query)
         return cls(
-            status=status,
-            source=source if source in Source.values else "",
-            urgency=urgency if urgency in Urgency.values else "",
-            setting=setting if setting in Setting.values else "",
-            sort=sort if sort in QUEUE_SORTS else "need",
+            status=data["status"],
+            source=data["source"],
+            urgency=data["urgency"],
+            setting=data["setting"],
+            sort=data["sort"],
         )
+
+
+class QueueQuery(params.QueryForm):
+    status = params.ChoiceParam(
+        label="Status", initial="open", choices=[("open", "Open"), ("all", "All"), *Status.choices]
+    )
+    source = params.ChoiceParam(label="Source", choices=Source.choices)
+    urgency = params.ChoiceParam(label="Urgency", choices=Urgency.choices)
+    setting = params.ChoiceParam(label="Preferred setting", choices=Setting.choices)
+    sort = params.ChoiceParam(label="Sort", initial="need", choices=QUEUE_SORT_CHOICES)
+    page = params.PageParam()
 
 
 def referral_queue_for(user: Any, filters: QueueFilters) -> QuerySet[Referral]:

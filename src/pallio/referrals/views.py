@@ -17,7 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from pallio.accounts.models import User
 from pallio.audit.models import Action
 from pallio.audit.services import audit_read, audit_record
-from pallio.core import access, clock
+from pallio.core import access, clock, params
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
@@ -31,6 +31,7 @@ from pallio.referrals import forms, services
 from pallio.referrals.clocks import referral_clocks
 from pallio.referrals.models import Attachment, Referral, Setting, Source, Status, Urgency
 from pallio.referrals.selectors import (
+    QUEUE_SORT_CHOICES,
     QueueFilters,
     enrollment_attachment_get_for,
     open_referral_counts,
@@ -120,7 +121,10 @@ def thanks(request: HttpRequest, slug: str, reference: str) -> HttpResponse:
 @require_GET
 def diagnosis_lookup(request: HttpRequest) -> JsonResponse:
     """Diagnosis names and codes (public reference data, no PHI) for search-as-you-type."""
-    query = request.GET.get("q", "")[:100]
+    try:
+        query = params.parse(params.SearchQuery, request.GET)["q"]
+    except params.BadQuery as exc:
+        return JsonResponse({"detail": exc.problems, "results": []}, status=400)
     return JsonResponse(
         {
             "results": [
@@ -177,7 +181,7 @@ def phone_referral(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = QueueFilters.from_query(request.GET)
-    page = referral_queue_page_for(user, filters, request.GET.get("page"))
+    page = referral_queue_page_for(user, filters, params.page_of(request.GET))
     today = clock.today_in(user.program.timezone)
     now = clock.now()
     rows = [(r, referral_clocks(r, today=today, now=now)) for r in page.object_list]
@@ -194,12 +198,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "source_choices": Source.choices,
         "urgency_choices": Urgency.choices,
         "setting_choices": Setting.choices,
-        "sort_choices": [
-            ("need", "Medical need, then waiting time"),
-            ("waiting", "Longest waiting"),
-            ("due", "First contact due"),
-            ("-received", "Newest"),
-        ],
+        "sort_choices": QUEUE_SORT_CHOICES,
     }
     template = (
         "referrals/queue.html#queue-table"
