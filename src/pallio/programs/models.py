@@ -28,6 +28,9 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # Uploaded PDFs with active content (script, actions, attached files, XFA, rich media):
+    # "refuse" them, or "disarm" them, storing a rebuilt copy with the pages only.
+    "pdf_active_content": "refuse",
 }
 
 

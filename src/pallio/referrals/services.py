@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -261,10 +262,11 @@ def referral_create(
     if len(attachments) > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": [f"Send at most {MAX_ATTACHMENTS} files."]})
     attachment_errors = []
-    mimes = []
+    checked = []
+    pdf_policy = program.setting("pdf_active_content")
     for upload in attachments:
         try:
-            mimes.append(upload_check(upload))
+            checked.append(upload_check(upload, pdf_policy=pdf_policy))
         except ValidationError as exc:
             attachment_errors.extend(exc.messages)
     if attachment_errors:
@@ -280,14 +282,16 @@ def referral_create(
                 fingerprint=fingerprint,
                 today=today,
             )
-            for upload, mime in zip(attachments, mimes, strict=True):
+            for upload, item in zip(attachments, checked, strict=True):
                 attachment = Attachment(
                     referral=referral,
                     original_name=safe_file_name(upload.name or ""),
-                    content_type=mime,
-                    size=upload.size or 0,
+                    content_type=item.mime,
+                    size=item.size,
                 )
-                attachment.file.save(f"{secrets.token_hex(16)}.bin", upload, save=False)
+                attachment.file.save(
+                    f"{secrets.token_hex(16)}.bin", ContentFile(item.content), save=False
+                )
                 attachment.save()
     except IntegrityError:
         # Two copies of the same submission raced; the other one won.

@@ -21,6 +21,7 @@ from pallio.core import access, clock
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
+from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
 from pallio.patients.selectors import duplicate_candidates
 from pallio.programs.models import Program
@@ -494,14 +495,9 @@ def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> Fi
         patient=referral.patient,
         program=referral.program,
     )
-    response = FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.original_name,
-        content_type=item.content_type,
+    return upload_download_response(
+        item.file.open("rb"), filename=item.original_name, content_type=item.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def public_links(program: Program) -> dict[str, str]:
