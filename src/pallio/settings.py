@@ -1,7 +1,9 @@
 """Pallio settings: one module, every knob an environment variable with a safe default.
 
-Production mode (``PALLIO_ENV=production``) refuses to start with DEBUG on, the default
-secret key, or no allowed hosts. Secrets may be given as ``NAME_FILE`` (a path to read).
+Only ``PALLIO_ENV=development`` (set by ``make run``) or the test suite may run with the
+development key; every other mode, unset or misspelt included, is production and refuses to
+start with DEBUG on, the default secret key, or no allowed hosts. Secrets may be given as
+``NAME_FILE`` (a path to read).
 """
 
 from __future__ import annotations
@@ -41,9 +43,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PALLIO_ENV = env("PALLIO_ENV", "development")
-PRODUCTION = PALLIO_ENV == "production"
+# Fail closed: only an explicit development mode (what `make run` sets) or the test suite
+# may run with the development key, insecure cookies and no HSTS. Any other value of
+# PALLIO_ENV, misspelt or missing, gets every production rule.
+PALLIO_ENV = env("PALLIO_ENV", "").strip().lower()
 TESTING = env_bool("PALLIO_TESTING")
+DEVELOPMENT = PALLIO_ENV == "development" or (TESTING and not PALLIO_ENV)
+PRODUCTION = not DEVELOPMENT
 
 DEBUG = env_bool("PALLIO_DEBUG", default=False)
 SECRET_KEY = env("PALLIO_SECRET_KEY", _INSECURE_DEV_KEY)
@@ -57,6 +63,13 @@ if PRODUCTION:
         problems.append("PALLIO_SECRET_KEY (or PALLIO_SECRET_KEY_FILE) must be set, 50+ characters")
     if not ALLOWED_HOSTS:
         problems.append("PALLIO_ALLOWED_HOSTS must name the hosts Pallio answers to")
+    if problems and PALLIO_ENV != "production":
+        problems.insert(
+            0,
+            f"PALLIO_ENV is {PALLIO_ENV or 'not set'}, not development, so the production "
+            "rules apply (set PALLIO_ENV=production, or PALLIO_ENV=development on a "
+            "developer's machine)",
+        )
     if problems:
         raise ImproperlyConfigured("Pallio will not start in production: " + "; ".join(problems))
 
