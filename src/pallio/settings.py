@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "pallio.accounts.middleware.ThrottledSignInMiddleware",
     "pallio.accounts.middleware.RequireMFAMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "pallio.core.middleware.RequestContextMiddleware",
@@ -208,7 +209,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "pallio.accounts.adapter.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins: per address (enough for a hospital's shared address), and per
+# (username, address) pair (the adapter's key); authenticator codes: per account.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pallio"
 MFA_TOTP_TOLERANCE = 1
@@ -216,12 +219,14 @@ MFA_TOTP_TOLERANCE = 1
 # django-axes: lock out after repeated failed logins.
 AXES_FAILURE_LIMIT = env_int("PALLIO_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PALLIO_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Lock the (username, address) pair, never either alone: a shared address or a guessed
+# username must not lock out the rest of the team.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
 # allauth authenticates with `username=`, not the form's `login` field.
 AXES_USERNAME_CALLABLE = "pallio.accounts.adapter.axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "pallio.accounts.throttle.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
