@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -380,10 +381,38 @@ def _referral_insert(
         program=program,
         detail={"source": source},
     )
+    if referrer_verified(referral):
+        _acknowledge(referral)
+    return referral
+
+
+def referrer_verified(referral: Referral) -> bool:
+    """Whether the referral's sender may be written to before anyone at the program read it.
+
+    Anyone can type any address into the public form; writing to it at once would let the
+    form mail strangers. A referral entered by staff is trusted, and so is an address that
+    already referred a patient this program accepted or that staff entered themselves.
+    """
+    if referral.entered_by_id is not None:
+        return True
+    email = referral.referrer_email.strip()
+    if not email:
+        return False
+    return (
+        Referral.objects.filter(program_id=referral.program_id, referrer_email__iexact=email)
+        .exclude(pk=referral.pk)
+        .filter(Q(entered_by__isnull=False) | Q(status=Status.ACCEPTED))
+        .exists()
+    )
+
+
+def _acknowledge(referral: Referral) -> None:
+    """Queue the "referral received" letter, once per referral."""
+    if referral.letters.filter(kind=Letter.Kind.RECEIVED).exists():
+        return
     _letter_queue(
         referral, Letter.Kind.RECEIVED, f"Referral received - reference {referral.reference}"
     )
-    return referral
 
 
 def _assert_open(referral: Referral) -> None:
@@ -401,6 +430,7 @@ def referral_start_review(*, actor: Any, referral: Referral) -> Referral:
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
         _save(referral, None, ["status"])
+        _acknowledge(referral)
         audit_record(
             actor=actor,
             action=Action.UPDATE,
@@ -447,6 +477,7 @@ def referral_update_insurance(
     referral.authorization_number = authorization_number.strip()
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
+        _acknowledge(referral)
     _save(
         referral,
         expected_version,
@@ -481,6 +512,7 @@ def referral_link_patient(
     referral.patient = patient
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
+        _acknowledge(referral)
     _save(referral, expected_version, ["patient", "status"])
     audit_record(
         actor=actor,
@@ -677,6 +709,7 @@ def referral_hold(
     if not text:
         raise ValidationError({"information_requested": ["Say what information is needed."]})
     _check_decision_note(text, field_name="information_requested")
+    _acknowledge(referral)
     referral.status = Status.ON_HOLD
     referral.information_requested = text
     _save(referral, expected_version, ["status", "information_requested"])

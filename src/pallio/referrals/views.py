@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from pallio.accounts.models import User
 from pallio.audit.models import Action
@@ -40,21 +41,48 @@ def _public_program(slug: str) -> Program:
     return get_object_or_404(Program, slug=slug)
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    rate = f"{settings.PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR}/h"
-    return is_ratelimited(
-        request, group="public-referral", key="ip", rate=rate, method="POST", increment=True
+def _rate_limit_wait(request: HttpRequest, program: Program, form: str) -> int:
+    """Seconds until this public form may be sent again (0: now). Two limits, each per program
+    and per form: one per sending address, and one for all senders together, so a flood
+    aimed at one program or one form neither reaches the others nor fills the queue."""
+    per_address = f"{settings.PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR}/h"
+    per_form = f"{program.setting('public_referrals_per_form_per_hour')}/h"
+    waits = []
+    for group, key, rate in (
+        (f"public-referral:{program.pk}:{form}", "ip", per_address),
+        (f"public-referral-all:{program.pk}:{form}", lambda _g, _r: "all", per_form),
+    ):
+        usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=True)
+        if usage and usage["should_limit"]:
+            waits.append(max(int(usage["time_left"]), 1))
+    return max(waits, default=0)
+
+
+def _rate_limited_response(request: HttpRequest, program: Program, wait: int) -> HttpResponse:
+    minutes = max(1, math.ceil(wait / 60))
+    response = render(
+        request,
+        "referrals/rate_limited.html",
+        {"program": program, "minutes": minutes},
+        status=429,
     )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _public_referral(
-    request: HttpRequest, slug: str, form_class: type[forms.BaseReferralForm], template: str
+    request: HttpRequest,
+    slug: str,
+    form_class: type[forms.BaseReferralForm],
+    template: str,
+    form_name: str,
 ) -> HttpResponse:
     program = _public_program(slug)
     if request.method == "POST":
         form = form_class(request.POST, request.FILES)
-        if _rate_limited(request):
-            return render(request, "referrals/rate_limited.html", {"program": program}, status=429)
+        wait = _rate_limit_wait(request, program, form_name)
+        if wait:
+            return _rate_limited_response(request, program, wait)
         if form.is_bot():
             # Look like success to the bot; store nothing.
             return redirect("referrals:thanks", slug=program.slug, reference="PAL-RECEIVED")
@@ -92,14 +120,16 @@ def _public_referral(
 @require_http_methods(["GET", "POST"])
 def provider_referral(request: HttpRequest, slug: str) -> HttpResponse:
     return _public_referral(
-        request, slug, forms.ProviderReferralForm, "referrals/public_provider.html"
+        request, slug, forms.ProviderReferralForm, "referrals/public_provider.html", "provider"
     )
 
 
 @public_view
 @require_http_methods(["GET", "POST"])
 def self_referral(request: HttpRequest, slug: str) -> HttpResponse:
-    return _public_referral(request, slug, forms.SelfReferralForm, "referrals/public_self.html")
+    return _public_referral(
+        request, slug, forms.SelfReferralForm, "referrals/public_self.html", "self"
+    )
 
 
 @public_view
