@@ -156,7 +156,8 @@ def test_repeated_failed_sign_ins_lock_the_pair_and_are_logged(world, client):
     # Now even the right password does not open a session from this address, and the answer
     # still says why (no 200 page).
     again = sign_in_password(client, world.coordinator.username)
-    assert_throttled(again)
+    assert_throttled(again, "this network address")
+    assert int(again["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert signed_out(client.get(reverse("referrals:queue")))
     attempt_row = AccessAttempt.objects.get(username=world.coordinator.username)
     assert attempt_row.failures_since_start >= limit

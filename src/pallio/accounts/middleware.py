@@ -8,6 +8,7 @@ from typing import Any
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -15,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from pallio.accounts.throttle import sign_in_retry_after, throttled_response
+from pallio.accounts.throttle import lockout_response, sign_in_retry_after, throttled_response
 
 # Paths that need no second factor: signing in and out, enrolling a factor, the public
 # referral forms, static files, the health check. The JSON API authenticates on its own.
@@ -113,6 +114,9 @@ class ThrottledSignInMiddleware:
                     "shows at that time."
                 ),
             )
+        if AxesProxyHandler.is_locked(request):
+            # The pair is locked out, for longer than allauth's window: say so.
+            return lockout_response(request)
         return throttled_response(
             request,
             retry_after=sign_in_retry_after(),
