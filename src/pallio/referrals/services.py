@@ -27,7 +27,7 @@ from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
 from pallio.core.phones import InvalidPhone, phone_to_e164
-from pallio.core.uploads import safe_file_name, upload_check
+from pallio.core.uploads import CheckedUpload, safe_file_name, upload_check
 from pallio.core.validation import check_text
 from pallio.episodes.models import EpisodeOfCare
 from pallio.episodes.services import episode_open
@@ -284,16 +284,7 @@ def referral_create(
                 today=today,
             )
             for upload, item in zip(attachments, checked, strict=True):
-                attachment = Attachment(
-                    referral=referral,
-                    original_name=safe_file_name(upload.name or ""),
-                    content_type=item.mime,
-                    size=item.size,
-                )
-                attachment.file.save(
-                    f"{secrets.token_hex(16)}.bin", ContentFile(item.content), save=False
-                )
-                attachment.save()
+                _attachment_store(referral, upload, item)
     except IntegrityError:
         # Two copies of the same submission raced; the other one won.
         if idempotency_key:
@@ -302,6 +293,41 @@ def referral_create(
                 return existing, False
         raise
     return referral, True
+
+
+def _attachment_store(referral: Referral, upload: UploadedFile, item: CheckedUpload) -> Attachment:
+    attachment = Attachment(
+        referral=referral,
+        original_name=safe_file_name(upload.name or ""),
+        content_type=item.mime,
+        size=item.size,
+    )
+    attachment.file.save(f"{secrets.token_hex(16)}.bin", ContentFile(item.content), save=False)
+    attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def referral_attachment_add(*, actor: Any, referral: Referral, upload: UploadedFile) -> Attachment:
+    """A document sent after the referral (a letter, a scan), checked as any upload is."""
+    _assert_open(referral)
+    if referral.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError({"file": [f"A referral holds at most {MAX_ATTACHMENTS} files."]})
+    try:
+        item = upload_check(upload, pdf_policy=referral.program.setting("pdf_active_content"))
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    attachment = _attachment_store(referral, upload, item)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="referral.attachment.add",
+        target=attachment,
+        program=referral.program,
+        patient=referral.patient,
+        detail={"content_type": item.mime, "disarmed": item.disarmed},
+    )
+    return attachment
 
 
 def _existing_for_key(program: Program, key: str, fingerprint: str) -> Referral | None:

@@ -167,7 +167,7 @@ def diagnosis_lookup(request: HttpRequest) -> JsonResponse:
 def phone_referral(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if request.method == "POST":
-        form = forms.PhoneReferralForm(request.POST)
+        form = forms.PhoneReferralForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 referral, _ = services.referral_create(
@@ -176,6 +176,7 @@ def phone_referral(request: HttpRequest) -> HttpResponse:
                     source=Source.PHONE,
                     data=form.to_input(),
                     idempotency_key=f"form:{form.cleaned_data['submission_token']}",
+                    attachments=request.FILES.getlist("attachments"),
                 )
             except services.IdempotencyConflict:
                 form.add_error(
