@@ -43,6 +43,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
+# `make run` (and what it builds on) is the explicit development mode: the only mode that may
+# start with the development secret key. Every other mode, unset included, is production.
+migrate demo run bench: export PALLIO_ENV ?= development
+
 migrate: install
 	$(PALLIO) migrate --no-input -v 0
 	$(PALLIO) createcachetable

@@ -59,6 +59,7 @@ def ensure_database(url: str, *, recreate: bool) -> None:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pallio.settings")
+    os.environ.setdefault("PALLIO_ENV", "development")
     os.environ.setdefault("PALLIO_LOG_LEVEL", "ERROR")
     for path in (ROOT / "src", ROOT):
         if str(path) not in sys.path:

@@ -173,6 +173,7 @@ def test_letter_waits_out_a_mail_server_outage_and_is_sent_once(
     world, transactional_db, mail_server
 ):
     referral = refer(world)  # the mail server is down
+    services.referral_start_review(actor=world.coordinator, referral=referral)
 
     run_worker()
 
@@ -224,3 +225,33 @@ def test_letters_retry_sends_what_an_outage_held_back_exactly_once(
     run_worker()
     assert len(mail_server.inbox.messages) == 2
     assert Letter.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_a_public_referral_mails_an_unchecked_address_only_after_review(
+    world, transactional_db, mail_server
+):
+    """The public form cannot be used to mail strangers: the address typed in is written to
+    only once someone at the program has looked at the referral."""
+    mail_server.start()
+    referral = refer(world)
+    run_worker()
+    assert mail_server.inbox.messages == []
+    assert not referral.letters.exists()
+
+    services.referral_start_review(actor=world.coordinator, referral=referral)
+    run_worker()
+    assert mail_server.inbox.subjects() == [f"Referral received - reference {referral.reference}"]
+    assert mail_server.inbox.messages[0]["X-Envelope-To"] == REFERRER
+
+
+def test_a_verified_referrer_is_acknowledged_at_once(world, transactional_db, mail_server):
+    mail_server.start()
+    accept(world, refer(world))  # this address referred a patient the program accepted
+    run_worker()
+    sent = len(mail_server.inbox.messages)
+
+    second = refer(world)
+    run_worker()
+    assert mail_server.inbox.subjects()[sent:] == [
+        f"Referral received - reference {second.reference}"
+    ]

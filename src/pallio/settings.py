@@ -1,7 +1,9 @@
 """Pallio settings: one module, every knob an environment variable with a safe default.
 
-Production mode (``PALLIO_ENV=production``) refuses to start with DEBUG on, the default
-secret key, or no allowed hosts. Secrets may be given as ``NAME_FILE`` (a path to read).
+Only ``PALLIO_ENV=development`` (set by ``make run``) or the test suite may run with the
+development key; every other mode, unset or misspelt included, is production and refuses to
+start with DEBUG on, the default secret key, or no allowed hosts. Secrets may be given as
+``NAME_FILE`` (a path to read).
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-PALLIO_ENV = env("PALLIO_ENV", "development")
-PRODUCTION = PALLIO_ENV == "production"
+# Fail closed: only an explicit development mode (what `make run` sets) or the test suite
+# may run with the development key, insecure cookies and no HSTS. Any other value of
+# PALLIO_ENV, misspelt or missing, gets every production rule.
+PALLIO_ENV = env("PALLIO_ENV", "").strip().lower()
 TESTING = env_bool("PALLIO_TESTING")
+DEVELOPMENT = PALLIO_ENV == "development" or (TESTING and not PALLIO_ENV)
+PRODUCTION = not DEVELOPMENT
 
 DEBUG = env_bool("PALLIO_DEBUG", default=False)
 SECRET_KEY = env("PALLIO_SECRET_KEY", _INSECURE_DEV_KEY)
@@ -58,6 +64,13 @@ if PRODUCTION:
         problems.append("PALLIO_SECRET_KEY (or PALLIO_SECRET_KEY_FILE) must be set, 50+ characters")
     if not ALLOWED_HOSTS:
         problems.append("PALLIO_ALLOWED_HOSTS must name the hosts Pallio answers to")
+    if problems and PALLIO_ENV != "production":
+        problems.insert(
+            0,
+            f"PALLIO_ENV is {PALLIO_ENV or 'not set'}, not development, so the production "
+            "rules apply (set PALLIO_ENV=production, or PALLIO_ENV=development on a "
+            "developer's machine)",
+        )
     if problems:
         raise ImproperlyConfigured("Pallio will not start in production: " + "; ".join(problems))
 
@@ -95,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files may be cached, nothing else may.
+    "pallio.core.middleware.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +121,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "pallio.accounts.middleware.ThrottledSignInMiddleware",
     "pallio.accounts.middleware.RequireMFAMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "pallio.core.middleware.RequestContextMiddleware",
@@ -196,7 +212,9 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "pallio.accounts.adapter.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins: per address (enough for a hospital's shared address), and per
+# (username, address) pair (the adapter's key); authenticator codes: per account.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pallio"
 MFA_TOTP_TOLERANCE = 1
@@ -204,12 +222,14 @@ MFA_TOTP_TOLERANCE = 1
 # django-axes: lock out after repeated failed logins.
 AXES_FAILURE_LIMIT = env_int("PALLIO_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PALLIO_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Lock the (username, address) pair, never either alone: a shared address or a guessed
+# username must not lock out the rest of the team.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
 # allauth authenticates with `username=`, not the form's `login` field.
 AXES_USERNAME_CALLABLE = "pallio.accounts.adapter.axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "pallio.accounts.throttle.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -18,3 +18,5 @@ urlpatterns = [
     path("assessments/", include("pallio.assessments.urls")),
     path("medications/", include("pallio.medications.urls")),
 ]
+
+handler429 = "pallio.accounts.throttle.too_many_requests"

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from tests.support.pdfs import clean_pdf
 
 from pallio.core import clock
 from pallio.core.codes import ICD10CM
@@ -22,13 +23,7 @@ from pallio.referrals.models import Referral
 pytestmark = pytest.mark.browser
 
 DIAGNOSIS = "ICD-10-CM C78.00 · Secondary malignant neoplasm of unspecified lung"
-# The smallest well-formed PDF: one empty page.
-PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+PDF = clean_pdf()
 
 
 def age_on(born: date, today: date) -> int:

@@ -13,13 +13,10 @@ from pallio.episodes.models import BreakGlassGrant, CareTeamMember, EpisodeOfCar
 from pallio.patients.models import Patient
 from pallio.referrals.models import Attachment, Referral
 from pallio.referrals.services import ReferralInput, referral_create
+from tests.support.pdfs import clean_pdf
 
-# A tiny, well-formed PDF with no scripts.
-SMALL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A well-formed one-page PDF with no active content.
+SMALL_PDF = clean_pdf()
 
 REFERRED_GIVEN = "Rosalind"
 REFERRED_FAMILY = "Quennell"

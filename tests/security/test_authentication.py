@@ -131,21 +131,34 @@ def test_a_used_code_cannot_be_replayed(world):
     assert signed_out(second.get(reverse("referrals:queue")))
 
 
+def assert_throttled(response, *words: str) -> None:
+    """A throttled answer: 429, when to come back, and why."""
+    assert response.status_code == 429, response.status_code
+    assert int(response["Retry-After"]) > 0
+    body = body_of(response).lower()
+    assert "too many" in body
+    assert "try again in" in body
+    for word in words:
+        assert word in body, word
+
+
+def fail_sign_ins(client: Client, username: str, times: int) -> list:
+    return [sign_in_password(client, username, "not the password 123") for _ in range(times)]
+
+
 @pytest.mark.django_db
-def test_repeated_failed_sign_ins_lock_the_account_and_are_logged(world, client):
+def test_repeated_failed_sign_ins_lock_the_pair_and_are_logged(world, client):
     limit = settings.AXES_FAILURE_LIMIT
-    statuses = [
-        sign_in_password(client, world.coordinator.username, "not the password 123").status_code
-        for _ in range(limit)
-    ]
-    assert statuses[-1] == 429, f"the {limit}th failure must lock the account: {statuses}"
-    assert all(s == 200 for s in statuses[:-1]), statuses
-    # Now even the right password does not open a session, from here or anywhere else.
-    for attempt in (client, Client(REMOTE_ADDR="203.0.113.9")):
-        response = sign_in_password(attempt, world.coordinator.username)
-        assert response.status_code in (200, 429)
-        assert "too many" in body_of(response).lower()
-        assert signed_out(attempt.get(reverse("referrals:queue")))
+    responses = fail_sign_ins(client, world.coordinator.username, limit)
+    assert all(r.status_code == 200 for r in responses[:-1]), [r.status_code for r in responses]
+    assert_throttled(responses[-1], "this username", "this network address")
+    assert int(responses[-1]["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    # Now even the right password does not open a session from this address, and the answer
+    # still says why (no 200 page).
+    again = sign_in_password(client, world.coordinator.username)
+    assert_throttled(again, "this network address")
+    assert int(again["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert signed_out(client.get(reverse("referrals:queue")))
     attempt_row = AccessAttempt.objects.get(username=world.coordinator.username)
     assert attempt_row.failures_since_start >= limit
     assert attempt_row.ip_address == "127.0.0.1"
@@ -153,18 +166,55 @@ def test_repeated_failed_sign_ins_lock_the_account_and_are_logged(world, client)
 
 
 @pytest.mark.django_db
-def test_the_lockout_follows_the_account_across_addresses(world):
+def test_a_locked_username_still_signs_in_from_another_address(world, client):
+    """A guessed on-call username tried from elsewhere does not lock its owner out."""
+    fail_sign_ins(client, world.coordinator.username, settings.AXES_FAILURE_LIMIT + 2)
+    assert sign_in_password(client, world.coordinator.username).status_code == 429
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    response = sign_in_password(elsewhere, world.coordinator.username)
+    assert response.status_code == 302
+    assert elsewhere.get(reverse("referrals:queue"))["Location"] == MFA_ACTIVATE, (
+        "the password was accepted: the next step is the authenticator, not the sign-in page"
+    )
+
+
+@pytest.mark.django_db
+def test_another_user_signs_in_from_a_locked_out_address(world):
+    """One hospital's shared address: one user's lockout does not stop their colleagues."""
+    shared = "198.51.100.20"
+    fail_sign_ins(Client(REMOTE_ADDR=shared), world.navigator.username, 7)
+    colleague = Client(REMOTE_ADDR=shared)
+    totp = with_totp(world.coordinator)
+    response = sign_in(colleague, world.coordinator, totp)
+    assert response.status_code == 302
+    assert colleague.get(reverse("referrals:queue")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_failures_spread_over_addresses_each_lock_only_their_own_pair(world):
     limit = settings.AXES_FAILURE_LIMIT
     for n in range(limit):
         Client(REMOTE_ADDR=f"198.51.100.{n + 1}").post(
             LOGIN, {"login": world.coordinator.username, "password": "guess number one"}
         )
-    client = Client(REMOTE_ADDR="203.0.113.77")
-    response = sign_in_password(client, world.coordinator.username)
-    assert response.status_code in (200, 429)
-    assert signed_out(client.get(reverse("referrals:queue"))), (
-        "failures spread over many addresses must still lock the account"
-    )
+    assert not AccessAttempt.objects.filter(failures_since_start__gte=limit).exists()
+    response = sign_in_password(Client(REMOTE_ADDR="203.0.113.77"), world.coordinator.username)
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_too_many_wrong_codes_answer_429_and_say_why(world, client):
+    totp = with_totp(world.coordinator)
+    now = int(time.time())
+    valid = {totp.at(now + step * 30) for step in (-2, -1, 0, 1, 2)}
+    wrong = next(c for c in (totp.at(now + 3600 * k) for k in range(1, 40)) if c not in valid)
+    assert sign_in_password(client, world.coordinator.username).status_code == 302
+    answers = [client.post(MFA_AUTHENTICATE, {"code": wrong}) for _ in range(5)]
+    assert all(a.status_code == 200 for a in answers), [a.status_code for a in answers]
+    throttled = client.post(MFA_AUTHENTICATE, {"code": totp.now()})
+    assert_throttled(throttled, "authenticator codes")
+    assert "correct the fields" not in body_of(throttled)
+    assert signed_out(client.get(reverse("referrals:queue")))
 
 
 @pytest.mark.django_db

@@ -119,10 +119,76 @@ def test_production_cookies_and_transport_are_locked_down(tmp_path):
 
 
 def test_debug_is_off_unless_asked(tmp_path):
-    env = production_env(tmp_path, PALLIO_ENV=None, PALLIO_SECRET_KEY=None)
+    env = production_env(tmp_path, PALLIO_ENV="development", PALLIO_SECRET_KEY=None)
     result = run_python(LOAD_SETTINGS + "; print(settings.DEBUG)", env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+SECURE_SETTINGS = LOAD_SETTINGS + (
+    "; import json; print(json.dumps({k: getattr(settings, k, None) for k in ("
+    "'SECRET_KEY', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS')}))"
+)
+
+
+@pytest.mark.parametrize("mode", [None, "", "prod", "Producton", "staging", "dev"])
+def test_an_unset_or_unknown_mode_without_a_secret_refuses_to_start(tmp_path, mode):
+    """Only the explicit development mode may use the published development key."""
+    env = production_env(
+        tmp_path, PALLIO_ENV=mode, PALLIO_SECRET_KEY=None, PALLIO_ALLOWED_HOSTS=None
+    )
+    result = run_python(LOAD_SETTINGS, env)
+    assert result.returncode != 0
+    assert "Pallio will not start in production" in result.stderr
+    assert "PALLIO_SECRET_KEY (or PALLIO_SECRET_KEY_FILE) must be set" in result.stderr
+    assert "not development, so the production rules apply" in result.stderr
+    assert "pallio-development-only-key" not in result.stdout
+
+
+def test_the_pallio_command_refuses_too_when_the_mode_is_unset(tmp_path):
+    env = production_env(tmp_path, PALLIO_ENV=None, PALLIO_SECRET_KEY=None)
+    pallio = Path(sys.executable).with_name("pallio")
+    result = subprocess.run(
+        [str(pallio), "check"], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "PALLIO_SECRET_KEY (or PALLIO_SECRET_KEY_FILE) must be set" in result.stderr
+
+
+@pytest.mark.parametrize("mode", [None, "staging"])
+def test_an_unset_or_unknown_mode_with_a_real_secret_runs_with_production_rules(tmp_path, mode):
+    result = run_python(SECURE_SETTINGS, production_env(tmp_path, PALLIO_ENV=mode))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"]
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+def test_explicit_development_mode_starts_with_the_development_key(tmp_path):
+    env = production_env(
+        tmp_path, PALLIO_ENV="development", PALLIO_SECRET_KEY=None, PALLIO_ALLOWED_HOSTS=None
+    )
+    result = run_python(SECURE_SETTINGS, env)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SECRET_KEY"] == "pallio-development-only-key-not-for-production"
+    assert not values["SESSION_COOKIE_SECURE"]
+
+
+def test_production_with_a_secret_starts_with_secure_cookies_and_hsts(tmp_path):
+    result = run_python(SECURE_SETTINGS, production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["SESSION_COOKIE_SECURE"] and values["CSRF_COOKIE_SECURE"]
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+def test_make_run_sets_the_explicit_development_mode():
+    result = subprocess.run(
+        ["make", "-p", "-n", "-q", "help"], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    targets = re.findall(r"^(\w+): PALLIO_ENV \??= development$", result.stdout, re.M)
+    assert {"run", "demo", "migrate"} <= set(targets), targets
 
 
 def _script_sources(policy: str) -> list[str]:

@@ -26,10 +26,16 @@ class StaffAccountAdapter(DefaultAccountAdapter):
                 audit_sign_in_throttled(typed=typed, by="rate limit")
             raise
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Count failed sign-ins per (username, address) pair, as django-axes does: a guessed
+        username tried from elsewhere, or a hospital's shared address, locks out no one else."""
+        login = str(credentials.get("username", "")).strip().lower()
+        return f"{login}|{request.META.get('REMOTE_ADDR', '')}"
+
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
-    """The username django-axes counts failures against, so a lockout follows the account
-    and not only the address: allauth passes it as `username`, its form posts `login`."""
+    """The username django-axes counts failures against (with the address: the pair is what
+    gets locked): allauth passes it as `username`, its form posts `login`."""
     for source in (credentials or {}, getattr(request, "POST", {})):
         for key in ("username", "login"):
             value = source.get(key)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+
+from pallio.accounts.throttle import lockout_response, sign_in_retry_after, throttled_response
 
 # Paths that need no second factor: signing in and out, enrolling a factor, the public
 # referral forms, static files, the health check. The JSON API authenticates on its own.
@@ -69,3 +74,56 @@ class SessionTimeoutMiddleware:
                 messages.info(request, "Your session has ended. Please sign in again.")
                 return redirect(settings.LOGIN_URL)
         return self.get_response(request)
+
+
+# allauth's error codes when its sign-in or authenticator-code rate limit is reached.
+THROTTLE_ERROR_CODES = frozenset({"too_many_login_attempts", "rate_limited"})
+
+
+def _throttled(form: Any) -> bool:
+    errors = getattr(form, "errors", None)
+    if not errors:
+        return False
+    return any(
+        error.code in THROTTLE_ERROR_CODES for field in errors.as_data().values() for error in field
+    )
+
+
+class ThrottledSignInMiddleware:
+    """allauth answers a rate-limited sign-in or code with the form again (200) and a generic
+    error; answer 429 with Retry-After and the reason instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method != "POST" or response.status_code != 200:
+            return response
+        context = getattr(response, "context_data", None) or {}
+        if not _throttled(context.get("form")):
+            return response
+        if request.path == reverse("mfa_authenticate"):
+            return throttled_response(
+                request,
+                retry_after=sign_in_retry_after(),
+                title="Too many wrong authenticator codes",
+                reason=(
+                    "Too many wrong codes were entered for this account, so codes are not "
+                    "checked for a while. Wait, then enter the code your authenticator app "
+                    "shows at that time."
+                ),
+            )
+        if AxesProxyHandler.is_locked(request):
+            # The pair is locked out, for longer than allauth's window: say so.
+            return lockout_response(request)
+        return throttled_response(
+            request,
+            retry_after=sign_in_retry_after(),
+            title="Too many failed sign-in attempts",
+            reason=(
+                "There were too many wrong passwords for this username from this network "
+                "address, or too many sign-in attempts from this address, so signing in from "
+                "here is paused. Other addresses are not affected."
+            ),
+        )

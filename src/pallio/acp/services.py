@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
@@ -431,13 +432,12 @@ def directive_document_upload(
     else:
         _check_not_future(errors, "document_date", document_date, _today(patient))
     try:
-        mime = upload_check(upload)
+        checked = upload_check(upload, pdf_policy=patient.program.setting("pdf_active_content"))
     except ValidationError as exc:
         errors.setdefault("file", []).extend(exc.messages)
     _raise(errors)
-    upload.seek(0)
-    digest = hashlib.sha256(upload.read()).hexdigest()
-    upload.seek(0)
+    mime = checked.mime
+    digest = hashlib.sha256(checked.content).hexdigest()
     document = AdvanceDirectiveDocument(
         program_id=patient.program_id,
         patient=patient,
@@ -446,11 +446,11 @@ def directive_document_upload(
         source=source.strip(),
         original_name=safe_file_name(upload.name or ""),
         content_type=mime,
-        size=upload.size or 0,
+        size=checked.size,
         sha256=digest,
         uploaded_by=actor,
     )
-    document.file.save(f"{secrets.token_hex(16)}.bin", upload, save=False)
+    document.file.save(f"{secrets.token_hex(16)}.bin", ContentFile(checked.content), save=False)
     document.save(force_insert=True)
     audit_record(
         actor=actor,
@@ -458,7 +458,7 @@ def directive_document_upload(
         event="acp.document.upload",
         patient=patient,
         target=document,
-        detail={"kind": kind, "content_type": mime},
+        detail={"kind": kind, "content_type": mime, "disarmed": checked.disarmed},
     )
     return document
 

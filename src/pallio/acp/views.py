@@ -31,6 +31,7 @@ from pallio.audit.models import Action
 from pallio.core import access, clock, params, privileges
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
+from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
 from pallio.patients.selectors import patient_get_for, patient_header_context
 
@@ -422,15 +423,9 @@ def document_download(request: HttpRequest, patient_id: str, document_id: str) -
     wanted = extension.get(document.content_type, "")
     if wanted and not name.lower().endswith(wanted):
         name += wanted
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
-        filename=name,
-        content_type=document.content_type,
+    return upload_download_response(
+        document.file.open("rb"), filename=name, content_type=document.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
 
 
 @staff_view("acp.record")

@@ -7,6 +7,7 @@ import contextvars
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -34,3 +35,40 @@ class RequestContextMiddleware:
         finally:
             timezone.deactivate()
             current_source_address.reset(token)
+
+
+# Browser features Pallio never uses; telehealth will ask for camera and microphone when it
+# exists, on its own pages.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+)
+
+
+class PrivateResponseMiddleware:
+    """Every dynamic answer may carry patient information (pages, PDFs, FHIR, JSON): no browser
+    or proxy keeps a copy (`Cache-Control: no-store`), and no page may use the camera,
+    microphone, location or payment features. Static files are served before this runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            response["Cache-Control"] = "no-store"
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

@@ -50,6 +50,12 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # roles and/or disciplines kept, e.g. {"code_status.change": {"disciplines":
     # ["physician", "nurse_practitioner"]}}. It can only remove from core/data/privileges.json.
     "clinical_privileges": {},
+    # Uploaded PDFs with active content (script, actions, attached files, XFA, rich media):
+    # "refuse" them, or "disarm" them, storing a rebuilt copy with the pages only.
+    "pdf_active_content": "refuse",
+    # Public referral forms: submissions per hour to each form from all senders together
+    # (each sending address has its own, lower limit: PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR).
+    "public_referrals_per_form_per_hour": 200,
 }
 
 

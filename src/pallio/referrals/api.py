@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, File, Header, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict, StrictBool, field_validator
 
@@ -242,6 +242,13 @@ class ReferralOut(ReferralSummaryOut):
     @staticmethod
     def resolve_medications(obj: Referral) -> list[str]:
         return [m.text for m in obj.medications.all()]
+
+
+class AttachmentOut(Schema):
+    id: uuid.UUID
+    name: str = Field(alias="original_name")
+    content_type: str
+    size: int
 
 
 class QueueOut(Schema):
@@ -494,3 +501,22 @@ def referral_insurance(request: HttpRequest, referral_id: uuid.UUID, payload: In
         )
 
     return _decide(request, referral_id, act)
+
+
+@router.post(
+    "/{referral_id}/attachments",
+    response={201: AttachmentOut, **BODY_ERRORS},
+    summary="Add a document to an open referral",
+)
+def referral_attachment_add(
+    request: HttpRequest, referral_id: uuid.UUID, file: File[UploadedFile]
+) -> Any:
+    """A PDF, PNG or JPEG sent as multipart/form-data (field `file`). A PDF carrying script,
+    actions, attached files, XFA or rich media is refused (422), or stored without them
+    where the program disarms such PDFs."""
+    user = _caller(request)
+    _require(user, "referral.create")
+    _require(user, "referral.view")
+    referral = referral_get_for(user, referral_id, audit=False)
+    attachment = services.referral_attachment_add(actor=user, referral=referral, upload=file)
+    return Status(201, attachment)

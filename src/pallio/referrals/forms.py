@@ -241,6 +241,15 @@ class PhoneReferralForm(BaseReferralForm):
     )
     referrer_email = forms.EmailField(label="Referrer email", required=False)
     referrer_phone = forms.CharField(label="Referrer phone", max_length=32, required=False)
+    attachments = MultipleFileField(
+        label="Letters or notes sent with the referral (PDF, PNG or JPEG, up to 10 MB each)",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+    def clean_attachments(self) -> None:
+        # The files are read from request.FILES by the view and checked by the service.
+        return None
 
 
 class InsuranceForm(forms.Form):

@@ -12,9 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from pallio.careplans.services import task_create
 from pallio.core import access, clock
 from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
 from pallio.core.phones import InvalidPhone, phone_to_e164
-from pallio.core.uploads import safe_file_name, upload_check
+from pallio.core.uploads import CheckedUpload, safe_file_name, upload_check
 from pallio.core.validation import check_text
 from pallio.episodes.models import EpisodeOfCare
 from pallio.episodes.services import episode_open
@@ -278,10 +280,11 @@ def referral_create(
     if len(attachments) > MAX_ATTACHMENTS:
         raise ValidationError({"attachments": [f"Send at most {MAX_ATTACHMENTS} files."]})
     attachment_errors = []
-    mimes = []
+    checked = []
+    pdf_policy = program.setting("pdf_active_content")
     for upload in attachments:
         try:
-            mimes.append(upload_check(upload))
+            checked.append(upload_check(upload, pdf_policy=pdf_policy))
         except ValidationError as exc:
             attachment_errors.extend(exc.messages)
     if attachment_errors:
@@ -297,15 +300,8 @@ def referral_create(
                 fingerprint=fingerprint,
                 today=today,
             )
-            for upload, mime in zip(attachments, mimes, strict=True):
-                attachment = Attachment(
-                    referral=referral,
-                    original_name=safe_file_name(upload.name or ""),
-                    content_type=mime,
-                    size=upload.size or 0,
-                )
-                attachment.file.save(f"{secrets.token_hex(16)}.bin", upload, save=False)
-                attachment.save()
+            for upload, item in zip(attachments, checked, strict=True):
+                _attachment_store(referral, upload, item)
     except IntegrityError:
         # Two copies of the same submission raced; the other one won.
         if idempotency_key:
@@ -314,6 +310,41 @@ def referral_create(
                 return existing, False
         raise
     return referral, True
+
+
+def _attachment_store(referral: Referral, upload: UploadedFile, item: CheckedUpload) -> Attachment:
+    attachment = Attachment(
+        referral=referral,
+        original_name=safe_file_name(upload.name or ""),
+        content_type=item.mime,
+        size=item.size,
+    )
+    attachment.file.save(f"{secrets.token_hex(16)}.bin", ContentFile(item.content), save=False)
+    attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def referral_attachment_add(*, actor: Any, referral: Referral, upload: UploadedFile) -> Attachment:
+    """A document sent after the referral (a letter, a scan), checked as any upload is."""
+    _assert_open(referral)
+    if referral.attachments.count() >= MAX_ATTACHMENTS:
+        raise ValidationError({"file": [f"A referral holds at most {MAX_ATTACHMENTS} files."]})
+    try:
+        item = upload_check(upload, pdf_policy=referral.program.setting("pdf_active_content"))
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    attachment = _attachment_store(referral, upload, item)
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="referral.attachment.add",
+        target=attachment,
+        program=referral.program,
+        patient=referral.patient,
+        detail={"content_type": item.mime, "disarmed": item.disarmed},
+    )
+    return attachment
 
 
 def _existing_for_key(program: Program, key: str, fingerprint: str) -> Referral | None:
@@ -397,10 +428,38 @@ def _referral_insert(
         program=program,
         detail={"source": source},
     )
+    if referrer_verified(referral):
+        _acknowledge(referral)
+    return referral
+
+
+def referrer_verified(referral: Referral) -> bool:
+    """Whether the referral's sender may be written to before anyone at the program read it.
+
+    Anyone can type any address into the public form; writing to it at once would let the
+    form mail strangers. A referral entered by staff is trusted, and so is an address that
+    already referred a patient this program accepted or that staff entered themselves.
+    """
+    if referral.entered_by_id is not None:
+        return True
+    email = referral.referrer_email.strip()
+    if not email:
+        return False
+    return (
+        Referral.objects.filter(program_id=referral.program_id, referrer_email__iexact=email)
+        .exclude(pk=referral.pk)
+        .filter(Q(entered_by__isnull=False) | Q(status=Status.ACCEPTED))
+        .exists()
+    )
+
+
+def _acknowledge(referral: Referral) -> None:
+    """Queue the "referral received" letter, once per referral."""
+    if referral.letters.filter(kind=Letter.Kind.RECEIVED).exists():
+        return
     _letter_queue(
         referral, Letter.Kind.RECEIVED, f"Referral received - reference {referral.reference}"
     )
-    return referral
 
 
 def _assert_open(referral: Referral) -> None:
@@ -418,6 +477,7 @@ def referral_start_review(*, actor: Any, referral: Referral) -> Referral:
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
         _save(referral, None, ["status"])
+        _acknowledge(referral)
         audit_record(
             actor=actor,
             action=Action.UPDATE,
@@ -464,6 +524,7 @@ def referral_update_insurance(
     referral.authorization_number = authorization_number.strip()
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
+        _acknowledge(referral)
     _save(
         referral,
         expected_version,
@@ -498,6 +559,7 @@ def referral_link_patient(
     referral.patient = patient
     if referral.status == Status.NEW:
         referral.status = Status.IN_REVIEW
+        _acknowledge(referral)
     _save(referral, expected_version, ["patient", "status"])
     audit_record(
         actor=actor,
@@ -694,6 +756,7 @@ def referral_hold(
     if not text:
         raise ValidationError({"information_requested": ["Say what information is needed."]})
     _check_decision_note(text, field_name="information_requested")
+    _acknowledge(referral)
     referral.status = Status.ON_HOLD
     referral.information_requested = text
     _save(referral, expected_version, ["status", "information_requested"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from pallio.accounts.models import User
 from pallio.audit.models import Action
@@ -21,6 +22,7 @@ from pallio.core import access, clock, params
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
+from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
 from pallio.medications.forms import MedicationForm
 from pallio.medications.parse import parse_medication_line
@@ -45,21 +47,48 @@ def _public_program(slug: str) -> Program:
     return get_object_or_404(Program, slug=slug)
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    rate = f"{settings.PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR}/h"
-    return is_ratelimited(
-        request, group="public-referral", key="ip", rate=rate, method="POST", increment=True
+def _rate_limit_wait(request: HttpRequest, program: Program, form: str) -> int:
+    """Seconds until this public form may be sent again (0: now). Two limits, each per program
+    and per form: one per sending address, and one for all senders together, so a flood
+    aimed at one program or one form neither reaches the others nor fills the queue."""
+    per_address = f"{settings.PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR}/h"
+    per_form = f"{program.setting('public_referrals_per_form_per_hour')}/h"
+    waits = []
+    for group, key, rate in (
+        (f"public-referral:{program.pk}:{form}", "ip", per_address),
+        (f"public-referral-all:{program.pk}:{form}", lambda _g, _r: "all", per_form),
+    ):
+        usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=True)
+        if usage and usage["should_limit"]:
+            waits.append(max(int(usage["time_left"]), 1))
+    return max(waits, default=0)
+
+
+def _rate_limited_response(request: HttpRequest, program: Program, wait: int) -> HttpResponse:
+    minutes = max(1, math.ceil(wait / 60))
+    response = render(
+        request,
+        "referrals/rate_limited.html",
+        {"program": program, "minutes": minutes},
+        status=429,
     )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _public_referral(
-    request: HttpRequest, slug: str, form_class: type[forms.BaseReferralForm], template: str
+    request: HttpRequest,
+    slug: str,
+    form_class: type[forms.BaseReferralForm],
+    template: str,
+    form_name: str,
 ) -> HttpResponse:
     program = _public_program(slug)
     if request.method == "POST":
         form = form_class(request.POST, request.FILES)
-        if _rate_limited(request):
-            return render(request, "referrals/rate_limited.html", {"program": program}, status=429)
+        wait = _rate_limit_wait(request, program, form_name)
+        if wait:
+            return _rate_limited_response(request, program, wait)
         if form.is_bot():
             # Look like success to the bot; store nothing.
             return redirect("referrals:thanks", slug=program.slug, reference="PAL-RECEIVED")
@@ -97,14 +126,16 @@ def _public_referral(
 @require_http_methods(["GET", "POST"])
 def provider_referral(request: HttpRequest, slug: str) -> HttpResponse:
     return _public_referral(
-        request, slug, forms.ProviderReferralForm, "referrals/public_provider.html"
+        request, slug, forms.ProviderReferralForm, "referrals/public_provider.html", "provider"
     )
 
 
 @public_view
 @require_http_methods(["GET", "POST"])
 def self_referral(request: HttpRequest, slug: str) -> HttpResponse:
-    return _public_referral(request, slug, forms.SelfReferralForm, "referrals/public_self.html")
+    return _public_referral(
+        request, slug, forms.SelfReferralForm, "referrals/public_self.html", "self"
+    )
 
 
 @public_view
@@ -145,7 +176,7 @@ def diagnosis_lookup(request: HttpRequest) -> JsonResponse:
 def phone_referral(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if request.method == "POST":
-        form = forms.PhoneReferralForm(request.POST)
+        form = forms.PhoneReferralForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 referral, _ = services.referral_create(
@@ -154,6 +185,7 @@ def phone_referral(request: HttpRequest) -> HttpResponse:
                     source=Source.PHONE,
                     data=form.to_input(),
                     idempotency_key=f"form:{form.cleaned_data['submission_token']}",
+                    attachments=request.FILES.getlist("attachments"),
                 )
             except services.IdempotencyConflict:
                 form.add_error(
@@ -504,14 +536,9 @@ def _serve_attachment(request: HttpRequest, item: Attachment) -> FileResponse:
         patient=referral.patient,
         program=referral.program,
     )
-    response = FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.original_name,
-        content_type=item.content_type,
+    return upload_download_response(
+        item.file.open("rb"), filename=item.original_name, content_type=item.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @staff_view("patient.search")

@@ -7,16 +7,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from tests.support.pdfs import clean_pdf
 
 from pallio.acp import services
 from pallio.core import clock
 
-# A tiny, well-formed PDF with no scripts.
-CLEAN_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+# A well-formed one-page PDF with no active content.
+CLEAN_PDF = clean_pdf()
 
 
 def png_bytes(extra: bytes = b"") -> bytes:
@@ -32,16 +29,6 @@ def png_bytes(extra: bytes = b"") -> bytes:
     if extra:
         png += chunk(b"tEXt", b"Comment\x00" + extra)
     return png + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def pdf_with_compressed_script() -> bytes:
-    hidden = zlib.compress(b"<</S/JavaScript/JS(app.alert(1))>>")
-    return (
-        b"%PDF-1.5\n1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 3 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"3 0 obj<</Type/ObjStm/Filter/FlateDecode/Length " + str(len(hidden)).encode() + b">>"
-        b"stream\n" + hidden + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
 
 
 def upload(name: str, content: bytes, content_type: str = "application/pdf") -> Any:

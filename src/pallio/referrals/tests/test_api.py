@@ -10,12 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.pdfs import clean_pdf
 
 from pallio.accounts.models import ApiToken
 from pallio.accounts.services import api_token_create, api_token_revoke, staff_deactivate
@@ -23,7 +25,7 @@ from pallio.audit.models import AuditEvent
 from pallio.core import clock
 from pallio.core.codes import ICD10CM
 from pallio.referrals import services
-from pallio.referrals.models import Referral, Status
+from pallio.referrals.models import Attachment, Referral, Status
 
 API = "/api/v1"
 
@@ -188,6 +190,47 @@ TRIAGE: dict[str, tuple[Any, str]] = {
         Status.IN_REVIEW,
     ),
 }
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_adding_a_document_needs_the_view_right_and_another_programs_referral_is_404(
+    world, persona
+):
+    referral = make_referral(world.riverside)
+    upload = SimpleUploadedFile("letter.pdf", clean_pdf(), content_type="application/pdf")
+    response = token_client(getattr(world, persona)).post(
+        f"{API}/referrals/{referral.pk}/attachments", {"file": upload}
+    )
+    if persona in CAN_VIEW and persona not in HILLSIDE:
+        assert response.status_code == 201, response.content
+        item = Attachment.objects.get(referral=referral)
+        assert response.json() == {
+            "id": str(item.pk),
+            "name": "letter.pdf",
+            "content_type": "application/pdf",
+            "size": len(clean_pdf()),
+        }
+        assert AuditEvent.objects.filter(event="referral.attachment.add").count() == 1
+        return
+    assert response.status_code == (404 if persona in HILLSIDE and persona in CAN_VIEW else 403)
+    assert not Attachment.objects.exists()
+
+
+def test_a_document_for_a_decided_referral_is_refused(world):
+    referral = make_referral(world.riverside)
+    services.referral_decline(
+        actor=world.coordinator,
+        referral=referral,
+        expected_version=referral.version,
+        reason="not_eligible",
+    )
+    upload = SimpleUploadedFile("letter.pdf", clean_pdf(), content_type="application/pdf")
+    response = token_client(world.coordinator).post(
+        f"{API}/referrals/{referral.pk}/attachments", {"file": upload}
+    )
+    assert response.status_code == 422
+    assert "already declined" in response.content.decode()
+    assert not referral.attachments.exists()
 
 
 @pytest.mark.parametrize("action", sorted(TRIAGE))
@@ -830,6 +873,7 @@ def test_the_openapi_schema_is_openapi_3_and_lists_every_endpoint(db):
         ("get", f"{API}/referrals"),
         ("get", f"{API}/referrals/{{referral_id}}"),
         *(("post", f"{API}/referrals/{{referral_id}}/{action}") for action in TRIAGE),
+        ("post", f"{API}/referrals/{{referral_id}}/attachments"),
         ("get", f"{API}/patients"),
         ("get", f"{API}/patients/{{patient_id}}"),
     }

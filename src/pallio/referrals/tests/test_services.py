@@ -45,7 +45,52 @@ def test_provider_referral_is_created_with_its_clocks(world):
     assert referral.first_contact_due == today + timedelta(days=1)
     assert referral.diagnosis_date is not None
     assert referral.advanced_cancer_deadline == referral.diagnosis_date + timedelta(weeks=8)
-    assert referral.letters.get().kind == Letter.Kind.RECEIVED
+    # Nobody has checked the address typed into a public form: no letter until reviewed.
+    assert not referral.letters.exists()
+
+
+def test_public_referral_is_acknowledged_once_the_coordinator_reviews_it(world):
+    referral, _ = services.referral_create(
+        actor=None, program=world.riverside, source="provider", data=referral_input()
+    )
+    services.referral_start_review(actor=world.coordinator, referral=referral)
+    services.referral_start_review(actor=world.coordinator, referral=referral)
+    assert [letter.kind for letter in referral.letters.all()] == [Letter.Kind.RECEIVED]
+
+
+def test_a_referrer_whose_referral_was_accepted_is_acknowledged_at_once(world):
+    first, _ = services.referral_create(
+        actor=None, program=world.riverside, source="provider", data=referral_input()
+    )
+    services.referral_create_patient(
+        actor=world.coordinator, referral=first, expected_version=first.version
+    )
+    first.refresh_from_db()
+    services.referral_accept(
+        actor=world.coordinator,
+        referral=first,
+        expected_version=first.version,
+        team=[world.navigator],
+    )
+    second, _ = services.referral_create(
+        actor=None,
+        program=world.riverside,
+        source="provider",
+        data=referral_input(given_name="Second", referrer_email="OSLER@example.org"),
+    )
+    assert [letter.kind for letter in second.letters.all()] == [Letter.Kind.RECEIVED]
+    # The same address is unknown to another program.
+    other, _ = services.referral_create(
+        actor=None, program=world.hillside, source="provider", data=referral_input()
+    )
+    assert not other.letters.exists()
+
+
+def test_a_referral_entered_by_staff_is_acknowledged_at_once(world):
+    referral, _ = services.referral_create(
+        actor=world.coordinator, program=world.riverside, source="api", data=referral_input()
+    )
+    assert [letter.kind for letter in referral.letters.all()] == [Letter.Kind.RECEIVED]
 
 
 def test_retry_with_the_same_key_makes_one_referral(world):
@@ -135,5 +180,6 @@ def test_letters_show_times_in_the_programs_zone(world):
         referral, _ = services.referral_create(
             actor=None, program=world.riverside, source="provider", data=referral_input()
         )
+    services.referral_start_review(actor=world.coordinator, referral=referral)
     # 03:30 UTC is 23:30 the evening before in New York (EDT).
     assert "30 June 2026, 23:30" in referral.letters.get().body
