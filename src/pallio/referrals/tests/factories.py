@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from tests.support.pdfs import clean_pdf
 
 from pallio.core.codes import ICD10CM
 from pallio.referrals import services
@@ -18,11 +19,7 @@ MEDICATIONS = [
     "Senna 8.6 mg at bedtime",
     "Lorazepam 0.5 mg PO at bedtime",
 ]
-CLEAN_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+CLEAN_PDF = clean_pdf()
 
 
 def referral_input(**overrides: Any) -> services.ReferralInput:
