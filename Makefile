@@ -13,6 +13,9 @@ PORT ?= 8000
 DEMO_PATIENTS ?= 200
 DEMO_SEED ?= 1
 PYTEST_ARGS ?=
+# Two workers by default (files stay together, so module fixtures run once); WORKERS=0 for one.
+WORKERS ?= 2
+XDIST := $(if $(filter 0,$(WORKERS)),,-p xdist -n $(WORKERS) --dist loadfile)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help install browser run serve worker demo migrate test lint typecheck test-sqlite test-postgres e2e bench clean
@@ -71,11 +74,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-test-sqlite: install browser
-	PALLIO_TESTING=1 DATABASE_URL=sqlite:///:memory: $(BIN)/pytest $(PYTEST_ARGS)
+# The browser tests run once, against PostgreSQL; everything else runs on both databases.
+test-sqlite: install
+	PALLIO_TESTING=1 DATABASE_URL=sqlite:///:memory: $(BIN)/pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 test-postgres: install browser
-	PALLIO_TESTING=1 DATABASE_URL=$$($(BIN)/python scripts/postgres_url.py) $(BIN)/pytest $(PYTEST_ARGS)
+	PALLIO_TESTING=1 DATABASE_URL=$$($(BIN)/python scripts/postgres_url.py) $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 test: lint typecheck test-sqlite test-postgres
 

@@ -457,3 +457,16 @@ def test_a_scale_with_an_unanswered_item_has_no_value_rather_than_a_partial_sum(
 def test_a_stored_questionnaire_spec_is_cached_by_content():
     q = shipped("ecog")
     assert inst.spec_of(q) is inst.spec_of(json.loads(json.dumps(q)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_the_shipped_instruments_and_rules_in_place(audit_trail_deletable):
+    # A flush (as every committed test ends with) empties what the data migrations wrote;
+    # the instruments and default rules are loaded again after it, as after a migrate.
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert set(Instrument.objects.filter(program__isnull=True).values_list("key", flat=True)) == (
+        SHIPPED_KEYS
+    )
+    assert AlertRule.objects.filter(program__isnull=True, key="esas-severe").exists()
