@@ -125,7 +125,7 @@ def test_an_unacknowledged_alert_escalates_to_the_team_leads_worklist(world, bro
     )
     report(world, carl, "esas-r", esas(dyspnea=8))
     worker_cycle()
-    alert = Alert.objects.get(patient=carl)
+    alert = Alert.objects.get(patient=carl, rule_key="esas-severe")
 
     # The navigator does not acknowledge it; the clock passes the due time; the worker runs.
     with clock.frozen(alert.due_at + timedelta(minutes=2)):
