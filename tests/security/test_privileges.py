@@ -294,6 +294,28 @@ def _stopped(status: str) -> Callable[[Grid, User, Any], bool]:
     return written
 
 
+def _a_typed_medication(g: Grid, _: str) -> MedicationStatement:
+    return medications.medication_add(
+        actor=g.world.physician,
+        patient=g.world.alice,
+        data=medications.MedicationInput(free_text="Zyxotrin 20 mg"),
+    )
+
+
+def _review_by(g: Grid, actor: User, statement: Any) -> None:
+    medications.medication_review(actor=actor, statement=statement, note="Checked")
+
+
+def _reviewed(g: Grid, actor: User, statement: Any) -> bool:
+    return MedicationStatement.objects.filter(pk=statement.pk, reviewed_by=actor).exists()
+
+
+def _review_post(g: Grid, client: Client, statement: Any) -> Any:
+    return client.post(
+        reverse("medications:review_mark"), {"statement": str(statement.pk), "note": "Checked"}
+    )
+
+
 def _conversation(signed: bool) -> Callable[[Grid, str], GoalsOfCareConversation]:
     def make(g: Grid, _: str) -> GoalsOfCareConversation:
         return acp.conversation_create(
@@ -476,6 +498,7 @@ CASES: dict[str, Case] = {
     "medication.void": Case(
         _a_medication, _stop_by(True), _stopped("entered-in-error"), _stop_post(True)
     ),
+    "medication.review": Case(_a_typed_medication, _review_by, _reviewed, _review_post),
     "goals_of_care.sign": Case(
         _conversation(signed=False), _sign_by, _new_rows(GoalsOfCareConversation), _sign_post
     ),

@@ -90,3 +90,13 @@ class StopForm(forms.Form):
     statement = forms.UUIDField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
     entered_in_error = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class ReviewForm(forms.Form):
+    statement = forms.UUIDField()
+    note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Note (optional)",
+        error_messages={"max_length": "Keep the note under 500 characters."},
+    )

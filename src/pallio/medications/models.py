@@ -28,6 +28,12 @@ class MedicationStatement(VersionedModel):
     ingredient = models.SlugField(max_length=60, blank=True)
     # Neither in the catalogue nor recognised as an opioid: a pharmacist should look at it.
     needs_pharmacist_review = models.BooleanField(default=False)
+    # A pharmacist (or prescriber) looked at the flagged medication: it leaves the review list.
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
     dose_amount = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     dose_unit = models.CharField(max_length=16, blank=True)
     doses_per_day = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)

@@ -223,6 +223,40 @@ def medication_stop(
     return statement
 
 
+@transaction.atomic
+def medication_review(
+    *, actor: Any, statement: MedicationStatement, note: str = ""
+) -> MedicationStatement:
+    """Record that a pharmacist (or prescriber) reviewed a medication Pallio did not
+    recognise: it leaves the review list, and the medication list says who reviewed it."""
+    privilege_check(actor, "medication.review")
+    note = (note or "").strip()
+    if len(note) > MAX_REASON or "\x00" in note:
+        raise ValidationError({"note": [f"Keep this under {MAX_REASON} characters."]})
+    row = MedicationStatement.objects.select_for_update().get(pk=statement.pk)
+    if not row.needs_pharmacist_review:
+        raise ValidationError("This medication does not need a pharmacist's review.")
+    if row.reviewed_at is not None:
+        raise ValidationError("This medication has already been reviewed.")
+    if row.status != MedicationStatement.Status.ACTIVE:
+        raise ValidationError("This medication is not active.")
+    row.reviewed_by = actor
+    row.reviewed_at = clock.now()
+    row.review_note = note
+    row.save_versioned(
+        expected_version=row.version, fields=["reviewed_by", "reviewed_at", "review_note"]
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="medication.review",
+        patient=statement.patient,
+        target=row,
+        detail={"note": bool(note)},
+    )
+    return row
+
+
 def _check_after_commit(patient: Any) -> None:
     from pallio.medications.tasks import bowel_regimen_check_enqueue
 

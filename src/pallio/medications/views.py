@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pallio.core import params
 from pallio.core.access import has_perm, staff_view
 from pallio.core.models import ConflictError
 from pallio.medications import forms, selectors, services
@@ -73,3 +74,37 @@ def medication_stop(request: HttpRequest, patient_id: str) -> HttpResponse:
     else:
         messages.success(request, f"{statement.display} stopped.")
     return redirect("medications:list", patient_id=patient.pk)
+
+
+@staff_view("medication.view")
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    """Medications Pallio did not recognise, for a pharmacist's review, oldest first."""
+    user: Any = request.user
+    page = selectors.review_page_for(user, params.page_of(request.GET))
+    return render(
+        request,
+        "medications/review.html",
+        {"page": page, "review_form": forms.ReviewForm()},
+    )
+
+
+@staff_view("medication.view")
+@require_POST
+def review_mark(request: HttpRequest) -> HttpResponse:
+    """Mark one medication of the review list reviewed (the statement is in the form)."""
+    user: Any = request.user
+    form = forms.ReviewForm(request.POST)
+    if not form.is_valid():
+        if "statement" in form.errors:
+            raise Http404("No such medication")
+        messages.error(request, form.errors["note"].as_text().lstrip("* "))
+        return redirect("medications:review")
+    statement = selectors.review_statement_get_for(user, form.cleaned_data["statement"])
+    try:
+        services.medication_review(actor=user, statement=statement, note=form.cleaned_data["note"])
+    except (ConflictError, ValidationError) as exc:
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, f"{statement.display} marked reviewed.")
+    return redirect("medications:review")
