@@ -28,8 +28,8 @@ from ninja.utils import check_csrf
 
 from pallio.accounts.middleware import session_has_mfa
 from pallio.accounts.services import api_token_authenticate
+from pallio.core.idempotency import IdempotencyConflict
 from pallio.core.models import ConflictError
-from pallio.referrals.services import IdempotencyConflict
 
 
 class BodyError(Exception):

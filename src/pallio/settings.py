@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "pallio.referrals",
     "pallio.episodes",
     "pallio.careplans",
+    "pallio.visits",
     "pallio.acp",
     "pallio.assessments",
     "pallio.medications",

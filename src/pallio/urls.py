@@ -17,6 +17,10 @@ urlpatterns = [
     path("acp/", include("pallio.acp.urls")),
     path("assessments/", include("pallio.assessments.urls")),
     path("medications/", include("pallio.medications.urls")),
+    path("plans/", include("pallio.careplans.urls")),
+    path("team-meetings/", include("pallio.careplans.idt_urls")),
+    path("visits/", include("pallio.visits.urls")),
+    path("summaries/", include("pallio.visits.summary_urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

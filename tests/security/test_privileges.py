@@ -39,7 +39,19 @@ DISCIPLINES = list(Discipline.values)
 RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # Actions defined ahead of the service that will perform them (notes come with the visit
 # notes; a medication change with the dose-change form). Checked through `can` below.
-NOT_YET_PERFORMED = {"medication.change", "note.sign", "note.cosign"}
+NOT_YET_PERFORMED = {
+    "medication.change",
+    "note.sign",
+    "note.cosign",
+    "note.write",
+    "note.addend",
+    "note.void",
+    "care_plan.edit",
+    "care_plan.review",
+    "care_plan.void",
+    "idt.run",
+    "idt.sign",
+}
 
 
 def expected(action: str, role: str, discipline: str) -> bool:

@@ -23,6 +23,15 @@ class Role(models.TextChoices):
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
 
 
+class TrainingLevel(models.TextChoices):
+    """A trainee's notes need a supervisor's co-signature (seed 002: oversight and training)."""
+
+    NONE = "", "Not in training"
+    STUDENT = "student", "Student"
+    RESIDENT = "resident", "Resident"
+    FELLOW = "fellow", "Fellow"
+
+
 PROGRAM_WIDE_ROLES = frozenset({Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR, Role.ON_CALL})
 
 
@@ -36,6 +45,17 @@ class User(AbstractUser):
         max_length=32, choices=Discipline.choices, default=Discipline.NURSE
     )
     credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, RN, LCSW")
+    training_level = models.CharField(
+        max_length=10, choices=TrainingLevel.choices, default=TrainingLevel.NONE, blank=True
+    )
+    supervisor = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trainees",
+        help_text="Co-signs a trainee's notes",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -48,6 +68,10 @@ class User(AbstractUser):
     def display_name(self) -> str:
         name = self.get_full_name() or self.username
         return f"{name}, {self.credentials}" if self.credentials else name
+
+    @property
+    def is_trainee(self) -> bool:
+        return bool(self.training_level)
 
     @property
     def is_program_wide(self) -> bool:

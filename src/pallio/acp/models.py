@@ -13,7 +13,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from pallio.core.codes import PALLIO
-from pallio.core.models import TimeStampedModel, VersionedModel
+from pallio.core.models import EnteredInError, TimeStampedModel, VersionedModel
 
 GOAL_FOCUS_SYSTEM = f"{PALLIO}/goals-of-care-focus"
 CODE_STATUS_SYSTEM = f"{PALLIO}/code-status"
@@ -29,20 +29,6 @@ class GoalFocus(models.TextChoices):
     LIFE_PROLONGING = "life-prolonging", "Life-prolonging: all appropriate treatment"
     BALANCED = "balanced", "Balanced: treatment with limits"
     COMFORT = "comfort-focused", "Comfort-focused"
-
-
-class EnteredInError(models.Model):
-    """Who marked a record as wrong, when and why. The record itself stays."""
-
-    entered_in_error = models.BooleanField(default=False)
-    entered_in_error_at = models.DateTimeField(null=True, blank=True)
-    entered_in_error_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    entered_in_error_reason = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        abstract = True
 
 
 class GoalsOfCareConversation(VersionedModel, EnteredInError):

@@ -1,13 +1,44 @@
+"""Every write to the care plan and the task list.
+
+Keyword-only, atomic, audited in the same transaction, and checked against the clinical
+privileges (core/privileges.py) at the top, the same for pages, API and imports.
+"""
+
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.careplans.models import Task
+from pallio.careplans.models import (
+    PROBLEM_SYSTEM,
+    CarePlan,
+    Goal,
+    Intervention,
+    PlanDomain,
+    Problem,
+    Task,
+    TaskKind,
+)
+from pallio.core import clock
+from pallio.core.codes import SNOMED, Discipline
+from pallio.core.models import versioned_save
+from pallio.core.privileges import privilege_check
+from pallio.core.validation import Errors, check_choice, check_text
+
+CODE_SYSTEMS = (SNOMED, PROBLEM_SYSTEM)
+
+
+def _raise(errors: Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- tasks -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -21,18 +52,279 @@ def task_create(
     episode: Any = None,
     discipline: str = "",
     assigned_to: Any = None,
+    detail: str = "",
+    intervention: Any = None,
 ) -> Task:
+    errors: Errors = {}
+    check_text(errors, "title", title, 200, required=True)
+    check_text(errors, "detail", detail, 2000)
+    check_choice(errors, "kind", kind, TaskKind.values)
+    if discipline:
+        check_choice(errors, "discipline", discipline, Discipline.values)
+    if assigned_to is not None and assigned_to.program_id != patient.program_id:
+        errors.setdefault("assigned_to", []).append("Choose someone on this program's staff.")
+    _raise(errors)
     task = Task.objects.create(
         program_id=patient.program_id,
         patient=patient,
         episode=episode,
         kind=kind,
-        title=title,
+        title=title.strip(),
+        detail=detail.strip(),
         due=due,
         discipline=discipline,
         assigned_to=assigned_to,
+        intervention=intervention,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(
         actor=actor, action=Action.CREATE, event="task.create", patient=patient, target=task
     )
     return task
+
+
+def _assert_open(task: Task) -> None:
+    if task.status != Task.Status.OPEN:
+        raise ValidationError(f"This task is already {task.get_status_display().lower()}.")
+
+
+@transaction.atomic
+def task_complete(
+    *, actor: Any, task: Task, outcome: str, expected_version: int | None = None
+) -> Task:
+    """Close a task as done, saying what happened."""
+    _assert_open(task)
+    errors: Errors = {}
+    check_text(errors, "outcome", outcome, 2000, required=True)
+    _raise(errors)
+    task.status = Task.Status.DONE
+    task.outcome = outcome.strip()
+    task.completed_at = clock.now()
+    task.closed_by = actor if getattr(actor, "pk", None) else None
+    versioned_save(task, expected_version, ["status", "outcome", "completed_at", "closed_by"])
+    audit_record(
+        actor=actor, action=Action.UPDATE, event="task.complete", patient=task.patient, target=task
+    )
+    return task
+
+
+@transaction.atomic
+def task_cancel(
+    *, actor: Any, task: Task, reason: str, expected_version: int | None = None
+) -> Task:
+    """Close a task without doing it, saying why."""
+    _assert_open(task)
+    errors: Errors = {}
+    check_text(errors, "reason", reason, 300, required=True)
+    _raise(errors)
+    task.status = Task.Status.CANCELLED
+    task.cancel_reason = reason.strip()
+    task.completed_at = clock.now()
+    task.closed_by = actor if getattr(actor, "pk", None) else None
+    versioned_save(task, expected_version, ["status", "cancel_reason", "completed_at", "closed_by"])
+    audit_record(
+        actor=actor, action=Action.UPDATE, event="task.cancel", patient=task.patient, target=task
+    )
+    return task
+
+
+@transaction.atomic
+def task_reassign(
+    *,
+    actor: Any,
+    task: Task,
+    assigned_to: Any,
+    discipline: str | None = None,
+    expected_version: int | None = None,
+) -> Task:
+    """Give a task to someone else (or back to the discipline's queue with ``None``)."""
+    _assert_open(task)
+    if assigned_to is not None and assigned_to.program_id != task.program_id:
+        raise ValidationError({"assigned_to": ["Choose someone on this program's staff."]})
+    task.assigned_to = assigned_to
+    fields = ["assigned_to"]
+    if discipline is not None:
+        if discipline and discipline not in Discipline.values:
+            raise ValidationError({"discipline": ["Choose one of the options."]})
+        task.discipline = discipline
+        fields.append("discipline")
+    versioned_save(task, expected_version, fields)
+    audit_record(
+        actor=actor, action=Action.UPDATE, event="task.reassign", patient=task.patient, target=task
+    )
+    return task
+
+
+@transaction.atomic
+def first_contact_tasks_close(*, actor: Any, episode: Any, contact_at: Any, how: str) -> int:
+    """The first visit or call was documented: close the episode's open first-contact tasks,
+    saying how and when the patient was reached. Returns how many were closed."""
+    closed = 0
+    for task in Task.objects.select_for_update().filter(
+        episode=episode, kind=TaskKind.FIRST_CONTACT, status=Task.Status.OPEN
+    ):
+        task_complete(
+            actor=actor,
+            task=task,
+            outcome=f"First contact: {how}, {contact_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        closed += 1
+    return closed
+
+
+# --- the care plan ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def care_plan_for_episode(*, actor: Any, episode: Any) -> CarePlan:
+    """The episode's plan, opened on first use with its first review date."""
+    plan = CarePlan.objects.filter(episode=episode).first()
+    if plan is not None:
+        return plan
+    days = episode.program.setting("care_plan_review_days")
+    plan = CarePlan.objects.create(
+        program_id=episode.program_id,
+        patient_id=episode.patient_id,
+        episode=episode,
+        review_due=clock.today_in(episode.program.timezone) + timedelta(days=days),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="care_plan.create",
+        patient_id=episode.patient_id,
+        program=episode.program,
+        target=plan,
+    )
+    return plan
+
+
+def _check_code(errors: Errors, code_system: str, code: str, display: str) -> None:
+    check_choice(errors, "code_system", code_system, CODE_SYSTEMS)
+    check_text(errors, "code", code, 40, required=True)
+    check_text(errors, "display", display, 200, required=True)
+
+
+@transaction.atomic
+def problem_add(
+    *,
+    actor: Any,
+    plan: CarePlan,
+    domain: str,
+    code_system: str,
+    code: str,
+    display: str,
+    detail: str = "",
+) -> Problem:
+    privilege_check(actor, "care_plan.edit")
+    errors: Errors = {}
+    check_choice(errors, "domain", domain, PlanDomain.values)
+    _check_code(errors, code_system, code, display)
+    check_text(errors, "detail", detail, 2000)
+    _raise(errors)
+    problem = Problem.objects.create(
+        plan=plan,
+        domain=domain,
+        code_system=code_system,
+        code=code.strip(),
+        display=display.strip(),
+        detail=detail.strip(),
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="care_plan.problem.add",
+        patient_id=plan.patient_id,
+        program=plan.program,
+        target=problem,
+    )
+    return problem
+
+
+def _same_plan(plan: CarePlan, *records: Any) -> None:
+    for record in records:
+        if record is not None and record.plan_id != plan.pk:
+            raise ValidationError("That entry belongs to another care plan.")
+
+
+@transaction.atomic
+def goal_add(
+    *,
+    actor: Any,
+    plan: CarePlan,
+    patient_words: str,
+    target: str,
+    review_date: date | None,
+    problem: Problem | None = None,
+    conversation: Any = None,
+) -> Goal:
+    privilege_check(actor, "care_plan.edit")
+    errors: Errors = {}
+    check_text(errors, "patient_words", patient_words, 1000, required=True)
+    check_text(errors, "target", target, 300, required=True)
+    if review_date is None:
+        errors.setdefault("review_date", []).append("This field is required.")
+    elif review_date < clock.today_in(plan.program.timezone):
+        errors.setdefault("review_date", []).append("The review date cannot be in the past.")
+    if conversation is not None and conversation.patient_id != plan.patient_id:
+        errors.setdefault("conversation", []).append("Choose a conversation with this patient.")
+    _raise(errors)
+    assert review_date is not None
+    _same_plan(plan, problem)
+    goal = Goal.objects.create(
+        plan=plan,
+        problem=problem,
+        patient_words=patient_words.strip(),
+        target=target.strip(),
+        review_date=review_date,
+        conversation=conversation,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="care_plan.goal.add",
+        patient_id=plan.patient_id,
+        program=plan.program,
+        target=goal,
+    )
+    return goal
+
+
+@transaction.atomic
+def intervention_add(
+    *,
+    actor: Any,
+    plan: CarePlan,
+    description: str,
+    discipline: str,
+    problem: Problem | None = None,
+    goal: Goal | None = None,
+) -> Intervention:
+    privilege_check(actor, "care_plan.edit")
+    errors: Errors = {}
+    check_text(errors, "description", description, 500, required=True)
+    check_choice(errors, "discipline", discipline, Discipline.values)
+    _raise(errors)
+    _same_plan(plan, problem, goal)
+    intervention = Intervention.objects.create(
+        plan=plan,
+        problem=problem,
+        goal=goal,
+        description=description.strip(),
+        discipline=discipline,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action=Action.CREATE,
+        event="care_plan.intervention.add",
+        patient_id=plan.patient_id,
+        program=plan.program,
+        target=intervention,
+    )
+    return intervention

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -45,6 +47,8 @@ class EpisodeOfCare(TimeStampedModel):
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True)
     first_visit_due = models.DateField()
+    # When the first visit or call was documented; time to first contact runs from `start`.
+    first_contact_at = models.DateTimeField(null=True, blank=True)
     reporting_cadence = models.CharField(
         max_length=12, choices=ReportingCadence.choices, default=ReportingCadence.WEEKLY
     )
@@ -56,6 +60,13 @@ class EpisodeOfCare(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Episode {self.start:%Y-%m-%d}"
+
+    @property
+    def time_to_first_contact(self) -> timedelta | None:
+        """The time from enrollment to the first documented visit or call, once there is one."""
+        if self.first_contact_at is None:
+            return None
+        return self.first_contact_at - self.start
 
 
 class CareTeamMember(TimeStampedModel):

@@ -66,6 +66,9 @@ class Patient(VersionedModel):
     residence = models.CharField(max_length=24, choices=Residence.choices, default=Residence.HOME)
     language = models.CharField(max_length=40, blank=True, default="English")
     deceased_at = models.DateTimeField(null=True, blank=True)
+    # The patient's primary care clinician, who receives visit summaries.
+    primary_care_name = models.CharField("primary care clinician", max_length=200, blank=True)
+    primary_care_email = models.EmailField("primary care clinician's email", blank=True)
     entered_in_error = models.BooleanField(default=False)
     history = HistoricalRecords()
 

@@ -56,6 +56,20 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Public referral forms: submissions per hour to each form from all senders together
     # (each sending address has its own, lower limit: PALLIO_REFERRAL_RATE_LIMIT_PER_HOUR).
     "public_referrals_per_form_per_hour": 200,
+    # Care plans: the next plan review is due this many days after the last one. Program
+    # policy (Pallio's default: monthly), not a clinical threshold.
+    "care_plan_review_days": 28,
+    # The weekly team meeting lists hospice candidates by these thresholds (issue 9; CLINICAL.md
+    # sections 2 and 5): PPI above 6, PaP group C, FAST stage 7 or more, PPS 40% or less.
+    "idt_hospice_ppi_above": 6,
+    "idt_hospice_pap_group": "C",
+    "idt_hospice_fast_at_least": 7,
+    "idt_hospice_pps_at_most": 40,
+    # The medical director's view lists active patients not discussed at a team meeting
+    # within this many days.
+    "idt_not_discussed_days": 14,
+    # Visit summaries must be sent within this many days of the visit; later ones are listed.
+    "summary_due_days": 2,
 }
 
 

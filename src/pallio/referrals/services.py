@@ -26,6 +26,7 @@ from pallio.careplans.models import TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import access, clock
 from pallio.core.codes import ICD10CM, SNOMED, diagnosis_lookup
+from pallio.core.idempotency import IdempotencyConflict
 from pallio.core.phones import InvalidPhone, phone_to_e164
 from pallio.core.uploads import CheckedUpload, safe_file_name, upload_check
 from pallio.core.validation import check_text
@@ -61,10 +62,6 @@ from pallio.referrals.tasks import letter_enqueue
 MAX_ATTACHMENTS = 5
 MAX_MEDICATIONS = 30
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
-
-
-class IdempotencyConflict(Exception):
-    """The same idempotency key was sent again with a different referral."""
 
 
 @dataclass

@@ -1,0 +1,214 @@
+"""Visits, their signed notes, and the summaries sent after them.
+
+A visit (an Encounter) happened in a setting and a mode. Each is documented in a note written
+from its discipline's template: a draft, then signed and immutable. Corrections are addenda;
+a wrong note is marked entered-in-error with a reason. A trainee's note needs a supervisor's
+co-signature. Every signed visit produces a summary in two forms (a clinical letter and a
+plain-language summary) from the same data, delivered by the background worker.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from pallio.core.codes import Discipline
+from pallio.core.models import EnteredInError, TimeStampedModel, VersionedModel
+
+
+class Setting(models.TextChoices):
+    """Where the patient was (CLINICAL.md section 1)."""
+
+    HOSPITAL = "hospital", "Hospital"
+    EMERGENCY = "emergency", "Emergency department"
+    CANCER_CENTER = "cancer_center", "Cancer center"
+    CLINIC = "clinic", "Outpatient clinic"
+    HOME = "home", "Home"
+    NURSING_HOME = "nursing_home", "Nursing home"
+    ASSISTED_LIVING = "assisted_living", "Assisted living"
+
+
+class Mode(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    TELEPHONE = "telephone", "Telephone"
+    VIDEO = "video", "Video"
+
+
+class Visit(TimeStampedModel, EnteredInError):
+    """A contact with the patient: a visit in person, by telephone or by video."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="visits")
+    episode = models.ForeignKey(
+        "episodes.EpisodeOfCare", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    clinician = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    discipline = models.CharField(max_length=32, choices=Discipline.choices)
+    setting = models.CharField(max_length=20, choices=Setting.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    started_at = models.DateTimeField()
+    reason = models.CharField("Reason for visit", max_length=300)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["patient", "started_at"]),
+            models.Index(fields=["program", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} visit {self.started_at:%Y-%m-%d}"
+
+
+class NoteTemplate(TimeStampedModel):
+    """A note template for a discipline. Shipped templates have no program; a program's own
+    template with the same key replaces the shipped one for that program."""
+
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120)
+    # The disciplines that write with it: ["nurse", "nurse_navigator"].
+    disciplines = models.JSONField(default=list)
+    # [{"key": "subjective", "label": "What the patient and family said", "required": true,
+    #   "help": "..."}, ...]
+    sections = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "key"], name="note_template_key_per_program"
+            ),
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(program__isnull=True),
+                name="note_template_shipped_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VisitNote(VersionedModel, EnteredInError):
+    """The note of a visit: draft, then signed and immutable; a trainee's needs co-signing."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AWAITING_COSIGN = "awaiting_cosign", "Signed, awaiting co-signature"
+        SIGNED = "signed", "Signed"
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="visit_notes"
+    )
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="notes")
+    template = models.ForeignKey(NoteTemplate, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # {section key: text}, in the template's sections.
+    content = models.JSONField(default=dict)
+    # The instruments done in the visit.
+    symptom_reports = models.ManyToManyField(
+        "assessments.SymptomReport", related_name="+", blank=True
+    )
+    phase_of_care = models.ForeignKey(
+        "assessments.PhaseOfCare", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The plan changes made in the visit: [{"kind": "goal", "id": "...", "summary": "..."}].
+    plan_changes = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # A trainee's note names the supervisor who must co-sign it.
+    cosign_required = models.BooleanField(default=False)
+    supervisor = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["patient", "status", "created_at"]),
+            models.Index(fields=["author", "status"]),
+            models.Index(fields=["supervisor", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class NoteAddendum(TimeStampedModel):
+    """A correction or later addition to a signed note; the note stays as it was signed."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    text = models.TextField(max_length=4000)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class VisitSummary(TimeStampedModel):
+    """What a signed visit produced for the people outside the team, from one set of data.
+
+    ``content`` is the data both forms are rendered from, fixed at the moment of signing so
+    that a letter sent again reads the same."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="visit_summaries"
+    )
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="summary")
+    note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="+")
+    content = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Visit summary {self.created_at:%Y-%m-%d}"
+
+
+class SummaryDelivery(TimeStampedModel):
+    """One summary to one recipient, sent by the worker, retried on failure."""
+
+    class Audience(models.TextChoices):
+        REFERRER = "referrer", "Referring clinician"
+        PRIMARY_CARE = "primary_care", "Primary care doctor"
+        PATIENT = "patient", "Patient and caregiver"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    summary = models.ForeignKey(VisitSummary, on_delete=models.PROTECT, related_name="deliveries")
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    recipient_name = models.CharField(max_length=200, blank=True)
+    to_email = models.EmailField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["audience"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()}: {self.get_status_display()}"
