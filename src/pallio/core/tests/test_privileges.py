@@ -35,14 +35,26 @@ def test_unknown_disciplines_and_roles_are_refused():
         parse_matrix(data)
 
 
-def test_volunteers_administration_and_coordinators_hold_no_clinical_privilege(world):
-    for discipline in ("volunteer", "administration", "care_coordinator"):
+def test_volunteers_and_administration_hold_no_clinical_privilege(world):
+    for discipline in ("volunteer", "administration"):
         user = User(program=world.riverside, role=Role.CLINICIAN, discipline=discipline)
-        held = [a for a in privileges.actions() if privileges.can(user, a)]
-        # The social domain is the care coordinator's own (practical needs, insurance).
-        assert held == (
-            ["assessment_domain.social.sign"] if discipline == "care_coordinator" else []
-        )
+        assert [a for a in privileges.actions() if privileges.can(user, a)] == []
+
+
+def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(world):
+    user = User(program=world.riverside, role=Role.CLINICIAN, discipline="care_coordinator")
+    held = [a for a in privileges.actions() if privileges.can(user, a)]
+    # The social domain is the care coordinator's own (practical needs, insurance), and the
+    # coordinator is a member of the interdisciplinary team: the plan and its meeting.
+    assert held == [
+        "assessment_domain.social.sign",
+        "care_plan.edit",
+        "care_plan.review",
+        "care_plan.void",
+        "idt.run",
+        "idt.sign",
+    ]
+    assert not privileges.can(user, "note.sign")
 
 
 def test_the_message_names_who_may_act_instead(world):
