@@ -1,0 +1,208 @@
+"""Server time and query count of the care pages at scale: the chart, the task list and the
+team meeting's agenda, with 10,000 patients and 500,000 visits with their signed notes.
+
+    .venv/bin/python bench/bench_care.py            (or `make bench`)
+
+On PostgreSQL (the same database as bench_pages.py: $DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/pallio_bench): migrate, load the demo program with
+10,000 patients (kept for the next run), then add visits with signed notes until the program
+has 500,000 of each (about 50 per patient, spread over the past two years), open tasks and
+care plans, and a team meeting per team. Each page is requested signed in, through
+django.test.Client, at two sizes:
+
+- the chart: a patient of the small program (demo-north) against the patient of the big one
+  with the most visits;
+- the task list: a clinician with few open tasks against the one with the most;
+- the team meeting's agenda: the meeting of a small team against the meeting of the team
+  holding the whole program.
+
+It prints the median and 95th percentile of the time per request and the number of queries
+one request makes, beside /healthz timed the same way as the baseline. Targets
+(docs/performance.md): p95 at most 100 ms, and the same number of queries at both sizes.
+Figures, not a test: the exit status is 0 whatever they are, unless the run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_pages  # noqa: E402  (the database, demo and timing helpers are shared)
+
+VISITS = 500_000
+TASKS_PER_PATIENT = 3
+BATCH = 5_000
+
+
+def grow(*, visits: int, seed: int) -> None:
+    """Add visits with signed notes, tasks and care plans up to the wanted sizes."""
+    from django.db import transaction
+
+    from pallio.accounts.models import Role, User
+    from pallio.careplans.models import CarePlan, Goal, Intervention, PlanDomain, Problem, Task
+    from pallio.core import clock
+    from pallio.core.codes import Discipline
+    from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+    from pallio.programs.models import Program
+    from pallio.visits.models import Mode, NoteTemplate, Setting, Visit, VisitNote
+
+    program = Program.objects.get(slug="demo")
+    have = Visit.objects.filter(program=program).count()
+    if have >= visits:
+        print(f"Reusing {have:,} visits already loaded")
+        return
+    rng = random.Random(seed)
+    now = clock.now()
+    template, _ = NoteTemplate.objects.get_or_create(
+        program=program,
+        key="bench-note",
+        defaults={
+            "title": "Visit note",
+            "disciplines": list(Discipline.values),
+            "sections": [{"key": "assessment", "label": "Assessment", "required": True}],
+        },
+    )
+    teams: dict[Any, list[tuple[Any, str]]] = {}
+    for member in CareTeamMember.objects.filter(
+        episode__program=program, active=True
+    ).values_list("patient_id", "user_id", "discipline"):
+        teams.setdefault(member[0], []).append((member[1], member[2]))
+    episodes = dict(
+        EpisodeOfCare.objects.filter(program=program).values_list("patient_id", "pk")
+    )
+    patients = sorted(teams)
+    if not patients:
+        sys.exit("The demo program has no care teams to add visits to.")
+    started = time.monotonic()
+    wanted = visits - have
+    settings_ = list(Setting.values)
+    modes = list(Mode.values)
+    made = 0
+    while made < wanted:
+        batch_visits = []
+        batch_notes = []
+        for _ in range(min(BATCH, wanted - made)):
+            patient_id = patients[(have + made) % len(patients)]
+            user_id, discipline = rng.choice(teams[patient_id])
+            when = now - timedelta(minutes=rng.randrange(60, 2 * 365 * 24 * 60))
+            visit = Visit(
+                program=program,
+                patient_id=patient_id,
+                episode_id=episodes.get(patient_id),
+                clinician_id=user_id,
+                discipline=discipline,
+                setting=rng.choice(settings_),
+                mode=rng.choice(modes),
+                started_at=when,
+                reason="Follow-up",
+                created_at=when,
+                updated_at=when,
+            )
+            batch_visits.append(visit)
+            batch_notes.append(
+                VisitNote(
+                    program=program,
+                    patient_id=patient_id,
+                    visit=visit,
+                    template=template,
+                    author_id=user_id,
+                    content={"assessment": "Comfortable; plan unchanged."},
+                    status=VisitNote.Status.SIGNED,
+                    signed_at=when + timedelta(hours=2),
+                    signed_by_id=user_id,
+                    created_at=when,
+                    updated_at=when + timedelta(hours=2),
+                )
+            )
+            made += 1
+        with transaction.atomic():
+            Visit.objects.bulk_create(batch_visits, batch_size=BATCH)
+            VisitNote.objects.bulk_create(batch_notes, batch_size=BATCH)
+        print(
+            f"\r  visits and notes: {have + made:,} of {visits:,} "
+            f"({time.monotonic() - started:.0f} s)",
+            end="",
+            flush=True,
+        )
+    print()
+
+    # Open tasks spread over the team (some overdue), and a care plan per episode.
+    today = clock.today_in(program.timezone)
+    tasks = []
+    for patient_id in patients:
+        for n in range(TASKS_PER_PATIENT):
+            user_id, discipline = rng.choice(teams[patient_id])
+            tasks.append(
+                Task(
+                    program=program,
+                    patient_id=patient_id,
+                    episode_id=episodes.get(patient_id),
+                    kind="follow_up",
+                    title=f"Follow up ({n + 1})",
+                    discipline=discipline,
+                    assigned_to_id=user_id if n else None,
+                    due=today + timedelta(days=rng.randrange(-10, 20)),
+                )
+            )
+    Task.objects.bulk_create(tasks, batch_size=BATCH)
+    author = User.objects.filter(program=program, role=Role.MEDICAL_DIRECTOR).first()
+    plans = [
+        CarePlan(
+            program=program,
+            patient_id=patient_id,
+            episode_id=episode_id,
+            review_due=today + timedelta(days=rng.randrange(-7, 28)),
+        )
+        for patient_id, episode_id in episodes.items()
+        if not CarePlan.objects.filter(episode_id=episode_id).exists()
+    ]
+    CarePlan.objects.bulk_create(plans, batch_size=BATCH)
+    problems, goals, interventions = [], [], []
+    for plan in plans:
+        problem = Problem(
+            plan=plan,
+            domain=PlanDomain.PHYSICAL,
+            code_system="https://pallio.org/fhir/CodeSystem/care-plan-problem",
+            code="pain",
+            display="Pain",
+            created_by=author,
+            updated_by=author,
+        )
+        problems.append(problem)
+        goals.append(
+            Goal(
+                plan=plan,
+                problem=problem,
+                patient_words="I want to sleep through the night.",
+                target="Pain at night 3 or less",
+                review_date=today + timedelta(days=14),
+                created_by=author,
+                updated_by=author,
+            )
+        )
+        interventions.append(
+            Intervention(
+                plan=plan,
+                problem=problem,
+                description="Review the pain regimen weekly",
+                discipline="nurse",
+                created_by=author,
+                updated_by=author,
+            )
+        )
+    Problem.objects.bulk_create(problems, batch_size=BATCH)
+    Goal.objects.bulk_create(goals, batch_size=BATCH)
+    Intervention.objects.bulk_create(interventions, batch_size=BATCH)
+    print(
+        f"Added {made:,} visits and notes, {len(tasks):,} tasks and {len(plans):,} care plans "
+        f"in {time.monotonic() - started:.0f} s"
+    )
