@@ -238,6 +238,24 @@ def test_timeline_query_count_does_not_grow_with_the_record(world, as_user):
     assert len(timeline_events(world.navigator, world.alice).queries_by_source) == len(SOURCES)
 
 
+def test_the_timeline_reads_each_table_once_whatever_the_number_of_events(world):
+    one_of_each(world)
+    assert world.alice.program.timezone  # read with the patient, before the timeline
+
+    def reads() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            page = timeline_events(world.navigator, world.alice)
+        assert page.events
+        return len(ctx.captured_queries)
+
+    assert reads() == len(SOURCES)
+    add_many(world, 60)
+    assert reads() == len(SOURCES)
+    with CaptureQueriesContext(connection) as ctx:
+        timeline_events(world.navigator, world.alice, kinds=["visit", "summary"], page=3)
+    assert len(ctx.captured_queries) == 4  # visits, notes, addenda, summaries sent
+
+
 def test_chart_shows_the_plan_notes_and_summaries(world, as_user):
     one_of_each(world)
     body = as_user(world.navigator).get(reverse("patients:chart", args=[world.alice.pk]))
