@@ -138,14 +138,6 @@ def url_or_empty(name: str, **kwargs: Any) -> str:
         return ""
 
 
-def first_url(*candidates: tuple[str, dict[str, Any]], fallback: str = "") -> str:
-    for name, kwargs in candidates:
-        url = url_or_empty(name, **kwargs)
-        if url:
-            return url
-    return fallback
-
-
 def timeline_url(patient_id: Any, *kinds: str) -> str:
     url = reverse("patients:timeline", kwargs={"patient_id": patient_id})
     return url + ("?" + "&".join(f"kind={k}" for k in kinds) if kinds else "")
@@ -154,10 +146,8 @@ def timeline_url(patient_id: Any, *kinds: str) -> str:
 def care_plan_url(patient_id: Any) -> str:
     """The patient's care plan page (careplans, mounted at /plans/), or the timeline of plan
     changes until that page exists."""
-    return first_url(
-        ("careplans:plan", {"patient_id": patient_id}),
-        ("careplans:patient", {"patient_id": patient_id}),
-        fallback=timeline_url(patient_id, TimelineKind.PLAN),
+    return url_or_empty("careplans:plan", patient_id=patient_id) or timeline_url(
+        patient_id, TimelineKind.PLAN
     )
 
 
@@ -206,10 +196,25 @@ class _Context:
     tz: ZoneInfo
     may: dict[str, bool]
 
+    def allowed(self, perm: str) -> bool:
+        if perm not in self.may:
+            # A page another app is still adding may name a permission not declared yet:
+            # its own view decides then; the link is only a way there.
+            known = perm in access.PERMISSIONS
+            self.may[perm] = access.has_perm(self.user, perm) if known else True
+        return self.may[perm]
+
     def link(self, perm: str, name: str, **kwargs: Any) -> str:
-        if not self.may.setdefault(perm, access.has_perm(self.user, perm)):
-            return ""
-        return url_or_empty(name, **kwargs)
+        return url_or_empty(name, **kwargs) if self.allowed(perm) else ""
+
+    def first_link(self, *candidates: tuple[str, str, dict[str, Any]], fallback: str = "") -> str:
+        """The first of the pages (permission, url name, arguments) the user may open and
+        that is mounted; `fallback` when none is."""
+        for perm, name, kwargs in candidates:
+            url = self.link(perm, name, **kwargs)
+            if url:
+                return url
+        return fallback
 
 
 Builder = Callable[[Any, _Context], Iterator[TimelineEvent]]
@@ -430,18 +435,36 @@ def _code_status(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
         )
 
 
-def _visit_link(ctx: _Context, visit_id: Any) -> str:
-    return first_url(
-        ("visits:visit", {"visit_id": visit_id}),
-        ("visits:detail", {"visit_id": visit_id}),
+# Until the visits, summaries, care plan and team meeting pages are mounted, their events
+# link to the timeline of their kind (or to nothing).
+
+
+def _visit_link(ctx: _Context) -> str:
+    return ctx.first_link(
+        ("visit.view", "visits:patient", {"patient_id": ctx.patient.pk}),
         fallback=timeline_url(ctx.patient.pk, TimelineKind.VISIT),
     )
 
 
 def _note_link(ctx: _Context, note_id: Any) -> str:
-    return first_url(
-        ("visits:note", {"note_id": note_id}),
+    return ctx.first_link(
+        ("visit.view", "visits:note", {"note_id": note_id}),
         fallback=timeline_url(ctx.patient.pk, TimelineKind.VISIT),
+    )
+
+
+def _summary_link(ctx: _Context, visit_id: Any) -> str:
+    return ctx.first_link(
+        ("caseload.view", "summaries:detail", {"patient_id": ctx.patient.pk, "visit_id": visit_id}),
+        fallback=timeline_url(ctx.patient.pk, TimelineKind.SUMMARY),
+    )
+
+
+def _plan_history_link(ctx: _Context) -> str:
+    return ctx.first_link(
+        ("care_plan.view", "careplans:history", {"patient_id": ctx.patient.pk}),
+        ("care_plan.view", "careplans:plan", {"patient_id": ctx.patient.pk}),
+        fallback=timeline_url(ctx.patient.pk, TimelineKind.PLAN),
     )
 
 
@@ -453,7 +476,7 @@ def _visit(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
         f"{row.get_mode_display().lower()}",
         detail=row.reason,
         who=_who(row.clinician),
-        link=_visit_link(ctx, row.pk),
+        link=_visit_link(ctx),
         entered_in_error=row.entered_in_error,
         error_note=_error_note(row) if row.entered_in_error else "",
     )
@@ -464,7 +487,7 @@ def _visit(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
             "Visit marked entered in error",
             detail=row.entered_in_error_reason,
             who=_who(row.entered_in_error_by),
-            link=_visit_link(ctx, row.pk),
+            link=_visit_link(ctx),
         )
 
 
@@ -526,7 +549,7 @@ def _delivery(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
     recipient = row.recipient_name or row.to_email
     visit = row.summary.visit
     visit_day = f"Visit of {visit.started_at.astimezone(ctx.tz):%-d %b %Y}"
-    link = _visit_link(ctx, visit.pk)
+    link = _summary_link(ctx, visit.pk)
     to = f"{audience}" + (f" ({recipient})" if recipient else "")
     if row.status == "sent" and row.sent_at:
         yield TimelineEvent(
@@ -593,7 +616,7 @@ def _plan_change(label: str, describe: Callable[[Any], tuple[str, str]]) -> Buil
             title,
             detail=detail,
             who=_who(row.history_user or row.updated_by),
-            link=care_plan_url(ctx.patient.pk),
+            link=_plan_history_link(ctx),
             entered_in_error=struck,
             error_note="This entry was later marked entered in error" if struck else "",
         )
@@ -624,7 +647,7 @@ def _goal_review(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
         f"Goal reviewed: {row.get_outcome_display().lower()}",
         detail=goal.target + (f" · {row.comment}" if row.comment else ""),
         who=_who(row.reviewed_by),
-        link=care_plan_url(ctx.patient.pk),
+        link=_plan_history_link(ctx),
         entered_in_error=goal.entered_in_error,
         error_note="The goal was entered in error" if goal.entered_in_error else "",
     )
@@ -657,10 +680,7 @@ def _hospitalization(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
 
 def _idt_item(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
     meeting = row.meeting
-    link = first_url(
-        ("careplans:meeting", {"meeting_id": meeting.pk}),
-        ("idt:meeting", {"meeting_id": meeting.pk}),
-    )
+    link = ctx.link("idt.view", "idt:meeting", meeting_id=meeting.pk)
     discussion = row.discussion
     if len(discussion) > 300:
         discussion = discussion[:299].rstrip() + "…"

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from pallio.audit.models import AuditEvent
 from pallio.core import clock
+from pallio.patients.chart_sections import chart_plan_of
 from pallio.patients.tests.timeline_records import one_of_each, summary_for, visit_with_note
 from pallio.patients.timeline import SOURCES, TimelineKind, timeline_events
 
@@ -287,3 +288,37 @@ def test_chart_query_count_does_not_grow_with_notes_plans_and_summaries(world, a
     add_many(world, 12)
     many = queries_for(client, url)
     assert few == many, f"{few} queries before, {many} after adding notes and summaries"
+
+
+def test_links_fall_back_to_the_timeline_while_the_pages_are_missing(world):
+    records = one_of_each(world)
+    events = timeline_events(world.navigator, world.alice).events
+    base = f"/patients/{world.alice.pk}/timeline/"
+    links = {e.title: e.link for e in events}
+    assert links["Problem added: Cancer pain"] in (
+        f"{base}?kind=plan",
+        f"/plans/{world.alice.pk}/history/",
+    )
+    conversation = records["conversation"]
+    assert links["Goals-of-care conversation signed"] == (
+        f"/acp/{world.alice.pk}/conversations/{conversation.pk}/"
+    )
+
+
+@pytest.mark.urls("pallio.patients.tests.merged_urls")
+def test_links_go_to_the_care_plan_note_summary_and_meeting_pages_once_mounted(world):
+    records = one_of_each(world)
+    alice = world.alice.pk
+    events = timeline_events(world.navigator, world.alice).events
+    links = {e.title: e.link for e in events}
+    note = records["note"]
+    assert links["Problem added: Cancer pain"] == f"/plans/{alice}/history/"
+    assert links["Goal reviewed: partly met"] == f"/plans/{alice}/history/"
+    assert links["Visit: Nurse navigator, home, in person"] == f"/visits/patients/{alice}/"
+    assert links["Addendum to a visit note: Nurse visit note"] == f"/visits/notes/{note.pk}/"
+    sent = next(e for e in events if e.title.startswith("Visit summary sent"))
+    assert sent.link == f"/summaries/{alice}/visits/{records['visit'].pk}/"
+    meeting = records["idt_item"].meeting
+    assert links["Discussed at the team meeting: North team"] == f"/team-meetings/{meeting.pk}/"
+    glance = chart_plan_of(world.alice)
+    assert glance is not None and glance.url == f"/plans/{alice}/"
