@@ -15,7 +15,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Count, F, Min, Prefetch, Q
 
-from pallio.patients.timeline import TimelineKind, care_plan_url, timeline_url
+from pallio.patients.timeline import TimelineKind, care_plan_url, timeline_url, url_or_empty
 
 LATEST_NOTES = 5
 LATEST_SUMMARIES = 5
@@ -61,18 +61,21 @@ def chart_plan_of(patient: Any) -> PlanGlance | None:
 def chart_notes_of(patient: Any) -> list[Any]:
     """The latest visit notes of any status, entered-in-error ones included (shown struck)."""
     note_model = apps.get_model("visits", "VisitNote")
-    return list(
+    notes: list[Any] = list(
         note_model.objects.filter(patient_id=patient.pk)
-        .select_related("author", "template", "visit", "cosigned_by")
+        .select_related("author", "template", "visit", "cosigned_by", "entered_in_error_by")
         .order_by("-created_at", "-pk")[:LATEST_NOTES]
     )
+    for note in notes:
+        note.chart_link = url_or_empty("visits:note", note_id=note.pk)
+    return notes
 
 
 def chart_summaries_of(patient: Any) -> list[Any]:
     """The latest visit summaries, each with its deliveries and their status."""
     summary_model = apps.get_model("visits", "VisitSummary")
     delivery_model = apps.get_model("visits", "SummaryDelivery")
-    return list(
+    summaries: list[Any] = list(
         summary_model.objects.filter(patient_id=patient.pk)
         .select_related("visit")
         .prefetch_related(
@@ -80,6 +83,11 @@ def chart_summaries_of(patient: Any) -> list[Any]:
         )
         .order_by("-created_at", "-pk")[:LATEST_SUMMARIES]
     )
+    for summary in summaries:
+        summary.chart_link = url_or_empty(
+            "summaries:detail", patient_id=patient.pk, visit_id=summary.visit_id
+        )
+    return summaries
 
 
 def chart_sections_of(user: Any, patient: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from pallio.audit.models import AuditEvent
 from pallio.core import clock
-from pallio.patients.chart_sections import chart_plan_of
+from pallio.patients.chart_sections import chart_notes_of, chart_plan_of, chart_summaries_of
 from pallio.patients.tests.timeline_records import one_of_each, summary_for, visit_with_note
 from pallio.patients.timeline import SOURCES, TimelineKind, timeline_events
 
@@ -268,6 +268,7 @@ def test_chart_shows_the_plan_notes_and_summaries(world, as_user):
     assert "By Nina Navigator" in text and ">Signed<" in text
     assert "Summaries sent" in text and ">Sent<" in text and ">Failed<" in text
     assert "Mailbox unavailable" in text
+    assert "Entered in error by Nina Navigator: Documented on the wrong patient" in text
     assert "Open the timeline" in text
     # The plan page is not mounted yet: the link falls back to the timeline of plan changes.
     assert f"/patients/{world.alice.pk}/timeline/?kind=plan" in text
@@ -322,3 +323,5 @@ def test_links_go_to_the_care_plan_note_summary_and_meeting_pages_once_mounted(w
     assert links["Discussed at the team meeting: North team"] == f"/team-meetings/{meeting.pk}/"
     glance = chart_plan_of(world.alice)
     assert glance is not None and glance.url == f"/plans/{alice}/"
+    assert chart_notes_of(world.alice)[0].chart_link.startswith("/visits/notes/")
+    assert chart_summaries_of(world.alice)[0].chart_link.startswith(f"/summaries/{alice}/visits/")
