@@ -45,6 +45,8 @@ PLAIN_WORDS = [
     "Visit: Nurse navigator, home, in person",
     "Visit note signed: Nurse visit note",
     "Addendum to a visit note: Nurse visit note",
+    "Visit note co-signed: Nurse visit note",
+    "Visit note signed: Nurse visit note (awaiting co-signature)",
     "Visit marked entered in error",
     "Visit summary sent to Referring clinician (Dr Rita Referrer)",
     "Visit summary to Referring clinician (Dr Rita Referrer) could not be sent",

@@ -204,6 +204,16 @@ def one_of_each(world: Any) -> dict[str, Any]:
     wrong_visit.save()
     wrong_note.save()
     records["wrong_note"] = wrong_note
+    _, cosigned = visit_with_note(world, alice, days_ago=6, reason="Trainee visit")
+    cosigned.cosign_required, cosigned.supervisor = True, world.physician
+    cosigned.cosigned_at = clock.now() - timedelta(days=5)
+    cosigned.cosigned_by = world.physician
+    cosigned.save()
+    _, awaiting = visit_with_note(world, alice, days_ago=7, reason="Second trainee visit")
+    awaiting.status, awaiting.cosign_required = "awaiting_cosign", True
+    awaiting.supervisor = world.physician
+    awaiting.save()
+    records["cosigned_note"], records["awaiting_note"] = cosigned, awaiting
     failed_visit, failed_note = visit_with_note(world, alice, days_ago=1, reason="Breathless")
     records["failed_summary"] = summary_for(failed_visit, failed_note, sent=False)
 
