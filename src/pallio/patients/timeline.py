@@ -78,7 +78,7 @@ class TimelinePage:
     kinds: list[str]
     since: date | None
     until: date | None
-    queries_by_source: list[str] = field(default_factory=list)
+    tables_read: list[str] = field(default_factory=list)
 
     @property
     def has_previous(self) -> bool:
@@ -893,7 +893,7 @@ def timeline_events(
         kinds=list(kinds or []),
         since=since,
         until=until,
-        queries_by_source=read,
+        tables_read=read,
     )
 
 

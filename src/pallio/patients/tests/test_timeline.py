@@ -120,7 +120,7 @@ def test_filter_by_kind(world, as_user):
 
 def test_reading_one_kind_reads_only_its_tables(world):
     page = timeline_events(world.navigator, world.alice, kinds=["plan"])
-    assert page.queries_by_source == [
+    assert page.tables_read == [
         "careplans.HistoricalProblem",
         "careplans.HistoricalGoal",
         "careplans.HistoricalIntervention",
@@ -238,7 +238,7 @@ def test_timeline_query_count_does_not_grow_with_the_record(world, as_user):
     add_many(world, 30)
     many = queries_for(client, url)
     assert few == many, f"{few} queries before, {many} after adding 30 visits, notes, summaries"
-    assert len(timeline_events(world.navigator, world.alice).queries_by_source) == len(SOURCES)
+    assert len(timeline_events(world.navigator, world.alice).tables_read) == len(SOURCES)
 
 
 def test_the_timeline_reads_each_table_once_whatever_the_number_of_events(world):
@@ -327,3 +327,8 @@ def test_links_go_to_the_care_plan_note_summary_and_meeting_pages_once_mounted(w
     assert glance is not None and glance.url == f"/plans/{alice}/"
     assert chart_notes_of(world.alice)[0].chart_link.startswith("/visits/notes/")
     assert chart_summaries_of(world.alice)[0].chart_link.startswith(f"/summaries/{alice}/visits/")
+
+
+def test_a_page_past_the_end_says_there_is_nothing_older(world, as_user):
+    body = as_user(world.navigator).get(timeline_url(world.alice, "page=99999")).content.decode()
+    assert "No older events." in body and "Newer events" in body
