@@ -26,6 +26,7 @@ from pallio.assessments.selectors import WorklistQuery as AlertWorklistQuery
 from pallio.audit.selectors import AuditQuery
 from pallio.core import params
 from pallio.episodes.views import CaseloadQuery
+from pallio.patients.timeline import TimelineQuery
 from pallio.referrals.selectors import QueueQuery
 from tests.security.helpers import body_of, riverside_referral
 from tests.security.test_url_access import Route, Setup, build_url, own_routes
@@ -41,6 +42,7 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "episodes:caseload_of": CaseloadQuery,
     "acp:worklists": AcpWorklistQuery,
     "assessments:worklist": AlertWorklistQuery,
+    "patients:timeline": TimelineQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

@@ -66,6 +66,9 @@ OBJECT_PARAMETERS = {
     "item_id",
 }
 
+# Pages of one patient that a staff member not on the patient's team must get 404 for.
+PATIENT_PAGES = {"patients:chart", "patients:timeline"}
+
 
 def acp_plan(setup: Any) -> dict[str, Any]:
     """Alice's advance care plan with one record of each kind, made once per walk."""
@@ -147,6 +150,7 @@ def test_third_party_views_are_mounted_only_where_expected():
 def test_the_walk_covers_the_project_pages():
     names = {r.name for r in own_routes()}
     assert {"home", "patients:chart", "referrals:queue", "audit:log"} <= names
+    assert names >= PATIENT_PAGES
 
 
 def test_every_url_parameter_has_a_sample_value():
@@ -273,8 +277,8 @@ def test_url_walk(route: Route, world, settings):
                 leaked = _leaks(body, {"alice": _phi_markers(setup)["alice"]})
                 if leaked:
                     problems.append(f"{where}: sam (not on alice's team) sees {leaked}")
-                if route.name == "patients:chart" and method == "get" and status != 404:
-                    problems.append(f"{where}: sam should get 404 for alice's chart")
+                if route.name in PATIENT_PAGES and method == "get" and status != 404:
+                    problems.append(f"{where}: sam should get 404 for alice's {route.name}")
 
             if user == world.privacy:
                 if perm == "audit.view":

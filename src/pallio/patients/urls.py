@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("<uuid:patient_id>/", views.chart, name="chart"),
     path("<uuid:patient_id>/break-glass/", views.break_glass, name="break_glass"),
+    path("<uuid:patient_id>/timeline/", views.timeline, name="timeline"),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,11 +15,13 @@ from pallio.audit.services import audit_record
 from pallio.core import access, params
 from pallio.core.access import staff_view
 from pallio.episodes.services import break_glass_grant
+from pallio.patients.chart_sections import chart_sections_of
 from pallio.patients.selectors import (
     patient_chart_for,
     patient_exists_in_program,
     patient_search_for,
 )
+from pallio.patients.timeline import TimelineKind, timeline_page_for, timeline_query_parse
 from pallio.referrals.forms import BreakGlassForm
 from pallio.referrals.selectors import enrollment_referrals_for
 
@@ -45,6 +47,7 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
         raise
     context["enrollment_referrals"] = enrollment_referrals_for(user, context["patient"])
     context["can_reconcile"] = access.has_perm(user, "medication.record")
+    context.update(chart_sections_of(user, context["patient"]))
     return render(request, "patients/chart.html", context)
 
 
@@ -85,3 +88,21 @@ def search(request: HttpRequest) -> HttpResponse:
             actor=user, action=Action.READ, event="patient.search", detail={"results": len(results)}
         )
     return render(request, "patients/search.html", {"q": text, "results": results})
+
+
+@staff_view("patient.search")
+@require_GET
+def timeline(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """Everything that happened to the patient, newest first, filtered by kind and dates."""
+    filters = timeline_query_parse(request.GET)
+    context = timeline_page_for(request.user, patient_id, filters)
+    kept = QueryDict(mutable=True)
+    for kind in filters["kind"]:
+        kept.appendlist("kind", kind)
+    for name in ("since", "until"):
+        if filters[name]:
+            kept[name] = filters[name].isoformat()
+    context["filter_query"] = kept.urlencode()
+    context["kind_choices"] = TimelineKind.choices
+    context["chosen_kinds"] = filters["kind"]
+    return render(request, "patients/timeline.html", context)
