@@ -72,13 +72,11 @@ def grow(*, visits: int, seed: int) -> None:
         },
     )
     teams: dict[Any, list[tuple[Any, str]]] = {}
-    for member in CareTeamMember.objects.filter(
-        episode__program=program, active=True
-    ).values_list("patient_id", "user_id", "discipline"):
+    for member in CareTeamMember.objects.filter(episode__program=program, active=True).values_list(
+        "patient_id", "user_id", "discipline"
+    ):
         teams.setdefault(member[0], []).append((member[1], member[2]))
-    episodes = dict(
-        EpisodeOfCare.objects.filter(program=program).values_list("patient_id", "pk")
-    )
+    episodes = dict(EpisodeOfCare.objects.filter(program=program).values_list("patient_id", "pk"))
     patients = sorted(teams)
     if not patients:
         sys.exit("The demo program has no care teams to add visits to.")
@@ -206,3 +204,134 @@ def grow(*, visits: int, seed: int) -> None:
         f"Added {made:,} visits and notes, {len(tasks):,} tasks and {len(plans):,} care plans "
         f"in {time.monotonic() - started:.0f} s"
     )
+
+
+def teams_and_meetings() -> tuple[Any, Any]:
+    """A small team (two clinicians) and one holding every clinician of the program, each
+    with this week's meeting and its agenda built. Returns the two meetings."""
+    from pallio.accounts.models import Role, User
+    from pallio.careplans import idt
+    from pallio.careplans.models import IdtMeeting, IdtTeam
+    from pallio.core import clock
+    from pallio.programs.models import Program
+
+    program = Program.objects.get(slug="demo")
+    director = User.objects.get(username="director")
+    clinicians = list(
+        User.objects.filter(program=program, role=Role.CLINICIAN).order_by("username")
+    )
+    meetings = []
+    for name, members in (
+        ("Bench small team", clinicians[:2]),
+        ("Bench whole program", clinicians),
+    ):
+        team = IdtTeam.objects.filter(program=program, name=name).first()
+        if team is None:
+            team = idt.idt_team_create(actor=director, program=program, name=name, members=members)
+        meeting = IdtMeeting.objects.filter(team=team).first()
+        if meeting is None:
+            meeting = idt.idt_meeting_create(
+                actor=director, team=team, scheduled_for=clock.now() + timedelta(hours=2)
+            )
+        meetings.append(meeting)
+    return meetings[0], meetings[1]
+
+
+def run(requests: int) -> list[bench_pages.Result]:
+    from django.db.models import Count, Q
+    from django.test import Client
+
+    from pallio.accounts.models import Role, User
+    from pallio.careplans.models import Task
+    from pallio.patients.models import Patient
+    from pallio.visits.models import Visit
+
+    results: list[bench_pages.Result] = []
+
+    def case(page: str, size: str, rows: int, client: Any, url: str) -> None:
+        median, p95, queries, _ = bench_pages.measure(client, url, requests=requests)
+        results.append(bench_pages.Result(page, size, rows, median, p95, queries))
+        print(
+            f"  {page:<10} {size:<32} {rows:>7,} rows  median {median:6.1f} ms  "
+            f"p95 {p95:6.1f} ms  {queries:>3} queries"
+        )
+
+    print(f"\nTiming {requests} requests per case (after 5 warm-up requests)")
+    case("baseline", "/healthz", 0, Client(), "/healthz")
+
+    coordinator = User.objects.get(username="coordinator")
+    north = User.objects.get(username="north-coordinator")
+    north_patient = Patient.objects.filter(program_id=north.program_id).order_by("mrn").first()
+    busiest = (
+        Visit.objects.filter(program_id=coordinator.program_id)
+        .values("patient_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    assert north_patient is not None and busiest is not None
+    north_visits = Visit.objects.filter(patient=north_patient).count()
+    case(
+        "chart",
+        "patient in demo-north",
+        north_visits,
+        bench_pages.signed_in(north),
+        f"/patients/{north_patient.pk}/",
+    )
+    case(
+        "chart",
+        "busiest patient in demo",
+        busiest["n"],
+        bench_pages.signed_in(coordinator),
+        f"/patients/{busiest['patient_id']}/",
+    )
+
+    loads = list(
+        User.objects.filter(program_id=coordinator.program_id, role=Role.CLINICIAN)
+        .annotate(n=Count("tasks", filter=Q(tasks__status=Task.Status.OPEN)))
+        .filter(n__gt=0)
+        .order_by("n", "username")
+        .values_list("username", "n")
+    )
+    for username, count in (loads[0], loads[-1]):
+        user = User.objects.get(username=username)
+        case("tasks", username, count, bench_pages.signed_in(user), "/plans/tasks/")
+
+    small, large = teams_and_meetings()
+    director = bench_pages.signed_in(User.objects.get(username="director"))
+    for meeting, label in ((small, "small team"), (large, "whole program")):
+        case(
+            "agenda",
+            label,
+            meeting.items.count(),
+            director,
+            f"/team-meetings/{meeting.pk}/",
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=bench_pages.PATIENTS)
+    parser.add_argument("--referrals", type=int, default=bench_pages.REFERRALS)
+    parser.add_argument("--visits", type=int, default=VISITS)
+    parser.add_argument("--seed", type=int, default=bench_pages.SEED)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--recreate", action="store_true", help="drop and recreate the database")
+    args = parser.parse_args(argv)
+    url = os.environ.get("DATABASE_URL") or bench_pages.DEFAULT_URL
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("bench_care measures PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    bench_pages.ensure_database(url, recreate=args.recreate)
+    bench_pages.setup_django(url)
+    bench_pages.load_data(patients=args.patients, referrals=args.referrals, seed=args.seed)
+    grow(visits=args.visits, seed=args.seed)
+    bench_pages.analyze()
+    results = run(args.requests)
+    all_ok = bench_pages.report(results)
+    print("\nAll pages within target." if all_ok else "\nSome pages miss the target (above).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

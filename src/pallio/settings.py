@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "pallio.episodes",
     "pallio.careplans",
     "pallio.visits",
+    "pallio.support",
     "pallio.acp",
     "pallio.assessments",
     "pallio.medications",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("team-meetings/", include("pallio.careplans.idt_urls")),
     path("visits/", include("pallio.visits.urls")),
     path("summaries/", include("pallio.visits.summary_urls")),
+    path("support/", include("pallio.support.urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

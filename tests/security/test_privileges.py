@@ -51,6 +51,9 @@ NOT_YET_PERFORMED = {
     "care_plan.void",
     "idt.run",
     "idt.sign",
+    "call.record",
+    "call.dispose",
+    "death.record",
 }
 
 

@@ -70,6 +70,19 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "idt_not_discussed_days": 14,
     # Visit summaries must be sent within this many days of the visit; later ones are listed.
     "summary_due_days": 2,
+    # The 24/7 line (issue 13). A call not called back within this many minutes pages the
+    # second line, and this many minutes later the backup. Program policy; Pallio's default.
+    "support_callback_minutes": 15,
+    "support_backup_minutes": 15,
+    # The day shift starts at this local time: the morning hand-off covers the calls since
+    # the previous day's start.
+    "support_day_shift_starts": "08:00",
+    # Public holidays for the roster, from the `holidays` library: a country code and,
+    # optionally, a subdivision (a US state).
+    "support_holidays_country": "US",
+    "support_holidays_subdivision": "MA",
+    # Gaps in the on-call roster this many days ahead are flagged to the care coordinator.
+    "support_roster_gap_days": 14,
 }
 
 
