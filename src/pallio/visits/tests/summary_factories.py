@@ -85,3 +85,15 @@ def signed_note(
     if reports:
         note.symptom_reports.set(reports)
     return note
+
+
+def sample_visit_summary(world: Any) -> Any:
+    """Alice's signed visit today with its summary, mailed to her primary care doctor."""
+    from pallio.visits.summaries import summary_create_for_note
+
+    alice = world.alice
+    alice.primary_care_name = "Dr. Grace Park"
+    alice.primary_care_email = "park@clinic.example.org"
+    alice.save(update_fields=["primary_care_name", "primary_care_email"])
+    note = signed_note(visit_of(alice, world.navigator))
+    return summary_create_for_note(actor=world.navigator, note=note)
