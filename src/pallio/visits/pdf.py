@@ -49,6 +49,11 @@ def summary_context(content: dict[str, Any]) -> dict[str, Any]:
         "goc_held_on": _day(goc.get("held_on")),
         "code_effective": _day(code.get("effective_date")),
         "plain_symptoms": [s for s in content.get("symptoms", []) if s.get("plain")],
+        # Heading levels: a document of its own in the PDF; nested under the page's headings
+        # when shown on a page.
+        "h1": "h1",
+        "h2": "h2",
+        "h3": "h3",
     }
 
 

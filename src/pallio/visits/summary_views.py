@@ -35,6 +35,7 @@ def _summary_page_context(request: HttpRequest, summary: Any) -> dict[str, Any]:
     user: Any = request.user
     context = patient_header_context(user, summary.patient)
     context.update(summary_context(summary.content))
+    context.update({"h1": "h3", "h2": "h4", "h3": "h5"})
     context.update({"summary": summary, "visit": summary.visit, "patient": summary.patient})
     return context
 
