@@ -460,6 +460,13 @@ def summary_create_for_note(*, actor: Any, note: Any) -> VisitSummary | None:
     Called by the note services once a note is final (signed, and co-signed when a trainee
     wrote it). Returns the VisitSummary, or None when the visit already has one.
     """
+    return summary_build(actor=actor, note=note, send=True)
+
+
+@transaction.atomic
+def summary_build(*, actor: Any, note: Any, send: bool) -> VisitSummary | None:
+    """The summary and its deliveries; `send` queues them for the worker once this commits
+    (the demo builds past summaries whose delivery it records itself)."""
     note = (
         VisitNote.objects.select_related(
             "visit__episode", "visit__clinician", "patient__program", "signed_by", "cosigned_by"
@@ -499,8 +506,9 @@ def summary_create_for_note(*, actor: Any, note: Any) -> VisitSummary | None:
         target=summary,
         detail={"note": str(note.pk), "deliveries": [d.audience for d in deliveries]},
     )
-    ids = [str(d.pk) for d in deliveries]
-    transaction.on_commit(lambda: _enqueue_all(ids))
+    if send:
+        ids = [str(d.pk) for d in deliveries]
+        transaction.on_commit(lambda: _enqueue_all(ids))
     return summary
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
 from pallio.acp import services as acp
@@ -394,3 +395,28 @@ def test_both_forms_print_from_the_same_templates_and_fetch_nothing(world):
     letter_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(letter)).pages)
     assert "Alice Anders" in letter_text
     assert "DNR (do not resuscitate)" in letter_text
+
+
+@pytest.mark.django_db
+def test_the_demo_gives_signed_visits_sent_and_failed_summaries_and_queues_nothing(world):
+    import random
+
+    from pallio.visits.summary_demo import DEMO_FAILURES, summaries_demo_populate
+
+    alice = world.alice
+    alice.primary_care_email = "park@clinic.example.org"
+    alice.save(update_fields=["primary_care_email"])
+    now = clock.now()
+    for days in (6, 5, 0):
+        note = signed_note(visit_of(alice, world.navigator, started_at=now - timedelta(days=days)))
+        type(note).objects.filter(pk=note.pk).update(signed_at=now - timedelta(days=days))
+    signed_note(visit_of(alice, world.navigator), signed=False)
+
+    counts = summaries_demo_populate(program=world.riverside, rng=random.Random(7), failed=1)
+
+    assert counts == {"summaries": 3, "sent": 2, "failed": 1}
+    failed = SummaryDelivery.objects.get(status="failed")
+    assert failed.last_error in DEMO_FAILURES and failed.attempts >= 3
+    assert failed.summary.visit.started_at < now - timedelta(days=3)
+    assert not DBTaskResult.objects.filter(task_path__endswith="summary_delivery_send").exists()
+    assert summaries_demo_populate(program=world.riverside, rng=random.Random(7))["summaries"] == 0
