@@ -609,7 +609,9 @@ def delivery_get_for(
 @dataclass
 class LateRow:
     visit: Visit
-    kind: str  # "unsigned" (the note is not signed yet) or "unsent" (signed, summary not sent)
+    # "unsigned" (no signed note yet), "awaiting_cosign" (a trainee's note not co-signed yet)
+    # or "unsent" (signed, its summary not sent)
+    kind: str
     summary: VisitSummary | None
 
 
@@ -631,7 +633,16 @@ def late_visits_for(user: Any, *, now: datetime | None = None) -> QuerySet[Visit
         Visit.objects.filter(program_id=user.program_id, entered_in_error=False)
         .filter(access.patient_access_q(user, prefix="patient__"))
         .filter(started_at__lte=cutoff, patient__entered_in_error=False)
-        .annotate(is_signed=Exists(signed))
+        .annotate(
+            is_signed=Exists(signed),
+            awaiting_cosign=Exists(
+                VisitNote.objects.filter(
+                    visit_id=OuterRef("pk"),
+                    status=VisitNote.Status.AWAITING_COSIGN,
+                    entered_in_error=False,
+                )
+            ),
+        )
         .exclude(Exists(sent))
         .select_related("patient", "clinician", "program", "summary")
         .prefetch_related("summary__deliveries")
@@ -645,8 +656,13 @@ def late_page_for(user: Any, page: Any) -> tuple[Page[Any], int]:
     rows = []
     for visit in result.object_list:
         summary = visit.summary if hasattr(visit, "summary") else None
-        signed = getattr(visit, "is_signed", False)
-        rows.append(LateRow(visit, "unsent" if signed else "unsigned", summary))
+        if getattr(visit, "is_signed", False):
+            kind = "unsent"
+        elif getattr(visit, "awaiting_cosign", False):
+            kind = "awaiting_cosign"
+        else:
+            kind = "unsigned"
+        rows.append(LateRow(visit, kind, summary))
     result.object_list = rows  # type: ignore[assignment]
     audit_record(
         actor=user,

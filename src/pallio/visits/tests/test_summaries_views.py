@@ -194,6 +194,8 @@ def test_late_list_shows_unsent_and_unsigned_visits_past_the_due_days(world):
         visit_of(world.alice, world.navigator, started_at=days_ago), signed=False
     ).visit
     hana = summary_of(world, patient=world.hana, started_at=days_ago)
+    trainee = signed_note(visit_of(world.alice, world.navigator, started_at=days_ago))
+    type(trainee).objects.filter(pk=trainee.pk).update(status="awaiting_cosign")
 
     client = login(Client(), world.coordinator)
     response = client.get(reverse("summaries:late"))
@@ -202,9 +204,11 @@ def test_late_list_shows_unsent_and_unsigned_visits_past_the_due_days(world):
     assert {(r.visit.pk, r.kind) for r in rows} == {
         (late_unsent.visit_id, "unsent"),
         (unsigned.pk, "unsigned"),
+        (trainee.visit_id, "awaiting_cosign"),
     }
     body = response.content.decode()
     assert "The note is not signed yet." in body
+    assert "The note awaits its co-signature." in body
     assert on_time.visit_id not in {r.visit.pk for r in rows}
     assert hana.visit_id not in {r.visit.pk for r in rows}
 
