@@ -250,3 +250,22 @@ def test_late_list_costs_the_same_queries_whatever_its_length(world):
         )
     many = count()
     assert few == many
+
+
+@pytest.mark.django_db
+def test_the_status_partial_renders_for_the_note_page_with_or_without_a_summary(world, rf):
+    from django.template.loader import render_to_string
+
+    from pallio.visits.summaries import summary_of_visit
+
+    request = rf.get("/")
+    request.user = world.navigator
+    assert "made when the note is signed" in render_to_string(
+        "visits/_summary_status.html", {"summary": None}, request=request
+    )
+    summary = summary_of(world)
+    found = summary_of_visit(summary.visit)
+    assert found is not None
+    html = render_to_string("visits/_summary_status.html", {"summary": found}, request=request)
+    assert "Primary care doctor" in html and "Queued" in html
+    assert url("letter_pdf", summary) in html and url("plain_pdf", summary) in html
