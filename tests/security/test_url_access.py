@@ -20,6 +20,7 @@ from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
+from pallio.visits.tests.summary_factories import sample_visit_summary
 from tests.security.helpers import (
     REFERRED_BORN,
     REFERRED_FAMILY,
@@ -52,6 +53,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "visit_id": lambda s: str(visit_summary(s).visit_id),
+    "delivery_id": lambda s: str(visit_summary(s).deliveries.first().pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +67,8 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "visit_id",
+    "delivery_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -75,6 +80,13 @@ def acp_plan(setup: Any) -> dict[str, Any]:
     if not hasattr(setup, "_acp_plan"):
         setup._acp_plan = full_plan(setup.world)
     return setup._acp_plan
+
+
+def visit_summary(setup: Any) -> Any:
+    """Alice's signed visit with its summary and one delivery, made once per walk."""
+    if not hasattr(setup, "_visit_summary"):
+        setup._visit_summary = sample_visit_summary(setup.world)
+    return setup._visit_summary
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

@@ -26,6 +26,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "agent_id",
         "document_id",
         "item_id",  # a medication the referrer listed for an enrolled patient
+        "visit_id",
+        "delivery_id",  # one recipient's copy of a visit summary
     }
 )
 REFUSED = (403, 404)
