@@ -140,7 +140,9 @@ def _plan_items(plan: CarePlan | None) -> dict[str, Any]:
         .prefetch_related(
             Prefetch(
                 "tasks",
-                queryset=Task.objects.select_related("assigned_to").order_by("due", "created_at"),
+                queryset=Task.objects.select_related("assigned_to", "program").order_by(
+                    "due", "created_at"
+                ),
             )
         )
     )
@@ -326,7 +328,8 @@ def care_plan_history_for(user: Any, patient_id: Any, page: Any) -> dict[str, An
     entries: list[HistoryEntry] = []
     for kind, rows in histories.items():
         previous: dict[Any, Any] = {}
-        for row in rows.select_related("history_user").order_by("history_date", "history_id"):
+        related = ["history_user", "last_reviewed_by" if kind == "plan" else "updated_by"]
+        for row in rows.select_related(*related).order_by("history_date", "history_id"):
             before = previous.get(row.id)
             previous[row.id] = row
             label = _label_of(kind, row)
@@ -353,8 +356,10 @@ def care_plan_history_for(user: Any, patient_id: Any, page: Any) -> dict[str, An
                 if kind != "plan" and row.entered_in_error and not before.entered_in_error:
                     verb = "Marked entered in error"
                     changes = [("Reason", "", row.entered_in_error_reason)]
+            # The record names who made each version; the request's user is a fallback.
+            who = row.last_reviewed_by if kind == "plan" else row.updated_by
             entries.append(
-                HistoryEntry(row.history_date, row.history_user, kind, label, verb, changes)
+                HistoryEntry(row.history_date, who or row.history_user, kind, label, verb, changes)
             )
     reviews = GoalReview.objects.filter(goal__plan_id__in=plan_ids).select_related(
         "goal", "reviewed_by"
@@ -456,9 +461,9 @@ def task_list_for(user: Any, tab: str) -> QuerySet[Task]:
         pass
     else:
         raise PermissionDenied("Your role does not allow this list.")
-    return tasks.select_related("patient", "assigned_to", "episode", "intervention").order_by(
-        "due", "created_at", "id"
-    )
+    return tasks.select_related(
+        "patient", "program", "assigned_to", "episode", "intervention"
+    ).order_by("due", "created_at", "id")
 
 
 def task_list_page_for(user: Any, tab: str, page: Any) -> Page[Task]:

@@ -7,10 +7,10 @@ privileges (core/privileges.py) at the top, the same for pages, API and imports.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -33,6 +33,10 @@ from pallio.core.privileges import privilege_check
 from pallio.core.validation import Errors, check_choice, check_text
 
 CODE_SYSTEMS = (SNOMED, PROBLEM_SYSTEM)
+CONFLICT = (
+    "This was changed by someone else while you were editing. "
+    "Reload to see their change, then make yours again."
+)
 
 
 def _raise(errors: Errors) -> None:
@@ -90,24 +94,48 @@ def _assert_open(task: Task) -> None:
         raise ValidationError(f"This task is already {task.get_status_display().lower()}.")
 
 
+def _task_for_change(task: Task, expected_version: int | None) -> Task:
+    """The task as stored now, locked, open, and at the version the user read. Changes are
+    made on this copy, so a refused change leaves the caller's object as it was."""
+    current = Task.objects.select_for_update().select_related("patient").get(pk=task.pk)
+    if expected_version is not None and expected_version != current.version:
+        raise ConflictError(CONFLICT)
+    _assert_open(current)
+    return current
+
+
+RecordT = TypeVar("RecordT", bound=models.Model)
+
+
+def _back_to(record: RecordT, current: RecordT) -> RecordT:
+    """Give the caller's object the saved state (callers keep using the object they passed)."""
+    if record is not current:
+        record.refresh_from_db()
+    return record
+
+
 @transaction.atomic
 def task_complete(
     *, actor: Any, task: Task, outcome: str, expected_version: int | None = None
 ) -> Task:
     """Close a task as done, saying what happened."""
-    _assert_open(task)
+    current = _task_for_change(task, expected_version)
     errors: Errors = {}
     check_text(errors, "outcome", outcome, 2000, required=True)
     _raise(errors)
-    task.status = Task.Status.DONE
-    task.outcome = outcome.strip()
-    task.completed_at = clock.now()
-    task.closed_by = actor if getattr(actor, "pk", None) else None
-    versioned_save(task, expected_version, ["status", "outcome", "completed_at", "closed_by"])
+    current.status = Task.Status.DONE
+    current.outcome = outcome.strip()
+    current.completed_at = clock.now()
+    current.closed_by = actor if getattr(actor, "pk", None) else None
+    versioned_save(current, None, ["status", "outcome", "completed_at", "closed_by"])
     audit_record(
-        actor=actor, action=Action.UPDATE, event="task.complete", patient=task.patient, target=task
+        actor=actor,
+        action=Action.UPDATE,
+        event="task.complete",
+        patient=current.patient,
+        target=current,
     )
-    return task
+    return _back_to(task, current)
 
 
 @transaction.atomic
@@ -115,19 +143,23 @@ def task_cancel(
     *, actor: Any, task: Task, reason: str, expected_version: int | None = None
 ) -> Task:
     """Close a task without doing it, saying why."""
-    _assert_open(task)
+    current = _task_for_change(task, expected_version)
     errors: Errors = {}
     check_text(errors, "reason", reason, 300, required=True)
     _raise(errors)
-    task.status = Task.Status.CANCELLED
-    task.cancel_reason = reason.strip()
-    task.completed_at = clock.now()
-    task.closed_by = actor if getattr(actor, "pk", None) else None
-    versioned_save(task, expected_version, ["status", "cancel_reason", "completed_at", "closed_by"])
+    current.status = Task.Status.CANCELLED
+    current.cancel_reason = reason.strip()
+    current.completed_at = clock.now()
+    current.closed_by = actor if getattr(actor, "pk", None) else None
+    versioned_save(current, None, ["status", "cancel_reason", "completed_at", "closed_by"])
     audit_record(
-        actor=actor, action=Action.UPDATE, event="task.cancel", patient=task.patient, target=task
+        actor=actor,
+        action=Action.UPDATE,
+        event="task.cancel",
+        patient=current.patient,
+        target=current,
     )
-    return task
+    return _back_to(task, current)
 
 
 @transaction.atomic
@@ -140,21 +172,25 @@ def task_reassign(
     expected_version: int | None = None,
 ) -> Task:
     """Give a task to someone else (or back to the discipline's queue with ``None``)."""
-    _assert_open(task)
-    if assigned_to is not None and assigned_to.program_id != task.program_id:
+    current = _task_for_change(task, expected_version)
+    if assigned_to is not None and assigned_to.program_id != current.program_id:
         raise ValidationError({"assigned_to": ["Choose someone on this program's staff."]})
-    task.assigned_to = assigned_to
+    current.assigned_to = assigned_to
     fields = ["assigned_to"]
     if discipline is not None:
         if discipline and discipline not in Discipline.values:
             raise ValidationError({"discipline": ["Choose one of the options."]})
-        task.discipline = discipline
+        current.discipline = discipline
         fields.append("discipline")
-    versioned_save(task, expected_version, fields)
+    versioned_save(current, None, fields)
     audit_record(
-        actor=actor, action=Action.UPDATE, event="task.reassign", patient=task.patient, target=task
+        actor=actor,
+        action=Action.UPDATE,
+        event="task.reassign",
+        patient=current.patient,
+        target=current,
     )
-    return task
+    return _back_to(task, current)
 
 
 @transaction.atomic
@@ -413,7 +449,7 @@ def problem_update(
         program=current.plan.program,
         target=current,
     )
-    return current
+    return _back_to(problem, current)
 
 
 @transaction.atomic
@@ -465,7 +501,7 @@ def goal_update(
         program=plan.program,
         target=current,
     )
-    return current
+    return _back_to(goal, current)
 
 
 @transaction.atomic
@@ -510,7 +546,7 @@ def intervention_update(
         program=plan.program,
         target=current,
     )
-    return current
+    return _back_to(intervention, current)
 
 
 # A goal met, or no longer relevant, is finished; partly met and not met keep it open.
@@ -622,7 +658,7 @@ def plan_item_mark_entered_in_error(
         target=current,
         detail={"reason": current.entered_in_error_reason},
     )
-    return current
+    return _back_to(item, current)
 
 
 @transaction.atomic
@@ -650,4 +686,20 @@ def care_plan_review_record(
         program=program,
         target=current,
     )
-    return current
+    return _back_to(plan, current)
+
+
+def care_plan_open_for(*, actor: Any, patient: Any) -> CarePlan:
+    """The plan of the patient's active episode, opened on first use; refused (with a
+    message) when the patient is not enrolled now, since only a current plan is changed."""
+    from pallio.episodes.models import EpisodeOfCare
+
+    episode = (
+        EpisodeOfCare.objects.filter(patient_id=patient.pk, status="active")
+        .select_related("program")
+        .order_by("-start")
+        .first()
+    )
+    if episode is None:
+        raise ValidationError("This patient is not enrolled: there is no open care plan.")
+    return care_plan_for_episode(actor=actor, episode=episode)

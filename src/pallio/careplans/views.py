@@ -23,6 +23,7 @@ from pallio.core import clock, params, privileges
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
+from pallio.patients.selectors import patient_get_for
 
 ITEM_TEMPLATES = {
     "problem": "careplans/problem_form.html",
@@ -109,14 +110,9 @@ def _act(
 
 
 def _plan_for_write(request: HttpRequest, patient_id: Any) -> tuple[Any, Any]:
-    """The patient and the plan of their active episode, opened on first use. A patient
-    with no active episode has no plan to add to (refused with a message)."""
-    patient, plan, episode = selectors.plan_get_for(request.user, patient_id)
-    if plan is None and episode is not None and episode.status == "active":
-        plan = services.care_plan_for_episode(actor=request.user, episode=episode)
-    if plan is None or episode is None or episode.status != "active":
-        raise ValidationError("This patient is not enrolled: there is no open care plan.")
-    return patient, plan
+    """The patient and the plan of their active episode, opened on first use."""
+    patient = patient_get_for(request.user, patient_id, audit=False)
+    return patient, services.care_plan_open_for(actor=request.user, patient=patient)
 
 
 @staff_view("care_plan.view")

@@ -8,7 +8,7 @@ from typing import Any
 from pallio.acp import services as acp
 from pallio.acp.tests.factories import conversation_input
 from pallio.careplans import services
-from pallio.careplans.models import PROBLEM_SYSTEM
+from pallio.careplans.models import PROBLEM_SYSTEM, Task
 from pallio.core import clock
 from pallio.core.codes import SNOMED
 
@@ -31,7 +31,7 @@ def plan_of(world: Any, patient: Any = None, actor: Any = None) -> dict[str, Any
             "problem": existing,
             "goal": plan.goals.order_by("created_at").first(),
             "intervention": plan.interventions.order_by("created_at").first(),
-            "task": plan.interventions.order_by("created_at").first().tasks.first(),
+            "task": Task.objects.filter(intervention__plan=plan).order_by("created_at").first(),
         }
     conversation = acp.conversation_create(
         actor=actor, patient=patient, data=conversation_input("comfort-focused"), sign=True
