@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
+from pallio.careplans.tests.factories import plan_of
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
 from tests.security.helpers import (
@@ -52,6 +53,10 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "problem_id": lambda s: str(care_plan(s)["problem"].pk),
+    "goal_id": lambda s: str(care_plan(s)["goal"].pk),
+    "intervention_id": lambda s: str(care_plan(s)["intervention"].pk),
+    "task_id": lambda s: str(care_plan(s)["task"].pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +69,10 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "problem_id",
+    "goal_id",
+    "intervention_id",
+    "task_id",
 }
 
 
@@ -72,6 +81,13 @@ def acp_plan(setup: Any) -> dict[str, Any]:
     if not hasattr(setup, "_acp_plan"):
         setup._acp_plan = full_plan(setup.world)
     return setup._acp_plan
+
+
+def care_plan(setup: Any) -> dict[str, Any]:
+    """Alice's care plan with one item of each kind and a task, made once per walk."""
+    if not hasattr(setup, "_care_plan"):
+        setup._care_plan = plan_of(setup.world)
+    return setup._care_plan
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

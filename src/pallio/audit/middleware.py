@@ -26,6 +26,10 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "agent_id",
         "document_id",
         "item_id",  # a medication the referrer listed for an enrolled patient
+        "problem_id",  # an entry of a patient's care plan
+        "goal_id",
+        "intervention_id",
+        "task_id",  # a task about one patient
     }
 )
 REFUSED = (403, 404)
