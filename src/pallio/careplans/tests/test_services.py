@@ -301,3 +301,60 @@ def test_the_history_shows_who_changed_what(world):
     assert changed.who == world.navigator
     assert ("Measurable target", "Pain 3 or less on most days", "Pain 2 or less") in changed.changes
     assert AuditEvent.objects.filter(event="care_plan.history.read").exists()
+
+
+def test_every_write_is_audited_in_its_own_event(world):
+    items = plan_of(world)
+    goal, problem, intervention, plan = (
+        items["goal"],
+        items["problem"],
+        items["intervention"],
+        items["plan"],
+    )
+    services.problem_update(
+        actor=world.physician,
+        problem=problem,
+        expected_version=problem.version,
+        domain="physical",
+        code_system=SNOMED,
+        code="22253000",
+        display="Pain",
+    )
+    services.goal_update(
+        actor=world.physician,
+        goal=goal,
+        expected_version=goal.version,
+        patient_words=goal.patient_words,
+        target="Pain 2",
+        review_date=goal.review_date,
+    )
+    services.intervention_update(
+        actor=world.physician,
+        intervention=intervention,
+        expected_version=intervention.version,
+        description="Rotate",
+        discipline="physician",
+    )
+    services.goal_review_record(actor=world.physician, goal=goal, outcome="partly_met")
+    services.care_plan_review_record(actor=world.physician, plan=plan)
+    services.plan_item_mark_entered_in_error(
+        actor=world.physician, item=intervention, reason="Duplicate"
+    )
+    services.task_complete(actor=world.physician, task=items["task"], outcome="Done")
+    events = set(
+        AuditEvent.objects.filter(patient_id=world.alice.pk).values_list("event", flat=True)
+    )
+    assert {
+        "care_plan.create",
+        "care_plan.problem.add",
+        "care_plan.goal.add",
+        "care_plan.intervention.add",
+        "care_plan.problem.update",
+        "care_plan.goal.update",
+        "care_plan.intervention.update",
+        "care_plan.goal.review",
+        "care_plan.review",
+        "care_plan.intervention.entered_in_error",
+        "task.create",
+        "task.complete",
+    } <= events
