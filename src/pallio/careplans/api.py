@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from pallio.accounts.models import User
 from pallio.acp.models import GoalsOfCareConversation
@@ -38,6 +38,8 @@ from pallio.core.idempotency import idempotent_create
 from pallio.patients.selectors import patient_get_for
 
 router = Router()
+# Postgres integer columns stop here; larger numbers are refused as input, not as a crash.
+MAX_VERSION = 2_147_483_647
 
 
 class Error(Schema):
@@ -215,7 +217,22 @@ class TasksOut(Schema):
 
 
 class _In(Schema):
+    """Input: unknown fields are refused, never ignored, and text must be storable (no NUL
+    byte, no unpaired surrogate)."""
+
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("This field contains a character that is not allowed.") from None
+            if "\x00" in value:
+                raise ValueError("This field contains a character that is not allowed.")
+        return value
 
 
 class ProblemIn(_In):
@@ -230,7 +247,9 @@ class ProblemIn(_In):
 
 
 class ProblemUpdateIn(ProblemIn):
-    version: int = Field(ge=1, le=2**31, description="the version the change was made against")
+    version: int = Field(
+        ge=1, le=MAX_VERSION, description="the version the change was made against"
+    )
     status: Problem.Status = Problem.Status.ACTIVE
 
 
@@ -245,7 +264,7 @@ class GoalIn(_In):
 
 
 class GoalUpdateIn(GoalIn):
-    version: int = Field(ge=1, le=2**31)
+    version: int = Field(ge=1, le=MAX_VERSION)
 
 
 class InterventionIn(_In):
@@ -256,7 +275,7 @@ class InterventionIn(_In):
 
 
 class InterventionUpdateIn(InterventionIn):
-    version: int = Field(ge=1, le=2**31)
+    version: int = Field(ge=1, le=MAX_VERSION)
     status: Intervention.Status = Intervention.Status.ACTIVE
 
 
@@ -264,7 +283,7 @@ class GoalReviewIn(_In):
     outcome: GoalOutcome = Field(description="met and no_longer_relevant close the goal")
     comment: str = Field("", max_length=2000)
     next_review_date: date | None = None
-    version: int | None = Field(None, ge=1, le=2**31)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
 class TaskIn(_In):
@@ -278,12 +297,12 @@ class TaskIn(_In):
 
 class TaskCompleteIn(_In):
     outcome: str = Field(max_length=2000, description="what was done")
-    version: int | None = Field(None, ge=1, le=2**31)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
 class TaskCancelIn(_In):
     reason: str = Field(max_length=300)
-    version: int | None = Field(None, ge=1, le=2**31)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
 class TaskReassignIn(_In):
@@ -291,7 +310,7 @@ class TaskReassignIn(_In):
         description="a staff member's id (User.uuid); null gives it back to the discipline"
     )
     discipline: Discipline | None = None
-    version: int | None = Field(None, ge=1, le=2**31)
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
 class TasksQuery(Schema):

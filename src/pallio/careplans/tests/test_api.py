@@ -183,3 +183,54 @@ def test_the_endpoints_are_documented(world):
     assert {"201", "409"} <= set(create["responses"])
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     assert "409" in paths[f"{BASE}/goals/{{goal_id}}"]["put"]["responses"]
+
+
+def test_reading_the_plan_and_the_tasks_costs_a_fixed_number_of_queries(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pallio.careplans import services
+
+    items = plan_of(world)
+    client = token_client(world.director)
+    paths = [f"{BASE}/patients/{world.alice.pk}", f"{BASE}/tasks?tab=all"]
+
+    def counts() -> list[int]:
+        result = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200
+            result.append(len(captured))
+        return result
+
+    counts()  # the first call also records the token's use
+    small = counts()
+    episode = world.alice.episodes.get(status="active")
+    for n in range(5):
+        goal = services.goal_add(
+            actor=world.physician,
+            plan=items["plan"],
+            patient_words=f"Words {n}",
+            target=f"Target {n}",
+            review_date=today_of(world.alice),
+            problem=items["problem"],
+        )
+        services.goal_review_record(actor=world.physician, goal=goal, outcome="not_met")
+        intervention = services.intervention_add(
+            actor=world.physician,
+            plan=items["plan"],
+            description=f"Do {n}",
+            discipline="nurse",
+            goal=goal,
+        )
+        services.task_create(
+            actor=world.physician,
+            patient=world.alice,
+            episode=episode,
+            kind="care_plan",
+            title=f"Task {n}",
+            due=today_of(world.alice),
+            intervention=intervention,
+            assigned_to=world.navigator,
+        )
+    assert counts() == small
