@@ -26,7 +26,7 @@ from pallio.careplans.models import (
     Task,
     TaskKind,
 )
-from pallio.core import clock
+from pallio.core import access, clock
 from pallio.core.codes import SNOMED, Discipline
 from pallio.core.models import ConflictError, versioned_save
 from pallio.core.privileges import privilege_check
@@ -175,6 +175,16 @@ def task_reassign(
     current = _task_for_change(task, expected_version)
     if assigned_to is not None and assigned_to.program_id != current.program_id:
         raise ValidationError({"assigned_to": ["Choose someone on this program's staff."]})
+    if assigned_to is not None and not access.can_access_patient(assigned_to, current.patient):
+        # They could not open the patient's record, so the task would sit unseen.
+        raise ValidationError(
+            {
+                "assigned_to": [
+                    f"{assigned_to.display_name} is not on this patient's care team; "
+                    "add them to the team first, or give the task to the discipline."
+                ]
+            }
+        )
     current.assigned_to = assigned_to
     fields = ["assigned_to"]
     if discipline is not None:

@@ -358,3 +358,12 @@ def test_every_write_is_audited_in_its_own_event(world):
         "task.create",
         "task.complete",
     } <= events
+
+
+def test_a_task_goes_only_to_someone_who_can_open_the_patients_record(world):
+    task = plan_of(world)["task"]
+    with pytest.raises(ValidationError, match="not on this patient's care team"):
+        services.task_reassign(actor=world.physician, task=task, assigned_to=world.social_worker)
+    assert Task.objects.get(pk=task.pk).assigned_to is None
+    services.task_reassign(actor=world.physician, task=task, assigned_to=world.director)
+    assert Task.objects.get(pk=task.pk).assigned_to == world.director
