@@ -26,6 +26,9 @@ from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalizati
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
+from pallio.careplans import services as careplans
+from pallio.careplans.models import PROBLEM_SYSTEM, CarePlan, Problem
+from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
@@ -46,9 +49,6 @@ NOT_YET_PERFORMED = {
     "note.write",
     "note.addend",
     "note.void",
-    "care_plan.edit",
-    "care_plan.review",
-    "care_plan.void",
     "idt.run",
     "idt.sign",
     "call.record",
@@ -478,7 +478,71 @@ def _assessment_signed(g: Grid, actor: User, draft: Any) -> bool:
     return Assessment.objects.filter(pk=draft.pk, signed_by=actor).exists()
 
 
+def _a_care_plan(g: Grid, _: str) -> CarePlan:
+    plan: CarePlan = plan_of(g.world)["plan"]
+    return plan
+
+
+def _problem_by(g: Grid, actor: User, plan: CarePlan) -> None:
+    careplans.problem_add(
+        actor=actor,
+        plan=plan,
+        domain="spiritual",
+        code_system=PROBLEM_SYSTEM,
+        code="SPI-DISTRESS",
+        display="Spiritual or existential distress",
+    )
+
+
+def _problem_post(g: Grid, client: Client, plan: CarePlan) -> Any:
+    return client.post(
+        reverse("careplans:problem_add", kwargs={"patient_id": g.world.alice.pk}),
+        {"problem-choice": f"{PROBLEM_SYSTEM}|SPI-DISTRESS"},
+    )
+
+
+def _problem_added(g: Grid, actor: User, plan: CarePlan) -> bool:
+    return Problem.objects.filter(plan=plan, created_by=actor).exists()
+
+
+def _plan_review_by(g: Grid, actor: User, plan: CarePlan) -> None:
+    careplans.care_plan_review_record(actor=actor, plan=plan)
+
+
+def _plan_review_post(g: Grid, client: Client, plan: CarePlan) -> Any:
+    return client.post(reverse("careplans:plan_review", kwargs={"patient_id": g.world.alice.pk}))
+
+
+def _plan_reviewed(g: Grid, actor: User, plan: CarePlan) -> bool:
+    return CarePlan.objects.filter(pk=plan.pk, last_reviewed_by=actor).exists()
+
+
+def _a_problem(g: Grid, _: str) -> Problem:
+    return careplans.problem_add(
+        actor=g.world.physician,
+        plan=plan_of(g.world)["plan"],
+        domain="social",
+        code_system=PROBLEM_SYSTEM,
+        code="SOC-FINANCE",
+        display="Financial, work or insurance worries",
+    )
+
+
+def _plan_void_by(g: Grid, actor: User, problem: Problem) -> None:
+    careplans.plan_item_mark_entered_in_error(actor=actor, item=problem, reason="Wrong patient")
+
+
+def _plan_void_post(g: Grid, client: Client, problem: Problem) -> Any:
+    return client.post(
+        reverse("careplans:entered_in_error", kwargs={"patient_id": g.world.alice.pk}),
+        {"kind": "problem", "record_id": str(problem.pk), "reason": "Wrong patient"},
+    )
+
+
 CASES: dict[str, Case] = {
+    "care_plan.edit": Case(_a_care_plan, _problem_by, _problem_added, _problem_post),
+    "care_plan.review": Case(_a_care_plan, _plan_review_by, _plan_reviewed, _plan_review_post),
+    "care_plan.void": Case(_a_problem, _plan_void_by, _voided(Problem), _plan_void_post),
     "code_status.record": Case(
         _no_code_status, _code_status_by, _new_rows(CodeStatus), _code_status_post
     ),

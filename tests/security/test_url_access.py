@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
+from pallio.careplans.tests.factories import plan_of
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
 from pallio.visits.tests.summary_factories import sample_visit_summary
@@ -55,6 +56,10 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
     "visit_id": lambda s: str(visit_summary(s).visit_id),
     "delivery_id": lambda s: str(visit_summary(s).deliveries.first().pk),
+    "problem_id": lambda s: str(care_plan(s)["problem"].pk),
+    "goal_id": lambda s: str(care_plan(s)["goal"].pk),
+    "intervention_id": lambda s: str(care_plan(s)["intervention"].pk),
+    "task_id": lambda s: str(care_plan(s)["task"].pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -69,6 +74,10 @@ OBJECT_PARAMETERS = {
     "item_id",
     "visit_id",
     "delivery_id",
+    "problem_id",
+    "goal_id",
+    "intervention_id",
+    "task_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -87,6 +96,13 @@ def visit_summary(setup: Any) -> Any:
     if not hasattr(setup, "_visit_summary"):
         setup._visit_summary = sample_visit_summary(setup.world)
     return setup._visit_summary
+
+
+def care_plan(setup: Any) -> dict[str, Any]:
+    """Alice's care plan with one item of each kind and a task, made once per walk."""
+    if not hasattr(setup, "_care_plan"):
+        setup._care_plan = plan_of(setup.world)
+    return setup._care_plan
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

@@ -28,6 +28,10 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "item_id",  # a medication the referrer listed for an enrolled patient
         "visit_id",
         "delivery_id",  # one recipient's copy of a visit summary
+        "problem_id",  # an entry of a patient's care plan
+        "goal_id",
+        "intervention_id",
+        "task_id",  # a task about one patient
     }
 )
 REFUSED = (403, 404)

@@ -54,6 +54,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "instrument.manage": frozenset({ROLE_DIRECTOR}),
     "medication.view": CLINICAL_ROLES,
     "medication.record": CLINICAL_ROLES,
+    # The care plan and the task list: object access is the patient's rule; what may be
+    # changed on the plan is decided by discipline in core/privileges.py (care_plan.*).
+    "care_plan.view": CLINICAL_ROLES,
+    "task.worklist": CLINICAL_ROLES,
 }
 
 

@@ -12,6 +12,7 @@ NAV_PERMISSIONS = (
     "referral.create",
     "caseload.view",
     "alert.worklist",
+    "task.worklist",
     "patient.search",
     "audit.view",
 )

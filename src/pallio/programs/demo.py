@@ -53,6 +53,7 @@ from pallio.acp.demo import acp_demo_populate
 from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
+from pallio.careplans.demo import careplans_demo_populate
 from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
@@ -588,6 +589,18 @@ class _ProgramBuilder:
                 .order_by("mrn")[:ACP_DEMO_PATIENTS]
             ),
             rng=random.Random(self.seed * 7919 + 1),
+            today=self.today,
+        )
+        # Every enrolled patient gets a care plan (bulk, with history; after the goals-of-care
+        # conversations above so that goals can link to them).
+        careplans_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")
+            ),
+            rng=random.Random(f"pallio-demo-careplans:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
         audit_record(
