@@ -331,8 +331,8 @@ def test_signing_records_the_instruments_and_plan_changes_of_the_visit(world, su
         phase="unstable",
     )
     assert list(note.symptom_reports.all()) == [report]
-    assert note.phase_of_care.phase == "unstable"
-    assert note.phase_of_care.contact == "visit"
+    phase = note.phase_of_care
+    assert phase is not None and phase.phase == "unstable" and phase.contact == "visit"
     assert PhaseOfCare.objects.filter(patient=world.alice, recorded_by=nora).count() == 1
     assert [c["kind"] for c in note.plan_changes] == ["goal"]
     assert "Pain at night 3 or less" in note.plan_changes[0]["summary"]
