@@ -52,6 +52,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "note_id": lambda s: str(visit_note(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +65,7 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "note_id",
 }
 
 
@@ -72,6 +74,17 @@ def acp_plan(setup: Any) -> dict[str, Any]:
     if not hasattr(setup, "_acp_plan"):
         setup._acp_plan = full_plan(setup.world)
     return setup._acp_plan
+
+
+def visit_note(setup: Any) -> Any:
+    """A draft note of alice's written by her navigator, made once per walk."""
+    if not hasattr(setup, "_visit_note"):
+        from pallio.visits.services import note_templates_sync_shipped
+        from pallio.visits.tests.factories import document
+
+        note_templates_sync_shipped()
+        setup._visit_note = document(setup.world.navigator, setup.world.alice)
+    return setup._visit_note
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

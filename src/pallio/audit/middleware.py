@@ -26,6 +26,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "agent_id",
         "document_id",
         "item_id",  # a medication the referrer listed for an enrolled patient
+        "note_id",  # a visit note
     }
 )
 REFUSED = (403, 404)
