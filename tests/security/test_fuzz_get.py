@@ -41,6 +41,8 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "episodes:caseload_of": CaseloadQuery,
     "acp:worklists": AcpWorklistQuery,
     "assessments:worklist": AlertWorklistQuery,
+    "visits:worklist": params.PageQuery,
+    "visits:patient": params.PageQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",
