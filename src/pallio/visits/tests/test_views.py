@@ -271,3 +271,14 @@ def test_the_chart_section_lists_the_latest_notes(world):
     assert "Breathless at night" in html
     assert reverse("visits:note", kwargs={"note_id": note.pk}) in html
     assert visit_notes_chart_section_for(world.hillside_nurse, world.alice)["notes"] == []
+
+
+def test_the_chart_section_tag_renders_for_the_signed_in_user(world, rf):
+    from django.template import Context, Template
+
+    note = signed(world.navigator, world.alice)
+    html = Template("{% load visits %}{% visits_chart_section patient %}").render(
+        Context({"user": world.physician, "patient": world.alice})
+    )
+    assert reverse("visits:note", kwargs={"note_id": note.pk}) in html
+    assert "Document a visit or call" in html
