@@ -27,6 +27,8 @@ from pallio.visits.selectors import (
     patient_notes_page_for,
 )
 
+_ONLY_AUTHOR = "Only the note's author, {author}, may change or sign this draft."
+
 
 def _zone(patient: Any) -> ZoneInfo:
     return ZoneInfo(patient.program.timezone)
@@ -162,6 +164,9 @@ def note_edit(request: HttpRequest, note_id: str) -> HttpResponse:
     if request.method == "GET" and (not note.is_draft or note.entered_in_error):
         messages.info(request, services.SIGNED_MESSAGE)
         return redirect("visits:note", note_id=note.pk)
+    if request.method == "GET" and note.author_id != user.pk:
+        messages.info(request, _ONLY_AUTHOR.format(author=note.author.display_name))
+        return redirect("visits:note", note_id=note.pk)
     status = 200
     if request.method == "POST":
         form = forms.VisitNoteForm(request.POST, template=note.template)
@@ -206,6 +211,9 @@ def note_sign(request: HttpRequest, note_id: str) -> HttpResponse:
         if request.method == "GET":
             return redirect("visits:note", note_id=note.pk)
         return _note_page(request, note.pk, status=400, refusal=services.SIGNED_MESSAGE)
+    if request.method == "GET" and note.author_id != user.pk:
+        messages.info(request, _ONLY_AUTHOR.format(author=note.author.display_name))
+        return redirect("visits:note", note_id=note.pk)
     reports, phases = instruments_offered(note)
     zone = _zone(note.patient)
     status = 200

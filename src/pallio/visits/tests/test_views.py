@@ -282,3 +282,18 @@ def test_the_chart_section_tag_renders_for_the_signed_in_user(world, rf):
     )
     assert reverse("visits:note", kwargs={"note_id": note.pk}) in html
     assert "Document a visit or call" in html
+
+
+def test_someone_else_opening_a_drafts_edit_or_sign_page_is_sent_to_the_note(world, as_user):
+    note = document(world.navigator, world.alice)
+    client = as_user(world.physician)
+    for name in ("note_edit", "note_sign"):
+        response = client.get(reverse(f"visits:{name}", kwargs={"note_id": note.pk}))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("visits:note", kwargs={"note_id": note.pk})
+    refused = client.post(
+        reverse("visits:note_sign", kwargs={"note_id": note.pk}), {"version": note.version}
+    )
+    assert refused.status_code == 403
+    assert "author, Nina Navigator, may sign this draft" in text_of(refused)
+    assert VisitNote.objects.get(pk=note.pk).status == VisitNote.Status.DRAFT
