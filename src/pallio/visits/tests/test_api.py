@@ -125,6 +125,7 @@ def test_update_sign_and_the_lock_through_the_api(world):
     assert AuditEvent.objects.filter(event="visit_note.read", object_id=note["id"]).exists()
     listed = client.get(f"/api/v1/visits/patients/{world.alice.pk}/notes").json()
     assert listed["count"] == 1 and listed["items"][0]["status"] == "signed"
+    assert AuditEvent.objects.filter(event="visit_note.api_list", user_id=nora.pk).exists()
 
 
 def test_another_patients_report_is_refused_when_signing(world):

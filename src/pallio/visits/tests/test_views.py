@@ -245,6 +245,8 @@ def test_the_worklist_shows_drafts_and_notes_awaiting_cosignature_in_fixed_queri
         response = phil.get(reverse("visits:worklist"))
     assert text_of(response).count("Co-sign this note") == 7
     assert len(many) == len(few)
+    read = AuditEvent.objects.filter(event="visit_note.worklist", user_id=world.physician.pk)
+    assert str(awaiting.pk) in str(list(read.values_list("detail", flat=True)))
 
 
 def test_the_patients_visit_list_costs_fixed_queries_and_is_audited(world, as_user):
