@@ -484,3 +484,11 @@ def test_first_contact_on_an_episode_without_a_task_still_records_the_time(world
     Task.objects.filter(kind=TaskKind.FIRST_CONTACT).delete()
     document(world.navigator, world.alice)
     assert EpisodeOfCare.objects.get(patient=world.alice).first_contact_at is not None
+
+
+def test_the_shipped_templates_are_loaded_again_after_a_migrate_or_flush(db):
+    from django.core.management.sql import emit_post_migrate_signal
+
+    NoteTemplate.objects.all().delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert NoteTemplate.objects.filter(program__isnull=True).count() == 5
