@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from pallio.assessments.models import PhaseOfCare, SymptomReport
@@ -233,7 +233,3 @@ def note_worklist_page_for(user: Any, page: Any) -> Page[WorklistRow]:
         detail={"notes": [str(r.note.pk) for r in rows]},
     )
     return result  # type: ignore[return-value]
-
-
-def addenda_prefetch() -> Prefetch[Any]:
-    return Prefetch("addenda", queryset=NoteAddendum.objects.select_related("author"))
