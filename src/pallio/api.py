@@ -204,6 +204,7 @@ api.add_router("/patients", "pallio.patients.api.router", tags=["patients"])
 api.add_router("/assessments", "pallio.assessments.api.router", tags=["assessments"])
 api.add_router("/medications", "pallio.medications.api.router", tags=["medications"])
 api.add_router("/care-plans", "pallio.careplans.api.router", tags=["care plans and tasks"])
+api.add_router("/visits", "pallio.visits.api.router", tags=["visits"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

@@ -43,6 +43,8 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "acp:worklists": AcpWorklistQuery,
     "assessments:worklist": AlertWorklistQuery,
     "patients:timeline": TimelineQuery,
+    "visits:worklist": params.PageQuery,
+    "visits:patient": params.PageQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

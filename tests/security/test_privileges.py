@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -35,6 +36,10 @@ from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
+from pallio.visits import services as visits
+from pallio.visits.models import NoteAddendum, Visit, VisitNote
+from pallio.visits.selectors import note_template_for
+from pallio.visits.services import note_templates_sync_shipped
 from tests.support.personas import login, make_patient
 
 ROLES = [r.value for r in Role]
@@ -44,11 +49,6 @@ RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # notes; a medication change with the dose-change form). Checked through `can` below.
 NOT_YET_PERFORMED = {
     "medication.change",
-    "note.sign",
-    "note.cosign",
-    "note.write",
-    "note.addend",
-    "note.void",
     "idt.run",
     "idt.sign",
     "call.record",
@@ -598,6 +598,170 @@ CASES: dict[str, Case] = {
         _complete_draft, _assessment_sign_by, _assessment_signed, _assessment_sign_post
     ),
 }
+
+
+# --- visit notes (pallio.visits): the author writes and signs; others co-sign, addend, void ---
+
+
+def _user_of(client: Client) -> User:
+    return User.objects.get(pk=client.session["_auth_user_id"])
+
+
+def _draft_of(g: Grid, author: User) -> VisitNote:
+    """A draft by `author`, laid down directly so that only the action under test is checked
+    (writing needs note.write; signing is refused to anyone but the author)."""
+    episode = g.world.alice.episodes.get(status="active")
+    visit = Visit.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        episode=episode,
+        clinician=author,
+        discipline=author.discipline,
+        setting="home",
+        mode="in_person",
+        started_at=clock.now() - timedelta(hours=1),
+        reason="Follow-up",
+    )
+    template = note_template_for(g.world.riverside, "physician")
+    return VisitNote.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        visit=visit,
+        template=template,
+        author=author,
+        content={s["key"]: "Written." for s in template.sections},
+    )
+
+
+def _visit_prepare(g: Grid, _: str) -> None:
+    note_templates_sync_shipped()
+
+
+def _visit_by(g: Grid, actor: User, _: Any) -> None:
+    visits.visit_document(
+        actor=actor,
+        patient=g.world.alice,
+        setting="home",
+        mode="telephone",
+        started_at=clock.now() - timedelta(hours=1),
+        reason="Call about pain",
+    )
+
+
+def _visit_post(g: Grid, client: Client, _: Any) -> Any:
+    moment = (clock.now() - timedelta(hours=1)).astimezone(ZoneInfo(g.world.riverside.timezone))
+    return client.post(
+        reverse("visits:new", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "setting": "home",
+            "mode": "telephone",
+            "started_at": moment.strftime("%Y-%m-%dT%H:%M"),
+            "reason": "Call about pain",
+        },
+    )
+
+
+def _visit_written(g: Grid, actor: User, _: Any) -> bool:
+    return VisitNote.objects.filter(author=actor).exists()
+
+
+def _note_sign_by(g: Grid, actor: User, _: Any) -> None:
+    note = _draft_of(g, actor)
+    visits.note_sign(actor=actor, note=note, expected_version=note.version)
+
+
+def _note_sign_post(g: Grid, client: Client, _: Any) -> Any:
+    note = _draft_of(g, _user_of(client))
+    return client.post(
+        reverse("visits:note_sign", kwargs={"note_id": note.pk}), {"version": note.version}
+    )
+
+
+def _note_signed(g: Grid, actor: User, _: Any) -> bool:
+    return VisitNote.objects.filter(author=actor, signed_by=actor).exists()
+
+
+def _awaiting_cosign(g: Grid, _: str) -> VisitNote:
+    note_templates_sync_shipped()
+    trainee = User.objects.filter(username="grid-fellow").first()
+    if trainee is None:
+        trainee = User.objects.create(
+            username="grid-fellow",
+            program=g.world.riverside,
+            role=Role.CLINICIAN,
+            discipline="physician",
+            training_level="fellow",
+            supervisor=g.world.physician,
+        )
+    note = _draft_of(g, trainee)
+    VisitNote.objects.filter(pk=note.pk).update(
+        status="awaiting_cosign",
+        signed_at=clock.now(),
+        signed_by=trainee,
+        cosign_required=True,
+        supervisor=g.world.physician,
+    )
+    return VisitNote.objects.get(pk=note.pk)
+
+
+def _cosign_by(g: Grid, actor: User, note: Any) -> None:
+    visits.note_cosign(actor=actor, note=note, expected_version=note.version)
+
+
+def _cosign_post(g: Grid, client: Client, note: Any) -> Any:
+    return client.post(
+        reverse("visits:note_cosign", kwargs={"note_id": note.pk}), {"version": note.version}
+    )
+
+
+def _cosigned(g: Grid, actor: User, note: Any) -> bool:
+    return VisitNote.objects.filter(pk=note.pk, cosigned_by=actor).exists()
+
+
+def _signed_note(g: Grid, _: str) -> VisitNote:
+    note_templates_sync_shipped()
+    note = _draft_of(g, g.world.physician)
+    VisitNote.objects.filter(pk=note.pk).update(
+        status="signed", signed_at=clock.now(), signed_by=g.world.physician
+    )
+    return VisitNote.objects.get(pk=note.pk)
+
+
+def _addend_by(g: Grid, actor: User, note: Any) -> None:
+    visits.note_addendum_add(actor=actor, note=note, reason="Later information", text="More.")
+
+
+def _addend_post(g: Grid, client: Client, note: Any) -> Any:
+    return client.post(
+        reverse("visits:note_addendum", kwargs={"note_id": note.pk}),
+        {"reason": "Later information", "text": "More."},
+    )
+
+
+def _addended(g: Grid, actor: User, note: Any) -> bool:
+    return NoteAddendum.objects.filter(note=note, author=actor).exists()
+
+
+def _note_void_by(g: Grid, actor: User, note: Any) -> None:
+    visits.note_mark_entered_in_error(actor=actor, note=note, reason="Wrong patient")
+
+
+def _note_void_post(g: Grid, client: Client, note: Any) -> Any:
+    return client.post(
+        reverse("visits:note_entered_in_error", kwargs={"note_id": note.pk}),
+        {"reason": "Wrong patient"},
+    )
+
+
+CASES.update(
+    {
+        "note.write": Case(_visit_prepare, _visit_by, _visit_written, _visit_post),
+        "note.sign": Case(_visit_prepare, _note_sign_by, _note_signed, _note_sign_post),
+        "note.cosign": Case(_awaiting_cosign, _cosign_by, _cosigned, _cosign_post),
+        "note.addend": Case(_signed_note, _addend_by, _addended, _addend_post),
+        "note.void": Case(_signed_note, _note_void_by, _voided(VisitNote), _note_void_post),
+    }
+)
 for _action in RAW:
     if _action.startswith("assessment_domain."):
         CASES[_action] = Case(

@@ -60,6 +60,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "goal_id": lambda s: str(care_plan(s)["goal"].pk),
     "intervention_id": lambda s: str(care_plan(s)["intervention"].pk),
     "task_id": lambda s: str(care_plan(s)["task"].pk),
+    "note_id": lambda s: str(visit_note(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -78,6 +79,7 @@ OBJECT_PARAMETERS = {
     "goal_id",
     "intervention_id",
     "task_id",
+    "note_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -103,6 +105,17 @@ def care_plan(setup: Any) -> dict[str, Any]:
     if not hasattr(setup, "_care_plan"):
         setup._care_plan = plan_of(setup.world)
     return setup._care_plan
+
+
+def visit_note(setup: Any) -> Any:
+    """A draft note of alice's written by her navigator, made once per walk."""
+    if not hasattr(setup, "_visit_note"):
+        from pallio.visits.services import note_templates_sync_shipped
+        from pallio.visits.tests.factories import document
+
+        note_templates_sync_shipped()
+        setup._visit_note = document(setup.world.navigator, setup.world.alice)
+    return setup._visit_note
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

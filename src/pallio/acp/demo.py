@@ -61,8 +61,12 @@ def acp_demo_populate(
     """
     staff = [
         user
+        # Trainees are left out: their signatures wait for a supervisor's co-signature.
         for user in User.objects.filter(
-            program=program, is_active=True, role__in=["clinician", "medical_director"]
+            program=program,
+            is_active=True,
+            role__in=["clinician", "medical_director"],
+            training_level="",
         ).order_by("pk")
         if all(
             privileges.can(user, action)

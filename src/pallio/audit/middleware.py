@@ -32,6 +32,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "goal_id",
         "intervention_id",
         "task_id",  # a task about one patient
+        "note_id",  # a visit note
     }
 )
 REFUSED = (403, 404)

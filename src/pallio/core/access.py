@@ -52,6 +52,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "assessment.record": CLINICAL_ROLES,
     "alert.worklist": CLINICAL_ROLES,
     "instrument.manage": frozenset({ROLE_DIRECTOR}),
+    # Visits and their notes: who writes, signs or co-signs is decided by discipline in
+    # core/privileges.py; object access is still the patient's rule.
+    "visit.view": CLINICAL_ROLES,
+    "visit.document": CLINICAL_ROLES,
+    "note_template.manage": frozenset({ROLE_DIRECTOR}),
     "medication.view": CLINICAL_ROLES,
     "medication.record": CLINICAL_ROLES,
     # The care plan and the task list: object access is the patient's rule; what may be

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -159,3 +159,34 @@ def episode_reporting_cadence_set(*, actor: Any, episode: EpisodeOfCare, cadence
         target=episode,
         detail={"from": before, "to": cadence},
     )
+
+
+@transaction.atomic
+def episode_first_contact_record(
+    *, actor: Any, episode: EpisodeOfCare, contact_at: datetime, how: str
+) -> bool:
+    """A visit or call was documented: the episode's first contact is the earliest one, so
+    the time to first contact is recorded, and the first-contact task closes. Returns whether
+    the first contact changed."""
+    from pallio.careplans.services import first_contact_tasks_close
+
+    locked = EpisodeOfCare.objects.select_for_update().get(pk=episode.pk)
+    if locked.first_contact_at is not None and locked.first_contact_at <= contact_at:
+        return False
+    before = locked.first_contact_at
+    locked.first_contact_at = contact_at
+    locked.updated_at = clock.now()
+    locked.save(update_fields=["first_contact_at", "updated_at"])
+    episode.first_contact_at = contact_at
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="episode.first_contact",
+        patient=locked.patient,
+        target=locked,
+        detail={"how": how[:100], "earlier": before.isoformat() if before else None},
+    )
+    first_contact_tasks_close(
+        actor=actor, episode=locked, contact_at=contact_at.astimezone(UTC), how=how
+    )
+    return True

@@ -81,6 +81,9 @@ from pallio.referrals.models import (
     Urgency,
 )
 from pallio.referrals.services import eligibility_for
+from pallio.visits.demo import visits_demo_populate
+from pallio.visits.summaries import summaries_held
+from pallio.visits.summary_demo import summaries_demo_populate
 
 DEMO_SLUG = "demo"
 NORTH_SLUG = "demo-north"
@@ -91,6 +94,8 @@ DEMO_PASSWORD = "quiet-harbor-lantern"  # noqa: S105 (the published demo passwor
 BATCH = 1000
 # Enrolled patients per program given goals-of-care records in the demo.
 ACP_DEMO_PATIENTS = 40
+# Enrolled patients per program with a week of documented visits in the demo.
+VISITS_DEMO_PATIENTS = 24
 # How many patients each extra clinician of a busy discipline stands for.
 PATIENTS_PER_CLINICIAN = 250
 
@@ -209,6 +214,9 @@ class _StaffSpec:
     username: str
     role: str
     discipline: str
+    # A trainee (TrainingLevel value) and the username of the supervisor who co-signs.
+    training_level: str = ""
+    supervisor: str = ""
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,7 @@ _DEMO_SPEC = _ProgramSpec(
         _StaffSpec("childlife", _CLINICIAN, Discipline.CHILD_LIFE),
         _StaffSpec("volunteer", _CLINICIAN, Discipline.VOLUNTEER),
         _StaffSpec("admin", _CLINICIAN, Discipline.ADMINISTRATION),
+        _StaffSpec("fellow", _CLINICIAN, Discipline.PHYSICIAN, "fellow", "physician"),
     ),
     scale_staff=True,
 )
@@ -447,6 +456,15 @@ _UNLINKED_SHOWCASE = (
 )
 
 
+_TRAINEE_FIRST = ("Amara", "Daniel", "Keiko", "Mateo", "Priya", "Samuel")
+_TRAINEE_LAST = ("Okafor", "Lindqvist", "Haddad", "Nguyen", "Castillo", "Brennan")
+
+
+def _trainee_name(seed: int, username: str) -> tuple[str, str]:
+    rng = random.Random(f"pallio-demo-trainee:{seed}:{username}")
+    return rng.choice(_TRAINEE_FIRST), rng.choice(_TRAINEE_LAST)
+
+
 def _weighted(rng: random.Random, pairs: Sequence[tuple[Any, int]]) -> Any:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs], k=1)[0]
 
@@ -603,6 +621,25 @@ class _ProgramBuilder:
             rng=random.Random(f"pallio-demo-careplans:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
+        # A week of visits by every discipline, documented and signed through the services;
+        # their summaries are then recorded as sent or failed (none queued to made-up
+        # addresses).
+        with summaries_held():
+            visits_demo_populate(
+                program=self.program,
+                patients=list(
+                    Patient.objects.filter(program=self.program, episodes__status="active")
+                    .distinct()
+                    .order_by("mrn")[:VISITS_DEMO_PATIENTS]
+                ),
+                # Per program: the rows it makes take their ids from it.
+                rng=random.Random(f"pallio-demo-visits:{self.seed}:{self.spec.slug}"),
+                today=self.today,
+            )
+        summaries_demo_populate(
+            program=self.program,
+            rng=random.Random(f"pallio-demo-summaries:{self.seed}:{self.spec.slug}"),
+        )
         audit_record(
             actor=None,
             action=Action.CREATE,
@@ -628,12 +665,18 @@ class _ProgramBuilder:
                     if core
                     else max(spec.min_per_discipline, self.n_patients // 1000)
                 )
-                have = sum(1 for s in specs if s.discipline == discipline and s.role == _CLINICIAN)
+                have = sum(
+                    1
+                    for s in specs
+                    if s.discipline == discipline and s.role == _CLINICIAN and not s.training_level
+                )
                 base = next(
                     (
                         s.username
                         for s in spec.named_staff
-                        if s.discipline == discipline and s.role == _CLINICIAN
+                        if s.discipline == discipline
+                        and s.role == _CLINICIAN
+                        and not s.training_level
                     ),
                     discipline.replace("_", ""),
                 )
@@ -643,6 +686,25 @@ class _ProgramBuilder:
         joined = self.anchor - timedelta(days=800)
         users = []
         for staff in specs:
+            if staff.training_level:
+                # Drawn apart, so that adding a trainee leaves everyone else's name as it was.
+                first, last = _trainee_name(self.seed, staff.username)
+                users.append(
+                    User(
+                        username=staff.username,
+                        first_name=first,
+                        last_name=last,
+                        email=f"{staff.username}@{spec.slug}.example.org",
+                        program=self.program,
+                        role=staff.role,
+                        discipline=staff.discipline,
+                        training_level=staff.training_level,
+                        credentials=_CREDENTIALS.get(Discipline(staff.discipline), ("",))[0],
+                        password=password,
+                        date_joined=joined,
+                    )
+                )
+                continue
             female = self.rng.random() < 0.6
             first = (
                 self.fake["en_US"].first_name_female()
@@ -672,6 +734,10 @@ class _ProgramBuilder:
             User.objects.filter(program=self.program, username__in=[s.username for s in specs])
         )
         by_name = {u.username: u for u in saved}
+        for staff in specs:
+            if staff.supervisor in by_name:
+                by_name[staff.username].supervisor = by_name[staff.supervisor]
+                by_name[staff.username].save(update_fields=["supervisor"])
         Authenticator.objects.bulk_create(
             Authenticator(
                 user=by_name[s.username],
@@ -682,6 +748,8 @@ class _ProgramBuilder:
         )
         for staff in specs:
             user = by_name[staff.username]
+            if staff.training_level:
+                continue  # a trainee joins a team for the visits they document
             if staff.role == _CLINICIAN:
                 self.staff.setdefault(staff.discipline, []).append(user)
             elif staff.role == Role.INTAKE_COORDINATOR:

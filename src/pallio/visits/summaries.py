@@ -9,6 +9,9 @@ from it, so a letter sent again, or printed next month, reads exactly as the fir
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -453,6 +456,21 @@ def _recipients(visit: Visit, patient: Any) -> list[tuple[str, str, str]]:
     return result
 
 
+# Set while the demo signs its notes: their summaries are made afterwards by the summaries
+# demo, recorded as sent or failed rather than queued to the demo's made-up addresses.
+_HELD: ContextVar[bool] = ContextVar("visit_summaries_held", default=False)
+
+
+@contextmanager
+def summaries_held() -> Iterator[None]:
+    """Inside this block, signing a note makes no summary (the demo only)."""
+    token = _HELD.set(True)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+
+
 @transaction.atomic
 def summary_create_for_note(*, actor: Any, note: Any) -> VisitSummary | None:
     """Build the visit's summary from the signed note and queue its deliveries.
@@ -460,6 +478,8 @@ def summary_create_for_note(*, actor: Any, note: Any) -> VisitSummary | None:
     Called by the note services once a note is final (signed, and co-signed when a trainee
     wrote it). Returns the VisitSummary, or None when the visit already has one.
     """
+    if _HELD.get():
+        return None
     return summary_build(actor=actor, note=note, send=True)
 
 
