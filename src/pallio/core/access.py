@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "instrument.manage": frozenset({ROLE_DIRECTOR}),
     "medication.view": CLINICAL_ROLES,
     "medication.record": CLINICAL_ROLES,
+    # The weekly team meetings: a team's members and the program-wide roles (careplans).
+    "idt.view": CLINICAL_ROLES,
 }
 
 
