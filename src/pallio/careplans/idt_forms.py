@@ -23,11 +23,6 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(**kwargs)
 
 
-class StaffChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.display_name} ({obj.get_discipline_display()})"
-
-
 class StaffChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} ({obj.get_discipline_display()})"
@@ -100,7 +95,7 @@ class DecisionForm(forms.Form):
         max_length=500,
         help_text="For a task: what to do. For a goal: its measurable target.",
     )
-    owner = StaffChoice(label="Task for", queryset=get_user_model().objects.none(), required=False)
+    owner = forms.ChoiceField(label="Task for", required=False)
     due = forms.DateField(label="Task due on", required=False, widget=DateInput())
     discipline = forms.ChoiceField(
         label="Intervention owned by",
@@ -112,9 +107,22 @@ class DecisionForm(forms.Form):
     )
     review_date = forms.DateField(label="Goal review date", required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, program_id: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
+        """`staff`: the program's staff, read once for every item's form on the page."""
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _staff(program_id)  # type: ignore[attr-defined]
+        self._staff = {str(user.pk): user for user in staff}
+        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose who will do it"),
+            *((str(u.pk), f"{u.display_name} ({u.get_discipline_display()})") for u in staff),
+        ]
+
+    def clean_owner(self) -> Any:
+        value = self.cleaned_data.get("owner")
+        return self._staff.get(str(value)) if value else None
+
+
+def staff_of(program_id: Any) -> list[Any]:
+    return list(_staff(program_id))
 
 
 class MinutesForm(VersionForm):

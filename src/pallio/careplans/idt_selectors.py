@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from pallio.audit.models import Action
@@ -182,7 +182,7 @@ def not_discussed_page(user: Any, page: int) -> tuple[Page[Any], int]:
             last_discussed=Subquery(last_discussed),
         )
         .filter(enrolled_since__isnull=False)
-        .exclude(last_discussed__gte=cutoff)
+        .filter(Q(last_discussed__isnull=True) | Q(last_discussed__lt=cutoff))
         .order_by(F("last_discussed").asc(nulls_first=True), "family_name", "given_name", "id")
     )
     result: Page[Any] = Paginator(patients, NOT_DISCUSSED_PAGE_SIZE).get_page(page)

@@ -115,6 +115,7 @@ def meeting_create(request: HttpRequest, team_id: str) -> HttpResponse:
 
 
 def _item_forms(view: MeetingView, program_id: Any, bound: dict[str, Any]) -> list[Any]:
+    staff = idt_forms.staff_of(program_id)
     rows = []
     for item in view.items:
         prefix = _prefix(item)
@@ -127,7 +128,7 @@ def _item_forms(view: MeetingView, program_id: Any, bound: dict[str, Any]) -> li
             },
         )
         decision = bound.get(f"decision-{item.pk}") or idt_forms.DecisionForm(
-            prefix=f"{prefix}-d", program_id=program_id
+            prefix=f"{prefix}-d", staff=staff
         )
         reasons = [
             {"label": reason_label(r.get("code", "")), "detail": r.get("detail", "")}
@@ -215,6 +216,16 @@ def _meeting_action(
     return redirect("idt:meeting", meeting_id=meeting.pk)
 
 
+def _refusal_of(error: ValidationError, form: Any) -> str:
+    """A refusal about a field goes on the form; one about the meeting as a whole (signed,
+    not started) is shown at the top of the page, where it is seen even once the forms
+    are gone."""
+    if hasattr(error, "error_dict"):
+        apply_service_errors(form, error)
+        return ""
+    return " ".join(error.messages)
+
+
 def _fresh(request: HttpRequest, meeting: IdtMeeting) -> IdtMeeting:
     return meeting_get_for(request.user, meeting.pk)
 
@@ -253,7 +264,7 @@ def attendance(request: HttpRequest, meeting_id: str) -> HttpResponse:
     user: Any = request.user
     meeting = meeting_get_for(user, meeting_id)
     form = idt_forms.AttendanceForm(request.POST, team=meeting.team)
-    status = 400
+    status, refusal = 400, ""
     if form.is_valid():
         try:
             idt.idt_attendance_set(
@@ -266,13 +277,15 @@ def attendance(request: HttpRequest, meeting_id: str) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            refusal = _refusal_of(exc, form)
         else:
             messages.success(request, "Attendance recorded.")
             return redirect(
                 reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + "#attendance"
             )
-    return _render_meeting(request, _fresh(request, meeting), status=status, attendance_form=form)
+    return _render_meeting(
+        request, _fresh(request, meeting), status=status, refusal=refusal, attendance_form=form
+    )
 
 
 @staff_view("idt.view")
@@ -282,7 +295,7 @@ def item_discuss(request: HttpRequest, meeting_id: str, agenda_item_id: str) -> 
     meeting = meeting_get_for(user, meeting_id)
     item = item_get_for(user, meeting, agenda_item_id)
     form = idt_forms.DiscussionForm(request.POST, prefix=_prefix(item))
-    status = 400
+    status, refusal = 400, ""
     if form.is_valid():
         try:
             idt.idt_item_discuss(
@@ -301,14 +314,18 @@ def item_discuss(request: HttpRequest, meeting_id: str, agenda_item_id: str) -> 
             )
             status = 409
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            refusal = _refusal_of(exc, form)
         else:
             messages.success(request, f"Notes saved for {item.patient.full_name}.")
             return redirect(
                 reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + f"#item-{item.pk}"
             )
     return _render_meeting(
-        request, _fresh(request, meeting), status=status, bound={f"discussion-{item.pk}": form}
+        request,
+        _fresh(request, meeting),
+        status=status,
+        refusal=refusal,
+        bound={f"discussion-{item.pk}": form},
     )
 
 
@@ -319,8 +336,9 @@ def decision_record(request: HttpRequest, meeting_id: str, agenda_item_id: str) 
     meeting = meeting_get_for(user, meeting_id)
     item = item_get_for(user, meeting, agenda_item_id)
     form = idt_forms.DecisionForm(
-        request.POST, prefix=f"{_prefix(item)}-d", program_id=meeting.program_id
+        request.POST, prefix=f"{_prefix(item)}-d", staff=idt_forms.staff_of(meeting.program_id)
     )
+    refusal = ""
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -337,7 +355,7 @@ def decision_record(request: HttpRequest, meeting_id: str, agenda_item_id: str) 
                     review_date=data.get("review_date"),
                 )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            refusal = _refusal_of(exc, form)
         else:
             messages.success(
                 request,
@@ -348,7 +366,11 @@ def decision_record(request: HttpRequest, meeting_id: str, agenda_item_id: str) 
                 reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + f"#item-{item.pk}"
             )
     return _render_meeting(
-        request, _fresh(request, meeting), status=400, bound={f"decision-{item.pk}": form}
+        request,
+        _fresh(request, meeting),
+        status=400,
+        refusal=refusal,
+        bound={f"decision-{item.pk}": form},
     )
 
 
@@ -356,7 +378,12 @@ def decision_record(request: HttpRequest, meeting_id: str, agenda_item_id: str) 
 
 
 def _render_minutes(
-    request: HttpRequest, meeting: IdtMeeting, form: Any = None, *, status: int = 200
+    request: HttpRequest,
+    meeting: IdtMeeting,
+    form: Any = None,
+    *,
+    status: int = 200,
+    refusal: str = "",
 ) -> HttpResponse:
     user: Any = request.user
     view = meeting_view_for(user, meeting, event="idt.minutes.read")
@@ -379,6 +406,7 @@ def _render_minutes(
             "can_run": privileges.can(user, "idt.run"),
             "can_sign": privileges.can(user, "idt.sign"),
             "zone": meeting.program.timezone,
+            "refusal": refusal,
         },
         status=status,
     )
@@ -393,7 +421,7 @@ def minutes(request: HttpRequest, meeting_id: str) -> HttpResponse:
         return _render_minutes(request, meeting)
     form: idt_forms.MinutesForm | None = idt_forms.MinutesForm(request.POST)
     assert form is not None
-    status = 400
+    status, refusal = 400, ""
     if form.is_valid():
         sign = request.POST.get("action") == "sign"
         try:
@@ -415,14 +443,14 @@ def minutes(request: HttpRequest, meeting_id: str) -> HttpResponse:
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            refusal = _refusal_of(exc, form)
         else:
             messages.success(request, "Minutes signed." if sign else "Minutes saved.")
             return redirect("idt:minutes", meeting_id=meeting.pk)
     meeting = _fresh(request, meeting)
     if meeting.is_signed:
         form = None
-    return _render_minutes(request, meeting, form, status=status)
+    return _render_minutes(request, meeting, form, status=status, refusal=refusal)
 
 
 # --- the medical director's view -------------------------------------------------------------
