@@ -26,6 +26,8 @@ from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalizati
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
+from pallio.careplans import idt
+from pallio.careplans.models import IdtMeeting
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
@@ -49,8 +51,6 @@ NOT_YET_PERFORMED = {
     "care_plan.edit",
     "care_plan.review",
     "care_plan.void",
-    "idt.run",
-    "idt.sign",
 }
 
 
@@ -475,6 +475,62 @@ def _assessment_signed(g: Grid, actor: User, draft: Any) -> bool:
     return Assessment.objects.filter(pk=draft.pk, signed_by=actor).exists()
 
 
+def _a_meeting(started: bool) -> Callable[[Grid, str], IdtMeeting]:
+    """A meeting of a team every user of the grid belongs to, planned or started."""
+
+    def make(g: Grid, _: str) -> IdtMeeting:
+        team = getattr(g, "_idt_team", None)
+        if team is None:
+            team = g._idt_team = idt.idt_team_create(  # type: ignore[attr-defined]
+                actor=g.world.director, program=g.world.riverside, name="Grid", members=g.users
+            )
+        count = IdtMeeting.objects.filter(team=team).count()
+        meeting = idt.idt_meeting_create(
+            actor=g.world.director,
+            team=team,
+            scheduled_for=clock.now() + timedelta(days=1, minutes=count),
+        )
+        if started:
+            idt.idt_meeting_start(
+                actor=g.world.director, meeting=meeting, expected_version=meeting.version
+            )
+        return meeting
+
+    return make
+
+
+def _start_by(g: Grid, actor: User, meeting: Any) -> None:
+    idt.idt_meeting_start(actor=actor, meeting=meeting, expected_version=meeting.version)
+
+
+def _start_post(g: Grid, client: Client, meeting: Any) -> Any:
+    return client.post(
+        reverse("idt:meeting_start", kwargs={"meeting_id": meeting.pk}),
+        {"version": meeting.version},
+    )
+
+
+def _started(g: Grid, actor: User, meeting: Any) -> bool:
+    return IdtMeeting.objects.get(pk=meeting.pk).status == IdtMeeting.Status.IN_PROGRESS
+
+
+def _minutes_sign_by(g: Grid, actor: User, meeting: Any) -> None:
+    idt.idt_meeting_sign(
+        actor=actor, meeting=meeting, minutes="Signed.", expected_version=meeting.version
+    )
+
+
+def _minutes_sign_post(g: Grid, client: Client, meeting: Any) -> Any:
+    return client.post(
+        reverse("idt:minutes", kwargs={"meeting_id": meeting.pk}),
+        {"version": meeting.version, "minutes": "Signed.", "action": "sign"},
+    )
+
+
+def _minutes_signed(g: Grid, actor: User, meeting: Any) -> bool:
+    return IdtMeeting.objects.filter(pk=meeting.pk, signed_by=actor).exists()
+
+
 CASES: dict[str, Case] = {
     "code_status.record": Case(
         _no_code_status, _code_status_by, _new_rows(CodeStatus), _code_status_post
@@ -529,6 +585,10 @@ CASES: dict[str, Case] = {
     "phase.record": Case(lambda g, a: None, _phase_by, _new_rows(PhaseOfCare), _phase_post),
     "assessment.sign": Case(
         _complete_draft, _assessment_sign_by, _assessment_signed, _assessment_sign_post
+    ),
+    "idt.run": Case(_a_meeting(started=False), _start_by, _started, _start_post),
+    "idt.sign": Case(
+        _a_meeting(started=True), _minutes_sign_by, _minutes_signed, _minutes_sign_post
     ),
 }
 for _action in RAW:

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
+from pallio.careplans.tests.idt_samples import riverside_meeting
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
 from tests.security.helpers import (
@@ -52,6 +53,9 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "team_id": lambda s: str(riverside_meeting(s.world).team_id),
+    "meeting_id": lambda s: str(riverside_meeting(s.world).pk),
+    "agenda_item_id": lambda s: str(riverside_meeting(s.world).items.get(patient=s.world.alice).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +68,9 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "team_id",
+    "meeting_id",
+    "agenda_item_id",
 }
 
 
