@@ -445,7 +445,8 @@ def minutes_draft(meeting: IdtMeeting) -> str:
     lines.append(f"Patients discussed: {len(discussed)} of {len(items)} on the agenda.")
     for item in discussed:
         lines.append("")
-        reasons = "; ".join(reason_label(r.get("code", "")) for r in item.reasons)
+        labels = [reason_label(r.get("code", "")) for r in item.reasons]
+        reasons = "; ".join(dict.fromkeys(labels)) or "kept for the notes written"
         lines.append(f"{item.patient.full_name} (record {item.patient.mrn}): {reasons}")
         if item.discussion:
             lines.append(f"Discussion: {item.discussion}")
