@@ -53,6 +53,7 @@ from pallio.acp.demo import acp_demo_populate
 from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
+from pallio.careplans.idt_demo import idt_demo_populate
 from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
@@ -589,6 +590,11 @@ class _ProgramBuilder:
             ),
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
+        )
+        # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
+        # keep it after every other part of the demo.
+        idt_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 2), today=self.today
         )
         audit_record(
             actor=None,
