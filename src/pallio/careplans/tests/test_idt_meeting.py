@@ -364,3 +364,55 @@ def test_next_meeting_time_follows_the_team_day(world):
     when = idt.next_meeting_time(team)
     assert when.weekday() == 2 and when.hour == 13 and when > clock.now()
     assert when - clock.now() <= timedelta(days=7)
+
+
+def test_every_write_and_read_of_a_meeting_is_audited(world, as_user):
+    from django.urls import reverse
+
+    meeting = started(world)
+    idt.idt_attendance_set(
+        actor=world.navigator,
+        meeting=meeting,
+        present=[world.navigator],
+        expected_version=meeting.version,
+    )
+    item = alice_item(meeting, world)
+    idt.idt_item_discuss(
+        actor=world.physician,
+        item=item,
+        discussion="Noted.",
+        discussed=True,
+        expected_version=item.version,
+    )
+    idt.idt_decision_record(actor=world.physician, item=item, kind="note", text="Carry on")
+    meeting.refresh_from_db()
+    idt.idt_minutes_save(
+        actor=world.director, meeting=meeting, minutes="Draft.", expected_version=meeting.version
+    )
+    idt.idt_meeting_sign(
+        actor=world.director, meeting=meeting, minutes="Final.", expected_version=meeting.version
+    )
+    client = as_user(world.director)
+    client.get(reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}))
+    client.get(reverse("idt:minutes", kwargs={"meeting_id": meeting.pk}))
+    client.get(reverse("idt:not_discussed"))
+    for event in (
+        "idt.team.create",
+        "idt.meeting.create",
+        "idt.agenda.build",
+        "idt.meeting.start",
+        "idt.attendance.set",
+        "idt.item.discuss",
+        "idt.decision.record",
+        "idt.minutes.save",
+        "idt.meeting.sign",
+        "idt.meeting.read",
+        "idt.minutes.read",
+        "idt.not_discussed.view",
+    ):
+        assert events(event) >= 1, event
+    # Writes about a patient name the patient; reads name every patient shown.
+    for event in ("idt.item.discuss", "idt.decision.record"):
+        assert AuditEvent.objects.get(event=event).patient_id == world.alice.pk
+    read = AuditEvent.objects.filter(event="idt.meeting.read").latest("at")
+    assert read.detail["patients"] == [str(world.alice.pk)] and read.user_id == world.director.pk
