@@ -176,7 +176,7 @@ def _render_meeting(
         "view": view,
         "rows": _item_forms(view, meeting.program_id, bound),
         "attendance_form": attendance_form,
-        "version_form": idt_forms.VersionForm(initial={"version": meeting.version}),
+        "version_form": idt_forms.VersionForm(initial={"version": meeting.version}, auto_id=False),
         "can_run": privileges.can(user, "idt.run"),
         "can_sign": privileges.can(user, "idt.sign"),
         "refusal": refusal,
