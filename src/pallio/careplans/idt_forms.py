@@ -132,3 +132,32 @@ class MinutesForm(VersionForm):
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text="Generated from the meeting's record; edit it before signing.",
     )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Team name", max_length=120)
+    weekday = forms.TypedChoiceField(
+        label="Meets every",
+        coerce=int,
+        choices=list(
+            enumerate(
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            )
+        ),
+        initial=2,
+    )
+    at = forms.TimeField(
+        label="At (local time)",
+        initial="13:00",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    members = StaffChoices(
+        label="Members",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The agenda lists the patients whose care team includes one of them.",
+    )
+
+    def __init__(self, *args: Any, program_id: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = _staff(program_id)  # type: ignore[attr-defined]

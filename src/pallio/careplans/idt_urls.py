@@ -14,6 +14,7 @@ app_name = "idt"
 urlpatterns = [
     path("", views.teams, name="teams"),
     path("not-discussed/", views.not_discussed, name="not_discussed"),
+    path("teams/new/", views.team_new, name="team_new"),
     path("teams/<uuid:team_id>/", views.team_detail, name="team"),
     path("teams/<uuid:team_id>/meetings/", views.meeting_create, name="meeting_create"),
     path("<uuid:meeting_id>/", views.meeting_detail, name="meeting"),

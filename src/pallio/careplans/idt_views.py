@@ -57,8 +57,34 @@ def teams(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "careplans/idt_teams.html",
-        {"teams": rows, "weekdays": WEEKDAYS},
+        {"teams": rows, "weekdays": WEEKDAYS, "can_run": privileges.can(user, "idt.run")},
     )
+
+
+@staff_view("idt.view")
+@require_http_methods(["GET", "POST"])
+def team_new(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    privileges.privilege_check(user, "idt.run")
+    form = idt_forms.TeamForm(request.POST or None, program_id=user.program_id)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            team = idt.idt_team_create(
+                actor=user,
+                program=user.program,
+                name=data["name"],
+                members=list(data["members"]),
+                weekday=data["weekday"],
+                at=data["at"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Team {team.name} created.")
+            return redirect("idt:team", team_id=team.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "careplans/idt_team_form.html", {"form": form}, status=status)
 
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

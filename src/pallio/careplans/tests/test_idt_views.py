@@ -336,3 +336,32 @@ def test_the_not_discussed_view_costs_a_fixed_number_of_queries(world, as_user):
     _more_patients(world, 8, 50)
     many = _queries(client, url)
     assert few == many, f"{few} queries for 1 patient, {many} for 9"
+
+
+def test_create_a_team_from_its_page(world, as_user):
+    from pallio.careplans.models import IdtTeam
+
+    url = reverse("idt:team_new")
+    client = as_user(world.director)
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"name": "", "weekday": "2", "at": "13:00"})
+    assert bad.status_code == 400 and not IdtTeam.objects.exists()
+    response = client.post(
+        url,
+        {
+            "name": "South team",
+            "weekday": "4",
+            "at": "09:30",
+            "members": [world.navigator.pk, world.social_worker.pk],
+        },
+    )
+    assert response.status_code == 302
+    team = IdtTeam.objects.get(name="South team")
+    assert team.weekday == 4 and set(team.members.all()) == {world.navigator, world.social_worker}
+    foreign = client.post(
+        url, {"name": "Mixed", "weekday": "1", "at": "10:00", "members": [world.hillside_nurse.pk]}
+    )
+    assert foreign.status_code == 400 and not IdtTeam.objects.filter(name="Mixed").exists()
+    refused = as_user(world.coordinator).get(url)
+    assert refused.status_code == 403
+    assert "may not run the interdisciplinary team meeting" in refused.content.decode()
