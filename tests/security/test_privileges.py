@@ -27,8 +27,9 @@ from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalizati
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
+from pallio.careplans import idt
 from pallio.careplans import services as careplans
-from pallio.careplans.models import PROBLEM_SYSTEM, CarePlan, Problem
+from pallio.careplans.models import PROBLEM_SYSTEM, CarePlan, IdtMeeting, Problem
 from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
@@ -49,8 +50,6 @@ RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # notes; a medication change with the dose-change form). Checked through `can` below.
 NOT_YET_PERFORMED = {
     "medication.change",
-    "idt.run",
-    "idt.sign",
     "call.record",
     "call.dispose",
     "death.record",
@@ -539,6 +538,62 @@ def _plan_void_post(g: Grid, client: Client, problem: Problem) -> Any:
     )
 
 
+def _a_meeting(started: bool) -> Callable[[Grid, str], IdtMeeting]:
+    """A meeting of a team every user of the grid belongs to, planned or started."""
+
+    def make(g: Grid, _: str) -> IdtMeeting:
+        team = getattr(g, "_idt_team", None)
+        if team is None:
+            team = g._idt_team = idt.idt_team_create(  # type: ignore[attr-defined]
+                actor=g.world.director, program=g.world.riverside, name="Grid", members=g.users
+            )
+        count = IdtMeeting.objects.filter(team=team).count()
+        meeting = idt.idt_meeting_create(
+            actor=g.world.director,
+            team=team,
+            scheduled_for=clock.now() + timedelta(days=1, minutes=count),
+        )
+        if started:
+            idt.idt_meeting_start(
+                actor=g.world.director, meeting=meeting, expected_version=meeting.version
+            )
+        return meeting
+
+    return make
+
+
+def _start_by(g: Grid, actor: User, meeting: Any) -> None:
+    idt.idt_meeting_start(actor=actor, meeting=meeting, expected_version=meeting.version)
+
+
+def _start_post(g: Grid, client: Client, meeting: Any) -> Any:
+    return client.post(
+        reverse("idt:meeting_start", kwargs={"meeting_id": meeting.pk}),
+        {"version": meeting.version},
+    )
+
+
+def _started(g: Grid, actor: User, meeting: Any) -> bool:
+    return IdtMeeting.objects.get(pk=meeting.pk).status == IdtMeeting.Status.IN_PROGRESS
+
+
+def _minutes_sign_by(g: Grid, actor: User, meeting: Any) -> None:
+    idt.idt_meeting_sign(
+        actor=actor, meeting=meeting, minutes="Signed.", expected_version=meeting.version
+    )
+
+
+def _minutes_sign_post(g: Grid, client: Client, meeting: Any) -> Any:
+    return client.post(
+        reverse("idt:minutes", kwargs={"meeting_id": meeting.pk}),
+        {"version": meeting.version, "minutes": "Signed.", "action": "sign"},
+    )
+
+
+def _minutes_signed(g: Grid, actor: User, meeting: Any) -> bool:
+    return IdtMeeting.objects.filter(pk=meeting.pk, signed_by=actor).exists()
+
+
 CASES: dict[str, Case] = {
     "care_plan.edit": Case(_a_care_plan, _problem_by, _problem_added, _problem_post),
     "care_plan.review": Case(_a_care_plan, _plan_review_by, _plan_reviewed, _plan_review_post),
@@ -596,6 +651,10 @@ CASES: dict[str, Case] = {
     "phase.record": Case(lambda g, a: None, _phase_by, _new_rows(PhaseOfCare), _phase_post),
     "assessment.sign": Case(
         _complete_draft, _assessment_sign_by, _assessment_signed, _assessment_sign_post
+    ),
+    "idt.run": Case(_a_meeting(started=False), _start_by, _started, _start_post),
+    "idt.sign": Case(
+        _a_meeting(started=True), _minutes_sign_by, _minutes_signed, _minutes_sign_post
     ),
 }
 

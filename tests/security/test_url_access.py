@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.tests.factories import plan_of
+from pallio.careplans.tests.idt_samples import riverside_meeting
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
 from pallio.visits.tests.summary_factories import sample_visit_summary
@@ -61,6 +62,9 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "intervention_id": lambda s: str(care_plan(s)["intervention"].pk),
     "task_id": lambda s: str(care_plan(s)["task"].pk),
     "note_id": lambda s: str(visit_note(s).pk),
+    "team_id": lambda s: str(riverside_meeting(s.world).team_id),
+    "meeting_id": lambda s: str(riverside_meeting(s.world).pk),
+    "agenda_item_id": lambda s: str(riverside_meeting(s.world).items.get(patient=s.world.alice).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -80,6 +84,9 @@ OBJECT_PARAMETERS = {
     "intervention_id",
     "task_id",
     "note_id",
+    "team_id",
+    "meeting_id",
+    "agenda_item_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.

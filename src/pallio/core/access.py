@@ -63,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # changed on the plan is decided by discipline in core/privileges.py (care_plan.*).
     "care_plan.view": CLINICAL_ROLES,
     "task.worklist": CLINICAL_ROLES,
+    # The weekly team meetings: a team's members and the program-wide roles (careplans).
+    "idt.view": CLINICAL_ROLES,
 }
 
 

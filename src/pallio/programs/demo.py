@@ -54,6 +54,7 @@ from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.demo import careplans_demo_populate
+from pallio.careplans.idt_demo import idt_demo_populate
 from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
@@ -639,6 +640,11 @@ class _ProgramBuilder:
         summaries_demo_populate(
             program=self.program,
             rng=random.Random(f"pallio-demo-summaries:{self.seed}:{self.spec.slug}"),
+        )
+        # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
+        # keep it after every other part of the demo.
+        idt_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 2), today=self.today
         )
         audit_record(
             actor=None,
