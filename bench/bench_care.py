@@ -233,6 +233,7 @@ def teams_and_meetings() -> tuple[Any, Any]:
             meeting = idt.idt_meeting_create(
                 actor=director, team=team, scheduled_for=clock.now() + timedelta(hours=2)
             )
+            meeting = idt.idt_agenda_build(actor=director, meeting=meeting)
         meetings.append(meeting)
     return meetings[0], meetings[1]
 

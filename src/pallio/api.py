@@ -177,12 +177,8 @@ def _conflict(request: HttpRequest, exc: ConflictError) -> HttpResponse:
 
 @api.exception_handler(IdempotencyConflict)
 def _idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
-    return _error(
-        request,
-        409,
-        "This Idempotency-Key was already used for a different referral. "
-        "Send a new key for a new referral.",
-    )
+    # The service says what the key was used for ("... for a different referral").
+    return _error(request, 409, f"{exc} Send a new key for a new request.")
 
 
 @api.exception_handler(DjangoValidationError)

@@ -13,6 +13,7 @@ NAV_PERMISSIONS = (
     "caseload.view",
     "alert.worklist",
     "task.worklist",
+    "visit.document",
     "patient.search",
     "audit.view",
 )
