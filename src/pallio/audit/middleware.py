@@ -33,6 +33,9 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "intervention_id",
         "task_id",  # a task about one patient
         "note_id",  # a visit note
+        "team_id",  # a team meeting's agenda lists its patients
+        "meeting_id",
+        "agenda_item_id",  # one patient on a meeting's agenda
     }
 )
 REFUSED = (403, 404)

@@ -233,6 +233,9 @@ def _check_visit(
         errors.setdefault("started_at", []).append("Enter when the visit took place.")
     elif started_at > clock.now():
         errors.setdefault("started_at", []).append("The visit cannot be in the future.")
+    elif started_at.year < 1900:
+        # Also keeps the conversion below in range (a date near year 1 overflows).
+        errors.setdefault("started_at", []).append("Enter a date from 1900 on.")
     elif started_at.astimezone(_zone(patient)).date() < patient.birth_date:
         errors.setdefault("started_at", []).append("The visit cannot be before birth.")
 

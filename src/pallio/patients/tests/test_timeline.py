@@ -272,8 +272,8 @@ def test_chart_shows_the_plan_notes_and_summaries(world, as_user):
     assert "Mailbox unavailable" in text
     assert "Entered in error by Nina Navigator: Documented on the wrong patient" in text
     assert "Open the timeline" in text
-    # The plan page is not mounted yet: the link falls back to the timeline of plan changes.
-    assert f"/patients/{world.alice.pk}/timeline/?kind=plan" in text
+    # The plan page is mounted: the chart links to it.
+    assert f"/plans/{world.alice.pk}/" in text
 
 
 def test_chart_lists_the_latest_five_notes_only(world, as_user):
