@@ -347,9 +347,7 @@ def referral_attachment_add(*, actor: Any, referral: Referral, upload: UploadedF
 def _existing_for_key(program: Program, key: str, fingerprint: str) -> Referral | None:
     existing = Referral.objects.filter(program=program, idempotency_key=key).first()
     if existing is not None and existing.request_fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            "This Idempotency-Key was already used for a different referral."
-        )
+        raise IdempotencyConflict("This Idempotency-Key was already used for a different referral.")
     return existing
 
 
