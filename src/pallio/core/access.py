@@ -54,6 +54,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "instrument.manage": frozenset({ROLE_DIRECTOR}),
     "medication.view": CLINICAL_ROLES,
     "medication.record": CLINICAL_ROLES,
+    # The 24/7 line: which calls a user sees follows the patient's rule (support/selectors.py);
+    # what they may do on a call is a clinical privilege (call.record, call.dispose, ...).
+    "support.calls": CLINICAL_ROLES,
+    "support.protocols": frozenset({ROLE_DIRECTOR}),
 }
 
 
