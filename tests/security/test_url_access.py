@@ -52,6 +52,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "call_id": lambda s: str(support_call(s).pk),
+    "key": lambda s: "pain",
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +66,7 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "call_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -75,6 +78,15 @@ def acp_plan(setup: Any) -> dict[str, Any]:
     if not hasattr(setup, "_acp_plan"):
         setup._acp_plan = full_plan(setup.world)
     return setup._acp_plan
+
+
+def support_call(setup: Any) -> Any:
+    """A call about alice on the 24/7 line, made once per walk."""
+    if not hasattr(setup, "_support_call"):
+        from pallio.support.tests.helpers import a_call
+
+        setup._support_call = a_call(setup.world.oncall, setup.world.alice)
+    return setup._support_call
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

@@ -14,6 +14,7 @@ NAV_PERMISSIONS = (
     "alert.worklist",
     "patient.search",
     "audit.view",
+    "support.calls",
 )
 
 

@@ -6,7 +6,15 @@ from datetime import timedelta
 
 from django import template
 
+from pallio.core.phones import phone_display
+
 register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    """A stored E.164 number as people read it."""
+    return phone_display(value or "")
 
 
 @register.filter
