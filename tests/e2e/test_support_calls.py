@@ -98,3 +98,30 @@ def test_an_expected_death_reported_by_phone(world, browsing, sign_in, width):
     world.alice.refresh_from_db()
     assert world.alice.deceased_at is not None
     assert DeathReport.objects.get().needs == ["pronouncement", "funeral_home"]
+
+
+def test_the_medical_director_edits_a_protocol(world, browsing, sign_in):
+    dana = sign_in(world.director)
+    dana.goto("/support/protocols/")
+    expect(dana.get_by_role("heading", name="Triage protocols")).to_be_visible()
+    browsing.shot(dana, "protocols")
+    browsing.axe_check(dana, "protocol list")
+    dana.get_by_role("link", name="Edit Pain").click()
+    editor = dana.get_by_label("Protocol (JSON)")
+    text = editor.input_value()
+    editor.fill(
+        text.replace('"title": "Pain"', '"title": "Pain (Riverside)"').replace(
+            "Use only the as-needed", "Give 10 mg of morphine, or use only the as-needed"
+        )
+    )
+    dana.get_by_role("button", name="Save the program's version").click()
+    expect(dana.get_by_role("alert")).to_contain_text("reads like a dose")
+    browsing.shot(dana, "protocol-refused")
+    browsing.axe_check(dana, "protocol refused")
+    dana.get_by_label("Protocol (JSON)").fill(
+        text.replace('"title": "Pain"', '"title": "Pain (Riverside)"')
+    )
+    dana.get_by_role("button", name="Save the program's version").click()
+    expect(dana.get_by_text("is saved")).to_be_visible()
+    dana.goto("/support/protocols/")
+    expect(dana.get_by_role("link", name="Edit Pain (Riverside)")).to_be_visible()

@@ -80,6 +80,7 @@ from pallio.referrals.models import (
     Urgency,
 )
 from pallio.referrals.services import eligibility_for
+from pallio.support.calls_demo import calls_demo_populate
 
 DEMO_SLUG = "demo"
 NORTH_SLUG = "demo-north"
@@ -589,6 +590,17 @@ class _ProgramBuilder:
             ),
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
+        )
+        # Last night's calls to the 24/7 line, through the support services.
+        calls_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 13),
+            night_end=self.anchor,
         )
         audit_record(
             actor=None,

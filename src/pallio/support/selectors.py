@@ -102,6 +102,7 @@ def on_call_screen_for(user: Any) -> dict[str, Any]:
     return {
         "open_calls": open_calls,
         "red_flag_count": sum(1 for c in open_calls if c.red_flag),
+        "open_limit": OPEN_CALLS_LIMIT,
         "closed_calls": closed,
     }
 

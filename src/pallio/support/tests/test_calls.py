@@ -378,3 +378,42 @@ def test_the_medical_director_edits_a_protocol_and_a_bad_file_changes_nothing(wo
     mine: Any = protocols.get(world.riverside, "pain")
     assert mine.title == "Pain (Riverside)"
     assert as_user(world.oncall).get(url).status_code == 403
+
+
+def test_the_on_call_screen_costs_the_same_queries_for_one_call_or_twenty(world, as_user):
+    client = as_user(world.oncall)
+    a_call(world.oncall, world.alice)
+    client.get(reverse("support:on_call"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("support:on_call"))
+    for _ in range(19):
+        a_call(world.oncall, world.bob)
+    with CaptureQueriesContext(connection) as twenty:
+        page = client.get(reverse("support:on_call"))
+    assert page.content.decode().count("Bob Brown") == 19
+    assert len(twenty) == len(one)
+
+
+def test_on_call_staff_land_on_the_line(world, as_user):
+    response = as_user(world.oncall).get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("support:on_call")
+
+
+def test_every_write_on_a_call_is_audited(world):
+    call = a_call(world.oncall, world.alice)
+    services.call_triage_record(
+        actor=world.oncall, call=call, expected_version=1, data=pain_triage()
+    )
+    services.call_callback_record(
+        actor=world.oncall, call=call, expected_version=call.version, called_back_at=None
+    )
+    services.call_dispose(
+        actor=world.oncall,
+        call=call,
+        expected_version=call.version,
+        disposition="emergency",
+        disposition_at=None,
+    )
+    events = set(AuditEvent.objects.filter(object_id=str(call.pk)).values_list("event", flat=True))
+    assert {"call.record", "call.triage", "call.callback", "call.dispose"} <= events
+    assert AuditEvent.objects.filter(event="symptom_report.create").exists()
