@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from pallio.acp.tests.factories import full_plan
 from pallio.core import clock
+from pallio.medications import services as medications
 from pallio.support.models import Call, DeathReport
 
 pytestmark = pytest.mark.browser
@@ -47,6 +49,14 @@ def _take_call(world, owen, browsing, width, reason):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_pain_call_with_a_red_flag_stands_out(world, browsing, sign_in, width):
+    full_plan(world)
+    medications.medication_add(
+        actor=world.physician,
+        patient=world.alice,
+        data=medications.MedicationInput(
+            catalog_key="morphine", dose_amount="5", as_needed=True, doses_per_day="6"
+        ),
+    )
     owen = sign_in(world.oncall)
     _take_call(world, owen, browsing, width, "symptom")
     owen.get_by_label("Protocol").select_option(label="Pain")
@@ -56,6 +66,7 @@ def test_a_pain_call_with_a_red_flag_stands_out(world, browsing, sign_in, width)
     owen.get_by_label("Did it help?").select_option(label="No")
     browsing.shot(owen, f"call-triage-{width}")
     browsing.axe_check(owen, f"triage {width}")
+    expect(owen.get_by_role("note")).to_contain_text("as needed")
     owen.get_by_role("button", name="Save triage").click()
 
     flag = owen.locator("#red-flag")
@@ -66,7 +77,7 @@ def test_a_pain_call_with_a_red_flag_stands_out(world, browsing, sign_in, width)
     call = Call.objects.get()
     assert call.red_flag and call.symptom_report is not None
 
-    owen.get_by_role("link", name="24/7 line").click()
+    owen.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="24/7 line").click()
     expect(owen.get_by_text("1 with a red flag")).to_be_visible()
     browsing.shot(owen, f"on-call-red-flag-{width}")
     browsing.axe_check(owen, f"on-call screen with a red flag {width}")

@@ -93,7 +93,7 @@ class TriageForm(forms.Form):
             label="Red flags present",
             required=False,
             choices=[(f.id, f"{f.text} — {f.recommends_text}") for f in protocol.red_flags],
-            widget=forms.CheckboxSelectMultiple,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         )
         for item in protocol.esas_items:
             self.fields[f"esas_{item}"] = forms.IntegerField(
@@ -167,7 +167,7 @@ class DeathForm(forms.Form):
         label="What the family needs tonight",
         required=False,
         choices=list(services.DEATH_NEEDS.items()),
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     funeral_home = forms.CharField(label="Funeral home", required=False, max_length=200)
 
