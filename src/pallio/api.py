@@ -201,6 +201,7 @@ api.add_router("/assessments", "pallio.assessments.api.router", tags=["assessmen
 api.add_router("/medications", "pallio.medications.api.router", tags=["medications"])
 api.add_router("/care-plans", "pallio.careplans.api.router", tags=["care plans and tasks"])
 api.add_router("/visits", "pallio.visits.api.router", tags=["visits"])
+api.add_router("/support", "pallio.support.api.router", tags=["support line"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

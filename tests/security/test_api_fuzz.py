@@ -16,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 
 from pallio.accounts.services import api_token_create
+from pallio.support.tests.helpers import a_call
 from tests.security import api_fuzz
 from tests.security.helpers import riverside_referral
 from tests.support.personas import login
@@ -38,7 +39,11 @@ def test_no_request_makes_the_api_fail(label: str, world, settings):
     operation = OPERATIONS[label]
     _, secret = api_token_create(actor=world.director, name="fuzz", days=30)
     referral = riverside_referral(world)
-    known = {"referral_id": str(referral.pk), "patient_id": str(world.alice.pk)}
+    known = {
+        "referral_id": str(referral.pk),
+        "patient_id": str(world.alice.pk),
+        "call_id": str(a_call(world.oncall, world.alice).pk),
+    }
 
     with api_fuzz.in_process_app() as app:
 

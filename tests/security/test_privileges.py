@@ -37,6 +37,9 @@ from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
+from pallio.support import services as support_services
+from pallio.support.models import Call, DeathReport
+from pallio.support.tests.helpers import call_input
 from pallio.visits import services as visits
 from pallio.visits.models import NoteAddendum, Visit, VisitNote
 from pallio.visits.selectors import note_template_for
@@ -50,9 +53,6 @@ RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # notes; a medication change with the dose-change form). Checked through `can` below.
 NOT_YET_PERFORMED = {
     "medication.change",
-    "call.record",
-    "call.dispose",
-    "death.record",
 }
 
 
@@ -594,10 +594,89 @@ def _minutes_signed(g: Grid, actor: User, meeting: Any) -> bool:
     return IdtMeeting.objects.filter(pk=meeting.pk, signed_by=actor).exists()
 
 
+# --- the 24/7 line ------------------------------------------------------------------------------
+
+
+def _a_call(g: Grid, action: str) -> Call:
+    reason = "death" if action == "death.record" else "symptom"
+    return support_services.call_record(
+        actor=g.world.oncall, data=call_input(g.world.alice, reason=reason)
+    )
+
+
+def _call_record_post(g: Grid, client: Client, _: Any) -> Any:
+    received = clock.now().astimezone(ZoneInfo(g.world.riverside.timezone)) - timedelta(minutes=5)
+    return client.post(
+        reverse("support:call_new"),
+        {
+            "patient": str(g.world.alice.pk),
+            "caller_kind": "caregiver",
+            "callback_number": "617-555-0199",
+            "received_at": received.strftime("%Y-%m-%dT%H:%M"),
+            "reason": "symptom",
+        },
+    )
+
+
+def _dispose_by(g: Grid, actor: User, call: Call) -> None:
+    support_services.call_dispose(
+        actor=actor,
+        call=call,
+        expected_version=call.version,
+        disposition="advice",
+        disposition_at=None,
+    )
+
+
+def _dispose_post(g: Grid, client: Client, call: Call) -> Any:
+    return client.post(
+        reverse("support:call_disposition", kwargs={"call_id": call.pk}),
+        {"version": call.version, "disposition": "advice"},
+    )
+
+
+def _death_input() -> Any:
+    return support_services.DeathInput(
+        died_at=clock.now() - timedelta(minutes=40), place="home", needs=["pronouncement"]
+    )
+
+
+def _death_by(g: Grid, actor: User, call: Call) -> None:
+    support_services.death_report_record(actor=actor, call=call, data=_death_input())
+
+
+def _death_post(g: Grid, client: Client, call: Call) -> Any:
+    died = _death_input().died_at.astimezone(ZoneInfo(g.world.riverside.timezone))
+    return client.post(
+        reverse("support:call_death", kwargs={"call_id": call.pk}),
+        {"died_at": died.strftime("%Y-%m-%dT%H:%M"), "place": "home", "needs": "pronouncement"},
+    )
+
+
 CASES: dict[str, Case] = {
     "care_plan.edit": Case(_a_care_plan, _problem_by, _problem_added, _problem_post),
     "care_plan.review": Case(_a_care_plan, _plan_review_by, _plan_reviewed, _plan_review_post),
     "care_plan.void": Case(_a_problem, _plan_void_by, _voided(Problem), _plan_void_post),
+    "call.record": Case(
+        lambda g, a: None,
+        lambda g, actor, _: support_services.call_record(
+            actor=actor, data=call_input(g.world.alice)
+        ),
+        lambda g, actor, _: Call.objects.filter(taken_by=actor).exists(),
+        _call_record_post,
+    ),
+    "call.dispose": Case(
+        _a_call,
+        _dispose_by,
+        lambda g, actor, call: Call.objects.filter(pk=call.pk, status="closed").exists(),
+        _dispose_post,
+    ),
+    "death.record": Case(
+        _a_call,
+        _death_by,
+        lambda g, actor, call: DeathReport.objects.filter(call=call).exists(),
+        _death_post,
+    ),
     "code_status.record": Case(
         _no_code_status, _code_status_by, _new_rows(CodeStatus), _code_status_post
     ),

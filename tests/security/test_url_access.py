@@ -65,6 +65,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "team_id": lambda s: str(riverside_meeting(s.world).team_id),
     "meeting_id": lambda s: str(riverside_meeting(s.world).pk),
     "agenda_item_id": lambda s: str(riverside_meeting(s.world).items.get(patient=s.world.alice).pk),
+    "call_id": lambda s: str(support_call(s).pk),
+    "key": lambda s: "pain",
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -87,6 +89,7 @@ OBJECT_PARAMETERS = {
     "team_id",
     "meeting_id",
     "agenda_item_id",
+    "call_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -123,6 +126,15 @@ def visit_note(setup: Any) -> Any:
         note_templates_sync_shipped()
         setup._visit_note = document(setup.world.navigator, setup.world.alice)
     return setup._visit_note
+
+
+def support_call(setup: Any) -> Any:
+    """A call about alice on the 24/7 line, made once per walk."""
+    if not hasattr(setup, "_support_call"):
+        from pallio.support.tests.helpers import a_call
+
+        setup._support_call = a_call(setup.world.oncall, setup.world.alice)
+    return setup._support_call
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")

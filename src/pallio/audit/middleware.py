@@ -36,6 +36,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "team_id",  # a team meeting's agenda lists its patients
         "meeting_id",
         "agenda_item_id",  # one patient on a meeting's agenda
+        "call_id",  # a call to the 24/7 line about a patient
     }
 )
 REFUSED = (403, 404)

@@ -65,6 +65,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "task.worklist": CLINICAL_ROLES,
     # The weekly team meetings: a team's members and the program-wide roles (careplans).
     "idt.view": CLINICAL_ROLES,
+    # The 24/7 line: which calls a user sees follows the patient's rule (support/selectors.py);
+    # what they may do on a call is a clinical privilege (call.record, call.dispose, ...).
+    "support.calls": CLINICAL_ROLES,
+    "support.protocols": frozenset({ROLE_DIRECTOR}),
 }
 
 

@@ -16,6 +16,7 @@ NAV_PERMISSIONS = (
     "visit.document",
     "patient.search",
     "audit.view",
+    "support.calls",
 )
 
 

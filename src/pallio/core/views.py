@@ -16,6 +16,8 @@ from pallio.core.access import public_view, staff_view
 def home(request: HttpRequest) -> HttpResponse:
     """Each role starts where its work is."""
     user: Any = request.user
+    if getattr(user, "role", None) == access.ROLE_ON_CALL:
+        return redirect("support:on_call")  # the night's calls come first
     if access.has_perm(user, "referral.view"):
         return redirect("referrals:queue")
     if access.has_perm(user, "audit.view"):

@@ -190,3 +190,26 @@ def episode_first_contact_record(
         actor=actor, episode=locked, contact_at=contact_at.astimezone(UTC), how=how
     )
     return True
+
+
+@transaction.atomic
+def patient_death_record(*, actor: Any, patient: Any, died_at: Any) -> None:
+    """Record when a patient died (Patient.deceased_at), once: a second report of the same
+    death keeps the first time; correcting it is a chart correction, not a new report."""
+    from pallio.core.models import versioned_save
+
+    if died_at > clock.now():
+        raise ValidationError({"died_at": ["The time of death cannot be in the future."]})
+    if died_at.date() < patient.birth_date:
+        raise ValidationError({"died_at": ["The time of death is before the date of birth."]})
+    if patient.deceased_at is not None:
+        return
+    patient.deceased_at = died_at
+    versioned_save(patient, patient.version, ["deceased_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="patient.death_record",
+        patient=patient,
+        target=patient,
+    )

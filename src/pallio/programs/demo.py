@@ -82,6 +82,7 @@ from pallio.referrals.models import (
     Urgency,
 )
 from pallio.referrals.services import eligibility_for
+from pallio.support.calls_demo import calls_demo_populate
 from pallio.visits.demo import visits_demo_populate
 from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
@@ -640,6 +641,17 @@ class _ProgramBuilder:
         summaries_demo_populate(
             program=self.program,
             rng=random.Random(f"pallio-demo-summaries:{self.seed}:{self.spec.slug}"),
+        )
+        # Last night's calls to the 24/7 line, through the support services.
+        calls_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 13),
+            night_end=self.anchor,
         )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
         # keep it after every other part of the demo.
