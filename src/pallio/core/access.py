@@ -54,6 +54,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "instrument.manage": frozenset({ROLE_DIRECTOR}),
     "medication.view": CLINICAL_ROLES,
     "medication.record": CLINICAL_ROLES,
+    # The 24/7 line: escalated calls and the morning hand-off for the clinical staff (each
+    # call still follows its patient's rule); the line's measures for program-wide roles.
+    "support.escalations": CLINICAL_ROLES,
+    "support.handoff": CLINICAL_ROLES,
+    "support.measures": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
 }
 
 
