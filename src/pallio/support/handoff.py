@@ -14,7 +14,6 @@ the call's row is locked, so a sweep run twice, or two at once, makes one task.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -256,6 +255,16 @@ def handoff_for(user: Any, *, day: date, team: IdtTeam | None, page: Any = 1) ->
     )
     if team is not None:
         calls = calls.filter(team_patients_q(team))
+    # Patients called about more than once, with their names, in one query.
+    repeated_rows = (
+        calls.filter(patient__isnull=False)
+        .values("patient_id")
+        .annotate(times=Count("id"))
+        .filter(times__gt=1)
+        .values_list("patient_id", "times")
+        .order_by()
+    )
+    per_patient = dict(repeated_rows)
     calls = (
         calls.select_related("patient", "taken_by", "follow_up__task__assigned_to")
         .prefetch_related(
@@ -266,18 +275,19 @@ def handoff_for(user: Any, *, day: date, team: IdtTeam | None, page: Any = 1) ->
         )
         .order_by("received_at", "id")
     )
-    per_patient = Counter(calls.filter(patient__isnull=False).values_list("patient_id", flat=True))
     paginator = Paginator(calls, PAGE_SIZE)
     result_page = paginator.get_page(page)
-    repeated_ids = [pk for pk, count in per_patient.items() if count > 1]
-    patients = {p.pk: p for p in Patient.objects.filter(pk__in=repeated_ids)}
-    repeated = sorted(
-        ((patients[pk], per_patient[pk]) for pk in repeated_ids if pk in patients),
-        key=lambda item: (-item[1], item[0].family_name, item[0].given_name),
-    )
     starts, ends = handoff_window(program, day)
     rows = list(result_page.object_list)
     result_page.object_list = rows
+    patients = {c.patient_id: c.patient for c in rows if c.patient_id in per_patient}
+    missing = [pk for pk in per_patient if pk not in patients]
+    if missing:  # repeated callers whose calls are all on other pages of a long night
+        patients.update({p.pk: p for p in Patient.objects.filter(pk__in=missing)})
+    repeated = sorted(
+        ((patients[pk], times) for pk, times in per_patient.items() if pk in patients),
+        key=lambda item: (-item[1], item[0].family_name, item[0].given_name),
+    )
     for call in rows:
         times = per_patient.get(call.patient_id, 0) if call.patient_id else 0
         call.times_called = times  # type: ignore[attr-defined]
@@ -300,7 +310,9 @@ def handoff_for(user: Any, *, day: date, team: IdtTeam | None, page: Any = 1) ->
         detail={
             "day": day.isoformat(),
             "team": str(team.pk) if team is not None else "",
-            "patients": sorted({str(c.patient_id) for c in rows if c.patient_id}),
+            "patients": sorted(
+                {str(c.patient_id) for c in rows if c.patient_id} | {str(p.pk) for p, _ in repeated}
+            ),
         },
     )
     return result
