@@ -236,7 +236,7 @@ class Handoff:
     team: IdtTeam | None
     page: Page[Call]
     total: int
-    repeated: list[tuple[Any, int]] = field(default_factory=list)
+    repeated: list[tuple[Patient, int]] = field(default_factory=list)
     follow_ups_due: int = 0
     unmatched: int = 0
 
@@ -280,7 +280,9 @@ def handoff_for(user: Any, *, day: date, team: IdtTeam | None, page: Any = 1) ->
     starts, ends = handoff_window(program, day)
     rows = list(result_page.object_list)
     result_page.object_list = rows
-    patients = {c.patient_id: c.patient for c in rows if c.patient_id in per_patient}
+    patients: dict[Any, Any] = {
+        c.patient_id: c.patient for c in rows if c.patient_id in per_patient
+    }
     missing = [pk for pk in per_patient if pk not in patients]
     if missing:  # repeated callers whose calls are all on other pages of a long night
         patients.update({p.pk: p for p in Patient.objects.filter(pk__in=missing)})
