@@ -28,6 +28,7 @@ from pallio.core import params
 from pallio.episodes.views import CaseloadQuery
 from pallio.patients.timeline import TimelineQuery
 from pallio.referrals.selectors import QueueQuery
+from pallio.support.ops_views import HandoffQuery, MeasuresQuery
 from tests.security.helpers import body_of, riverside_referral
 from tests.security.test_url_access import Route, Setup, build_url, own_routes
 from tests.support.personas import login
@@ -43,6 +44,8 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "acp:worklists": AcpWorklistQuery,
     "assessments:worklist": AlertWorklistQuery,
     "patients:timeline": TimelineQuery,
+    "support:handoff": HandoffQuery,
+    "support:measures": MeasuresQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

@@ -20,6 +20,7 @@ from pallio.acp.tests.factories import full_plan
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.core import access
 from pallio.referrals.tests.factories import enrolled_referral
+from pallio.support.tests.ops_samples import riverside_escalated_call
 from tests.security.helpers import (
     REFERRED_BORN,
     REFERRED_FAMILY,
@@ -52,6 +53,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agent_id": lambda s: str(acp_plan(s)["agent"].pk),
     "document_id": lambda s: str(acp_plan(s)["document"].pk),
     "item_id": lambda s: str(enrolled_referral(s.world).medications.first().pk),
+    "call_id": lambda s: str(riverside_escalated_call(s.world).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -64,6 +66,7 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
+    "call_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.

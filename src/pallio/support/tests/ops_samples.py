@@ -82,3 +82,15 @@ def night_roster(world: Any, starts: datetime = NIGHT - timedelta(hours=7)) -> N
     make_shift(world, Line.FIRST, world.oncall, starts)
     make_shift(world, Line.SECOND, world.physician, starts)
     make_shift(world, Line.BACKUP, world.director, starts)
+
+
+def riverside_escalated_call(world: Any) -> Call:
+    """A call about alice, escalated to the second line and not acknowledged (the URL walks'
+    sample `call_id`)."""
+    from pallio.support.models import CallEscalation
+
+    call = make_call(world, received_at=NIGHT)
+    CallEscalation.objects.create(
+        call=call, step=CallEscalation.Step.SECOND_LINE, why="no_callback", sent_to=world.physician
+    )
+    return call
