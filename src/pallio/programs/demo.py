@@ -80,6 +80,7 @@ from pallio.referrals.models import (
     Urgency,
 )
 from pallio.referrals.services import eligibility_for
+from pallio.support.ops_demo import support_ops_demo_populate
 
 DEMO_SLUG = "demo"
 NORTH_SLUG = "demo-north"
@@ -589,6 +590,11 @@ class _ProgramBuilder:
             ),
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
+        )
+        # The support line's escalation and morning hand-off read the roster and last night's
+        # calls, so they come after both.
+        support_ops_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 13), today=self.today
         )
         audit_record(
             actor=None,
