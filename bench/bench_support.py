@@ -148,9 +148,10 @@ def open_calls(count: int) -> list[Any]:
     from pallio.support.models import Call
 
     program = Program.objects.get(slug="demo")
-    nurse = User.objects.filter(program=program, role="on_call").first() or User.objects.filter(
-        program=program
-    ).first()
+    nurse = (
+        User.objects.filter(program=program, role="on_call").first()
+        or User.objects.filter(program=program).first()
+    )
     patients = list(Patient.objects.filter(program=program).order_by("mrn")[:200])
     received = clock.now() - timedelta(minutes=30)
     rows = [
