@@ -26,6 +26,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "agent_id",
         "document_id",
         "item_id",  # a medication the referrer listed for an enrolled patient
+        "call_id",  # a call to the 24/7 line
     }
 )
 REFUSED = (403, 404)
