@@ -295,3 +295,21 @@ def test_a_clinician_not_on_the_team_cannot_see_or_acknowledge_the_call(world):
     assert response.status_code == 404
     call.refresh_from_db()
     assert call.acknowledged_at is None
+
+
+@pytest.mark.django_db
+def test_the_on_call_screen_includes_the_escalations_panel_by_name(world, rf):
+    from django.template import RequestContext, Template
+
+    night_roster(world)
+    make_call(world, red_flag=True)
+    sweep(world, 1)
+    request = rf.get("/support/")
+    request.user = world.oncall
+    html = Template('{% include "support/_escalations.html" %}').render(RequestContext(request, {}))
+    assert 'data-testid="escalated-call"' in html and "Alice Anders" in html
+    assert 'name="next" value="/support/"' in html  # back to the screen after acknowledging
+    request.user = world.privacy  # no clinical access: nothing shown
+    assert "escalated-call" not in Template('{% include "support/_escalations.html" %}').render(
+        RequestContext(request, {})
+    )
