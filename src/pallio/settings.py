@@ -308,6 +308,9 @@ EMAIL_HOST_PASSWORD = env("PALLIO_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("PALLIO_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("PALLIO_FROM_EMAIL", "Pallio <no-reply@pallio.invalid>")
+# Text messages (pages from the 24/7 line): a dotted path to a backend class. The default
+# writes each message under var/outbox/sms and sends nothing (support/paging.py).
+PALLIO_SMS_BACKEND = env("PALLIO_SMS_BACKEND", "pallio.support.paging.OutboxSmsBackend")
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True

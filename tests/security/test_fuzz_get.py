@@ -28,6 +28,7 @@ from pallio.core import params
 from pallio.episodes.views import CaseloadQuery
 from pallio.patients.timeline import TimelineQuery
 from pallio.referrals.selectors import QueueQuery
+from pallio.support.ops_views import HandoffQuery, MeasuresQuery
 from tests.security.helpers import body_of, riverside_referral
 from tests.security.test_url_access import Route, Setup, build_url, own_routes
 from tests.support.personas import login
@@ -45,6 +46,8 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "patients:timeline": TimelineQuery,
     "visits:worklist": params.PageQuery,
     "visits:patient": params.PageQuery,
+    "support:handoff": HandoffQuery,
+    "support:measures": MeasuresQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

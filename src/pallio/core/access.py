@@ -69,6 +69,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # what they may do on a call is a clinical privilege (call.record, call.dispose, ...).
     "support.calls": CLINICAL_ROLES,
     "support.protocols": frozenset({ROLE_DIRECTOR}),
+    # The 24/7 line: escalated calls and the morning hand-off for the clinical staff (each
+    # call still follows its patient's rule); the line's measures for program-wide roles.
+    "support.escalations": CLINICAL_ROLES,
+    "support.handoff": CLINICAL_ROLES,
+    "support.measures": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
 }
 
 

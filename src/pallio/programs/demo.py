@@ -83,6 +83,7 @@ from pallio.referrals.models import (
 )
 from pallio.referrals.services import eligibility_for
 from pallio.support.calls_demo import calls_demo_populate
+from pallio.support.ops_demo import support_ops_demo_populate
 from pallio.visits.demo import visits_demo_populate
 from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
@@ -657,6 +658,11 @@ class _ProgramBuilder:
         # keep it after every other part of the demo.
         idt_demo_populate(
             program=self.program, rng=random.Random(self.seed * 7919 + 2), today=self.today
+        )
+        # The support line's escalation and morning hand-off read the roster and last night's
+        # calls, so they come after both.
+        support_ops_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 13), today=self.today
         )
         audit_record(
             actor=None,

@@ -203,6 +203,8 @@ class CallEscalation(TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=10, blank=True)  # "email", "sms"
     last_error = models.CharField(max_length=300, blank=True)
+    # Nobody covered the line paged: the page went to the program's medical director.
+    nobody_on_shift = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at"]
@@ -260,3 +262,14 @@ class DeathReport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Death reported {self.died_at:%Y-%m-%d %H:%M}"
+
+
+class CallFollowUp(TimeStampedModel):
+    """The day team's task that follows up one night call, made by the morning hand-off. One
+    per call: the hand-off can be built again (or by two workers at once) without a second."""
+
+    call = models.OneToOneField(Call, on_delete=models.PROTECT, related_name="follow_up")
+    task = models.OneToOneField("careplans.Task", on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Follow-up of {self.call}"
