@@ -203,6 +203,7 @@ api.add_router("/referrals", "pallio.referrals.api.router", tags=["referrals"])
 api.add_router("/patients", "pallio.patients.api.router", tags=["patients"])
 api.add_router("/assessments", "pallio.assessments.api.router", tags=["assessments"])
 api.add_router("/medications", "pallio.medications.api.router", tags=["medications"])
+api.add_router("/support/roster", "pallio.support.api_roster.router", tags=["support"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"
