@@ -80,6 +80,7 @@ from pallio.referrals.models import (
     Urgency,
 )
 from pallio.referrals.services import eligibility_for
+from pallio.support.roster_demo import roster_demo_populate
 
 DEMO_SLUG = "demo"
 NORTH_SLUG = "demo-north"
@@ -590,6 +591,8 @@ class _ProgramBuilder:
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
         )
+        # The 24/7 line's on-call roster: a month of shifts from a weekly pattern, one swap.
+        roster_demo_populate(program=self.program, today=self.today)
         audit_record(
             actor=None,
             action=Action.CREATE,

@@ -34,7 +34,7 @@ def _person(program: Any, label: str, *, required: bool = True) -> PersonField:
         queryset=roster_staff(program),
         label=label,
         required=required,
-        empty_label="Nobody" if not required else "Choose a person",
+        empty_label="The usual person" if not required else "Choose a person",
         error_messages={"invalid_choice": NOT_OF_PROGRAM, "required": "Choose a person."},
     )
 
@@ -63,7 +63,9 @@ class PatternSlotForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["user"] = _person(program, "Who covers it")
         self.fields["holiday_user"] = _person(program, "On public holidays", required=False)
-        self.fields["holiday_user"].help_text = "Leave empty for the usual person."
+        self.fields[
+            "holiday_user"
+        ].help_text = "Who covers the slot on public holidays, if not the usual person."
 
 
 class BuildForm(forms.Form):

@@ -43,8 +43,8 @@ def _run(form: Any, act: Callable[[dict[str, Any]], Any]) -> bool:
     return True
 
 
-@require_GET
 @staff_view("roster.view")
+@require_GET
 def roster_page(request: HttpRequest) -> HttpResponse:
     query = params.parse(forms.RosterWeekQuery, request.GET)
     program = _program(request)
@@ -72,8 +72,8 @@ def _pattern_render(request: HttpRequest, *, status: int = 200, **forms_given: A
     return render(request, "support/roster_pattern.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("roster.manage")
+@require_http_methods(["GET", "POST"])
 def pattern_page(request: HttpRequest) -> HttpResponse:
     """The weekly pattern, with a form to add a slot (POST here adds it)."""
     if request.method == "GET":
@@ -86,8 +86,8 @@ def pattern_page(request: HttpRequest) -> HttpResponse:
     return _pattern_render(request, status=400, slot_form=form)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("roster.manage")
+@require_http_methods(["GET", "POST"])
 def pattern_slot_edit(request: HttpRequest, slot_id: Any) -> HttpResponse:
     user = _user(request)
     slot = get_object_or_404(RosterPattern, pk=slot_id, program_id=user.program_id)
@@ -113,8 +113,8 @@ def pattern_slot_edit(request: HttpRequest, slot_id: Any) -> HttpResponse:
     return render(request, "support/roster_slot.html", {"slot": slot, "form": form}, status=status)
 
 
-@require_POST
 @staff_view("roster.manage")
+@require_POST
 def pattern_slot_remove(request: HttpRequest, slot_id: Any) -> HttpResponse:
     user = _user(request)
     slot = get_object_or_404(RosterPattern, pk=slot_id, program_id=user.program_id)
@@ -123,8 +123,8 @@ def pattern_slot_remove(request: HttpRequest, slot_id: Any) -> HttpResponse:
     return redirect("support:roster_pattern")
 
 
-@require_POST
 @staff_view("roster.manage")
+@require_POST
 def roster_build(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = forms.BuildForm(request.POST)
@@ -164,8 +164,8 @@ def _back_to_week(shift: Shift) -> HttpResponse:
     return redirect(f"{reverse('support:roster')}?week={week}")
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("roster.manage")
+@require_http_methods(["GET", "POST"])
 def shift_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if request.method == "GET":
@@ -191,8 +191,8 @@ def _shift_of(request: HttpRequest, shift_id: Any) -> Shift:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("roster.manage")
+@require_http_methods(["GET", "POST"])
 def shift_swap(request: HttpRequest, shift_id: Any) -> HttpResponse:
     user = _user(request)
     shift = _shift_of(request, shift_id)
@@ -208,8 +208,8 @@ def shift_swap(request: HttpRequest, shift_id: Any) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @staff_view("roster.manage")
+@require_http_methods(["GET", "POST"])
 def shift_cancel(request: HttpRequest, shift_id: Any) -> HttpResponse:
     user = _user(request)
     shift = _shift_of(request, shift_id)

@@ -397,3 +397,17 @@ def test_the_roster_check_command_flags_every_program(world, frozen):
         "hillside",
     }
     assert RosterGapFlag.objects.filter(program=world.riverside).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_demo_roster_is_a_month_with_one_swap_and_no_gap(world, frozen):
+    from pallio.support.roster_demo import roster_demo_populate
+
+    world.oncall_shift.delete()
+    built = roster_demo_populate(program=world.riverside, today=MONDAY)
+    assert built == 31 * 2 + 23 * 1  # second line daily, first line daily plus weeknights
+    swaps = Shift.objects.filter(source=Shift.Source.SWAP)
+    assert swaps.count() == 1 and swaps.get().swapped_from is not None
+    start, end = local(MONDAY - timedelta(14), 8), local(MONDAY + timedelta(17), 8)
+    assert roster_gaps(world.riverside, start, end) == []
+    assert on_call_now(program=world.riverside, line=Line.SECOND) is not None
