@@ -32,6 +32,7 @@ from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
+from pallio.support.models import Line, Shift
 from tests.support.personas import login, make_patient
 
 ROLES = [r.value for r in Role]
@@ -117,6 +118,20 @@ def grid(world) -> Grid:
         ]
     )
     users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    # The on-call role reaches every patient only while on shift (issue 13): the grid's
+    # on-call users hold a shift covering any moment a test may freeze the clock at.
+    Shift.objects.bulk_create(
+        Shift(
+            program=world.riverside,
+            line=Line.BACKUP,
+            user=user,
+            starts_at=world.oncall_shift.starts_at,
+            ends_at=world.oncall_shift.ends_at,
+            source=Shift.Source.MANUAL,
+        )
+        for user in users
+        if user.role == Role.ON_CALL
+    )
     grid = Grid(world, users, {})
     grid._join(world.alice)
     return grid

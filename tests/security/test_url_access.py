@@ -66,8 +66,6 @@ OBJECT_PARAMETERS = {
     "agent_id",
     "document_id",
     "item_id",
-    "slot_id",
-    "shift_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
