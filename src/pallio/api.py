@@ -202,6 +202,7 @@ api.add_router("/medications", "pallio.medications.api.router", tags=["medicatio
 api.add_router("/care-plans", "pallio.careplans.api.router", tags=["care plans and tasks"])
 api.add_router("/visits", "pallio.visits.api.router", tags=["visits"])
 api.add_router("/support", "pallio.support.api.router", tags=["support line"])
+api.add_router("/support/roster", "pallio.support.api_roster.router", tags=["support"])
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

@@ -147,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pallio.core.context_processors.pallio",
+                "pallio.support.context_processors.on_call_now",
             ],
         },
     }

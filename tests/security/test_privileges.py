@@ -38,7 +38,7 @@ from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
 from pallio.support import services as support_services
-from pallio.support.models import Call, DeathReport
+from pallio.support.models import Call, DeathReport, Line, Shift
 from pallio.support.tests.helpers import call_input
 from pallio.visits import services as visits
 from pallio.visits.models import NoteAddendum, Visit, VisitNote
@@ -116,6 +116,20 @@ def grid(world) -> Grid:
         ]
     )
     users = list(User.objects.filter(username__in=[u.username for u in users]).order_by("pk"))
+    # The on-call role reaches every patient only while on shift (issue 13): the grid's
+    # on-call users hold a shift covering any moment a test may freeze the clock at.
+    Shift.objects.bulk_create(
+        Shift(
+            program=world.riverside,
+            line=Line.BACKUP,
+            user=user,
+            starts_at=world.oncall_shift.starts_at,
+            ends_at=world.oncall_shift.ends_at,
+            source=Shift.Source.MANUAL,
+        )
+        for user in users
+        if user.role == Role.ON_CALL
+    )
     grid = Grid(world, users, {})
     grid._join(world.alice)
     return grid

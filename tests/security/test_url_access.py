@@ -67,6 +67,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "agenda_item_id": lambda s: str(riverside_meeting(s.world).items.get(patient=s.world.alice).pk),
     "call_id": lambda s: str(support_call(s).pk),
     "key": lambda s: "pain",
+    "slot_id": lambda s: str(roster_slot(s.world).pk),
+    "shift_id": lambda s: str(s.world.oncall_shift.pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -135,6 +137,17 @@ def support_call(setup: Any) -> Any:
 
         setup._support_call = a_call(setup.world.oncall, setup.world.alice)
     return setup._support_call
+
+
+def roster_slot(world: Any) -> Any:
+    """A slot of Riverside's weekly on-call pattern (made once per walk)."""
+    from pallio.support.models import RosterPattern
+
+    slot = RosterPattern.objects.filter(program=world.riverside).first()
+    return slot or RosterPattern.objects.create(
+        program=world.riverside, line="first", weekday=0, start_time="08:00", hours=24,
+        user=world.navigator,
+    )  # fmt: skip
 
 
 PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -353,5 +366,28 @@ def test_url_walk(route: Route, world, settings):
 
             if route.name == "referrals:queue" and user.role == "clinician" and status != 403:
                 problems.append(f"{where}: clinicians must get 403 for the referral queue")
+
+            on_shift_chart = user == world.oncall and route.name in PATIENT_PAGES
+            if on_shift_chart and method == "get" and status != 200:
+                problems.append(f"{where}: owen on shift should reach alice's {route.name}")
+
+    # The on-call clinician off shift (issue 13): as any clinician not on alice's team.
+    world.oncall_shift.cancelled = True
+    world.oncall_shift.save()
+    client = login(Client(), world.oncall)
+    for method in ("get", "post"):
+        before = row_counts()
+        response = getattr(client, method)(url)
+        status = response.status_code
+        where = f"owen off shift {method.upper()} {url} -> {status}"
+        if status >= 500:
+            problems.append(f"{where}: server error")
+        if status in REFUSED and before != row_counts():
+            problems.append(f"{where}: refused, yet wrote rows")
+        leaked = _leaks(body_of(response), {"alice": _phi_markers(setup)["alice"]})
+        if leaked:
+            problems.append(f"{where}: owen off shift sees {leaked}")
+        if route.name in PATIENT_PAGES and method == "get" and status != 404:
+            problems.append(f"{where}: owen off shift should get 404 for alice's {route.name}")
 
     assert not problems, "\n".join(problems)

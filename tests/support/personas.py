@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -22,6 +22,7 @@ from pallio.episodes.services import episode_open
 from pallio.patients.services import PatientIdentity, condition_add, patient_create
 from pallio.programs.models import Program
 from pallio.programs.services import program_create
+from pallio.support.models import Line, Shift
 
 PASSWORD = "correct horse battery staple"
 
@@ -103,6 +104,9 @@ class World:
     alice: Any  # Riverside patient, team: navigator + physician
     bob: Any  # Riverside patient with no team
     hana: Any  # Hillside patient
+    # Owen's on-call shift: it covers every moment a test may freeze the clock at, so the
+    # on-call role reaches the whole program as before; tests of access off shift cancel it.
+    oncall_shift: Any = None
 
     @property
     def riverside_staff(self) -> list[User]:
@@ -151,6 +155,15 @@ def build_world() -> World:
     hana = make_patient(
         hillside, "Hana", "Hill", date(1948, 1, 30), "+13125550133", team=(hillside_nurse,)
     )
+    oncall_shift = Shift.objects.create(
+        program=riverside,
+        line=Line.BACKUP,
+        user=oncall,
+        starts_at=datetime(2000, 1, 1, tzinfo=UTC),
+        ends_at=datetime(2100, 1, 1, tzinfo=UTC),
+        source=Shift.Source.MANUAL,
+        note="Test world: on call throughout",
+    )
     return World(
         riverside,
         hillside,
@@ -166,6 +179,7 @@ def build_world() -> World:
         alice,
         bob,
         hana,
+        oncall_shift,
     )
 
 

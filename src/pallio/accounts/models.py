@@ -32,7 +32,9 @@ class TrainingLevel(models.TextChoices):
     FELLOW = "fellow", "Fellow"
 
 
-PROGRAM_WIDE_ROLES = frozenset({Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR, Role.ON_CALL})
+# The on-call role is not among them: it reaches every patient of the program only while on
+# a shift of the roster (core/access.py).
+PROGRAM_WIDE_ROLES = frozenset({Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR})
 
 
 class User(AbstractUser):

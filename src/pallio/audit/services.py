@@ -18,7 +18,7 @@ from pallio.audit.models import (
     Outcome,
     SecurityAlert,
 )
-from pallio.core import clock
+from pallio.core import access, clock
 from pallio.core.access import ROLE_PRIVACY
 from pallio.core.middleware import current_source_address
 
@@ -70,12 +70,22 @@ def audit_record(
 
 
 def audit_read(*, actor: Any, patient: Any, target: Any = None, event: str) -> AuditEvent:
+    detail = None
+    # An on-call clinician reading a patient who is not theirs, through their shift: the row
+    # says so (issue 13, "audited as such"). Only the on-call role pays for the check.
+    if (
+        getattr(actor, "role", "") == access.ROLE_ON_CALL
+        and patient is not None
+        and access.access_reason(actor, patient) == access.ON_CALL_SHIFT
+    ):
+        detail = {"access": access.ON_CALL_SHIFT, "why": "On-call clinician during a shift"}
     return audit_record(
         actor=actor,
         action=Action.READ,
         event=event,
         patient=patient,
         target=target if target is not None else patient,
+        detail=detail,
     )
 
 

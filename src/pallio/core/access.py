@@ -1,9 +1,11 @@
 """Who may reach what. The one place access is decided.
 
 A staff member reaches a patient of their own program when they are on the patient's active
-care team, hold a program-wide role (intake coordinator, medical director, on-call
-clinician), or hold an unexpired break-the-glass grant. Everyone else gets the same 404 as
-for a patient that does not exist, so ids leak nothing.
+care team, hold a program-wide role (intake coordinator, medical director), hold the on-call
+role and are on a shift of the on-call roster right now, or hold an unexpired
+break-the-glass grant. An on-call clinician off shift reaches only their own care-team
+patients (issue 13: "while on shift, audited as such, and not after the shift ends").
+Everyone else gets the same 404 as for a patient that does not exist, so ids leak nothing.
 
 Every view declares its rule with ``public_view`` or ``staff_view``; a test walks the URL
 list and fails on any view without one.
@@ -28,7 +30,7 @@ ROLE_DIRECTOR = "medical_director"
 ROLE_ON_CALL = "on_call"
 ROLE_CLINICIAN = "clinician"
 ROLE_PRIVACY = "privacy_officer"
-PROGRAM_WIDE = frozenset({ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL})
+PROGRAM_WIDE = frozenset({ROLE_INTAKE, ROLE_DIRECTOR})
 CLINICAL_ROLES = frozenset({ROLE_CLINICIAN, ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL})
 
 # Non-object permissions by role. Object access (a given patient) is decided below.
@@ -74,7 +76,36 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "support.escalations": CLINICAL_ROLES,
     "support.handoff": CLINICAL_ROLES,
     "support.measures": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # The on-call roster (support app): everyone clinical sees who is on call; the care
+    # coordinator and the medical director edit it.
+    "roster.view": CLINICAL_ROLES,
+    "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
 }
+
+# What access_reason answers for an on-call clinician reaching a patient through their shift;
+# the audit trail records it with every read they make that way.
+ON_CALL_SHIFT = "on_call_shift"
+
+
+def _current_shifts(user: Any) -> QuerySet[Any]:
+    """The user's on-call shifts covering this moment (support app; read by name so core
+    stays below it). Backed by the (user, starts_at, ends_at) index."""
+    shift = apps.get_model("support", "Shift")
+    now = clock.now()
+    return shift.objects.filter(
+        user_id=user.pk,
+        program_id=user.program_id,
+        cancelled=False,
+        starts_at__lte=now,
+        ends_at__gt=now,
+    )
+
+
+def on_shift(user: Any) -> bool:
+    """Whether `user` holds the on-call role and covers a line of the roster right now."""
+    if getattr(user, "role", None) != ROLE_ON_CALL or getattr(user, "program_id", None) is None:
+        return False
+    return _current_shifts(user).exists()
 
 
 def has_perm(user: Any, perm: str) -> bool:
@@ -102,6 +133,9 @@ def patient_access_q(user: Any, *, prefix: str = "") -> Q:
     glass = Exists(
         grant.objects.filter(user_id=user.pk, patient_id=patient_ref, expires_at__gt=clock.now())
     )
+    if user.role == ROLE_ON_CALL:
+        # Every patient of the program while on shift, in the same query (no extra round trip).
+        return program_q & Q(on_team | glass | Exists(_current_shifts(user)))
     return program_q & (on_team | glass)
 
 
@@ -123,7 +157,8 @@ def can_access_patient(user: Any, patient: Any) -> bool:
 
 
 def access_reason(user: Any, patient: Any) -> str | None:
-    """Why `user` may see `patient`: 'team', 'program', 'break_glass', or None."""
+    """Why `user` may see `patient`: 'team', 'program', 'on_call_shift', 'break_glass', or
+    None."""
     if patient.program_id != user.program_id:
         return None
     if user.role in PROGRAM_WIDE:
@@ -131,6 +166,8 @@ def access_reason(user: Any, patient: Any) -> str | None:
     member = apps.get_model("episodes", "CareTeamMember")
     if member.objects.filter(user_id=user.pk, patient_id=patient.pk, active=True).exists():
         return "team"
+    if on_shift(user):
+        return ON_CALL_SHIFT
     grant = apps.get_model("episodes", "BreakGlassGrant")
     if grant.objects.filter(
         user_id=user.pk, patient_id=patient.pk, expires_at__gt=clock.now()

@@ -84,6 +84,7 @@ from pallio.referrals.models import (
 from pallio.referrals.services import eligibility_for
 from pallio.support.calls_demo import calls_demo_populate
 from pallio.support.ops_demo import support_ops_demo_populate
+from pallio.support.roster_demo import roster_demo_populate
 from pallio.visits.demo import visits_demo_populate
 from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
@@ -643,6 +644,8 @@ class _ProgramBuilder:
             program=self.program,
             rng=random.Random(f"pallio-demo-summaries:{self.seed}:{self.spec.slug}"),
         )
+        # The 24/7 line's on-call roster: a month of shifts from a weekly pattern, one swap.
+        roster_demo_populate(program=self.program, today=self.today)
         # Last night's calls to the 24/7 line, through the support services.
         calls_demo_populate(
             program=self.program,

@@ -273,3 +273,26 @@ class CallFollowUp(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Follow-up of {self.call}"
+
+
+class RosterGapFlag(TimeStampedModel):
+    """A stretch of the coming days with a line of the roster uncovered, flagged once to the
+    program's care coordinators (`pallio roster check`); closed when the gap is covered."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    line = models.CharField(max_length=8, choices=Line.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "line"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "line", "starts_at", "ends_at"], name="roster_gap_flag_once"
+            )
+        ]
+        indexes = [models.Index(fields=["program", "resolved_at", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_line_display()} uncovered {self.starts_at:%Y-%m-%d %H:%M}"
