@@ -69,13 +69,35 @@ def team_lead(patient: Any) -> Any:
 
 def on_call_clinician(program: Any, patient: Any = None) -> Any:
     """The program's on-call clinician: the user the program named, if they may see the
-    patient, else the program's active user with the on-call role."""
+    patient; else whoever covers the 24/7 line's first line now (the roster: on shift, they
+    reach every patient of the program); else the program's active user with the on-call
+    role."""
+    from django.apps import apps
+
     users = User.objects.filter(program=program, is_active=True)
     username = str(program.setting("alert_on_call_username") or "")
     if username:
         chosen = users.filter(username=username).first()
         if chosen is not None and (patient is None or access.can_access_patient(chosen, patient)):
             return chosen
+    # Read by name: the support app builds on assessments, not the other way round.
+    now = clock.now()
+    shift = (
+        apps.get_model("support", "Shift")
+        .objects.filter(
+            program=program,
+            line="first",
+            cancelled=False,
+            starts_at__lte=now,
+            ends_at__gt=now,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("-starts_at")
+        .first()
+    )
+    if shift is not None:
+        return shift.user
     return users.filter(role=Role.ON_CALL).order_by("date_joined", "pk").first()
 
 
