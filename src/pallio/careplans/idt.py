@@ -28,6 +28,7 @@ from pallio.audit.services import audit_record
 from pallio.careplans.agenda import agenda_candidates, agenda_since, reason_label
 from pallio.careplans.idt_selectors import team_reachable
 from pallio.careplans.models import (
+    MINUTES_LIMIT,
     IdtAgendaItem,
     IdtAttendance,
     IdtDecision,
@@ -472,7 +473,7 @@ def idt_minutes_save(
     _reach(actor, meeting)
     current = _open(meeting)
     errors: Errors = {}
-    check_text(errors, "minutes", minutes, 20000, required=True)
+    check_text(errors, "minutes", minutes, MINUTES_LIMIT, required=True)
     _raise(errors)
     current.minutes = minutes.strip()
     versioned_save(current, expected_version, ["minutes"])
@@ -498,7 +499,7 @@ def idt_meeting_sign(
     if current.status != IdtMeeting.Status.IN_PROGRESS:
         raise ValidationError("Start the meeting before signing its minutes.")
     errors: Errors = {}
-    check_text(errors, "minutes", minutes, 20000, required=True)
+    check_text(errors, "minutes", minutes, MINUTES_LIMIT, required=True)
     _raise(errors)
     current.minutes = minutes.strip()
     current.status = IdtMeeting.Status.SIGNED

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from pallio.careplans.models import IdtDecision
+from pallio.careplans.models import MINUTES_LIMIT, IdtDecision
 from pallio.core.codes import Discipline
 
 
@@ -128,7 +128,7 @@ def staff_of(program_id: Any) -> list[Any]:
 class MinutesForm(VersionForm):
     minutes = forms.CharField(
         label="Minutes",
-        max_length=20000,
+        max_length=MINUTES_LIMIT,
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text="Generated from the meeting's record; edit it before signing.",
     )

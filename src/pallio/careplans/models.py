@@ -16,6 +16,9 @@ from pallio.core.codes import PALLIO, Discipline
 from pallio.core.models import EnteredInError, TimeStampedModel, VersionedModel
 
 PROBLEM_SYSTEM = f"{PALLIO}/care-plan-problem"
+# The minutes of a meeting name every patient discussed with notes and decisions: a whole
+# program's agenda runs long.
+MINUTES_LIMIT = 200_000
 
 
 class PlanDomain(models.TextChoices):
@@ -266,7 +269,7 @@ class IdtMeeting(VersionedModel):
     agenda_built_at = models.DateTimeField(null=True, blank=True)
     # The start of the period the agenda covers: the previous meeting, or a week before.
     agenda_since = models.DateTimeField(null=True, blank=True)
-    minutes = models.TextField(max_length=20000, blank=True)
+    minutes = models.TextField(max_length=MINUTES_LIMIT, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
