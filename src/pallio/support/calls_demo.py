@@ -95,18 +95,28 @@ NIGHT: tuple[_NightCall, ...] = (
 )
 
 
-def _staff(program: Any) -> Any:
-    users = User.objects.filter(program=program, is_active=True).order_by("-role", "username")
-    return next(
-        (
-            u
-            for u in users
-            if privileges.can(u, "call.record")
-            and privileges.can(u, "call.dispose")
-            and privileges.can(u, "death.record")
-        ),
-        None,
+def _may_take_calls(user: Any) -> bool:
+    return (
+        privileges.can(user, "call.record")
+        and privileges.can(user, "call.dispose")
+        and privileges.can(user, "death.record")
     )
+
+
+def _staff(program: Any, at: datetime) -> Any:
+    """Whoever covers the line's first line at `at` (the roster demo's night nurse), else a
+    program-wide clinician who may take calls (the medical director): an on-call clinician
+    off shift reaches only their own patients."""
+    from pallio.support.selectors import on_call_now
+
+    covering = on_call_now(program=program, at=at)
+    # A shift opens every patient of the program to the on-call role only (core/access.py).
+    if covering is not None and covering.role == "on_call" and _may_take_calls(covering):
+        return covering
+    users = User.objects.filter(
+        program=program, is_active=True, role__in=["medical_director", "intake_coordinator"]
+    ).order_by("-role", "username")
+    return next((u for u in users if _may_take_calls(u)), None)
 
 
 def calls_demo_populate(
@@ -114,7 +124,7 @@ def calls_demo_populate(
 ) -> dict[str, int]:
     """Write last night's calls about `patients` (enrolled, alive), ending before
     `night_end` (the demo's anchor). Returns counts for the demo's summary."""
-    actor = _staff(program)
+    actor = _staff(program, night_end - timedelta(minutes=1))
     alive = [p for p in patients if p.deceased_at is None]
     if actor is None or len(alive) < len(NIGHT) + 1:
         return {}

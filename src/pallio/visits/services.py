@@ -265,10 +265,10 @@ def _clean_content(errors: Errors, template: NoteTemplate, content: Any) -> dict
 
 
 def _may_document(actor: Any, patient: Any) -> None:
-    """The author must be on the patient's care team or hold a role that reaches every
-    patient of the program; emergency (break-the-glass) access does not make one the author
-    of the patient's notes."""
-    if access.access_reason(actor, patient) not in ("team", "program"):
+    """The author must be on the patient's care team, hold a role that reaches every patient
+    of the program, or be the on-call clinician on shift (a visit or call at night);
+    emergency (break-the-glass) access does not make one the author of the patient's notes."""
+    if access.access_reason(actor, patient) not in ("team", "program", access.ON_CALL_SHIFT):
         raise PermissionDenied(
             "You are not on this patient's care team, so you cannot document a visit for "
             "them. Ask the team lead to add you to the team first."
