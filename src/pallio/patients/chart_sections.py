@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, F, Min, Prefetch, Q
+from django.db.models import Count, F, Min, Q
 
 from pallio.patients.timeline import TimelineKind, care_plan_url, timeline_url, url_or_empty
 
@@ -75,15 +75,19 @@ def chart_summaries_of(patient: Any) -> list[Any]:
     """The latest visit summaries, each with its deliveries and their status."""
     summary_model = apps.get_model("visits", "VisitSummary")
     delivery_model = apps.get_model("visits", "SummaryDelivery")
-    summaries: list[Any] = list(
-        summary_model.objects.filter(patient_id=patient.pk)
-        .select_related("visit")
-        .prefetch_related(
-            Prefetch("deliveries", queryset=delivery_model.objects.order_by("audience", "pk"))
-        )
-        .order_by("-created_at", "-pk")[:LATEST_SUMMARIES]
-    )
+    latest = summary_model.objects.filter(patient_id=patient.pk).order_by("-created_at", "-pk")[
+        :LATEST_SUMMARIES
+    ]
+    summaries: list[Any] = list(latest.select_related("visit"))
+    # One query for the deliveries, made whether or not there are summaries, so the chart
+    # costs the same queries for a new patient and a long record.
+    deliveries: dict[Any, list[Any]] = {}
+    for delivery in delivery_model.objects.filter(summary_id__in=latest.values("pk")).order_by(
+        "audience", "pk"
+    ):
+        deliveries.setdefault(delivery.summary_id, []).append(delivery)
     for summary in summaries:
+        summary.delivery_list = deliveries.get(summary.pk, [])
         summary.chart_link = url_or_empty(
             "summaries:detail", patient_id=patient.pk, visit_id=summary.visit_id
         )
