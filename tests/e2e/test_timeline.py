@@ -3,6 +3,8 @@ filtered by kind, in the browser at a desktop and a phone width."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -40,8 +42,11 @@ def test_the_chart_shows_the_plan_notes_and_summaries(world, browsing, sign_in):
     browsing.shot(nina, "chart-390")
     nina.set_viewport_size(DESKTOP)
 
-    # The plan page is not mounted yet: the link opens the timeline of plan changes.
+    # The link opens the care plan; the timeline of plan changes lists what was added.
     plan.get_by_role("link", name="Open the care plan").click()
+    expect(nina).to_have_url(re.compile(rf"/plans/{world.alice.pk}/$"))
+    expect(nina.get_by_role("heading", name="Care plan", exact=True)).to_be_visible()
+    nina.goto(f"{browsing.base_url}/patients/{world.alice.pk}/timeline/?kind=plan")
     expect(nina.get_by_role("heading", name="Timeline")).to_be_visible()
     expect(nina.get_by_label("Care plan changes")).to_be_checked()
     expect(nina.get_by_test_id("timeline")).to_contain_text("Problem added: Cancer pain")
