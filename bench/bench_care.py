@@ -209,6 +209,8 @@ def grow(*, visits: int, seed: int) -> None:
 def teams_and_meetings() -> tuple[Any, Any]:
     """A small team (two clinicians) and one holding every clinician of the program, each
     with this week's meeting and its agenda built. Returns the two meetings."""
+    from django.db.models import Count, Q
+
     from pallio.accounts.models import Role, User
     from pallio.careplans import idt
     from pallio.careplans.models import IdtMeeting, IdtTeam
@@ -220,9 +222,17 @@ def teams_and_meetings() -> tuple[Any, Any]:
     clinicians = list(
         User.objects.filter(program=program, role=Role.CLINICIAN).order_by("username")
     )
+    # The small team: the two clinicians caring for the fewest patients (at least one), so
+    # its agenda holds a few items rather than none.
+    few = list(
+        User.objects.filter(program=program, role=Role.CLINICIAN)
+        .annotate(n=Count("team_memberships", filter=Q(team_memberships__active=True)))
+        .filter(n__gt=0)
+        .order_by("n", "username")[:2]
+    )
     meetings = []
     for name, members in (
-        ("Bench small team", clinicians[:2]),
+        ("Bench small team", few),
         ("Bench whole program", clinicians),
     ):
         team = IdtTeam.objects.filter(program=program, name=name).first()

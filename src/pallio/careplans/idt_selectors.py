@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from pallio.audit.models import Action
@@ -26,6 +26,7 @@ from pallio.careplans.models import IdtAgendaItem, IdtAttendance, IdtDecision, I
 from pallio.core import access, clock
 
 MEETINGS_PAGE_SIZE = 20
+AGENDA_PAGE_SIZE = 25
 NOT_DISCUSSED_PAGE_SIZE = 25
 
 
@@ -71,8 +72,6 @@ def team_get_for(user: Any, team_id: Any) -> IdtTeam:
 
 def team_meetings_page(user: Any, team: IdtTeam, page: int) -> Page[Any]:
     """The team's meetings, newest first, with how many patients each agenda holds."""
-    from django.db.models import Count
-
     meetings = (
         IdtMeeting.objects.filter(team=team)
         .select_related("signed_by")
@@ -113,35 +112,65 @@ def item_get_for(user: Any, meeting: IdtMeeting, item_id: Any) -> IdtAgendaItem:
 @dataclass
 class MeetingView:
     meeting: IdtMeeting
-    items: list[IdtAgendaItem]
+    page: Page[Any] | None
+    visible_count: int
+    discussed_count: int
     hidden_count: int
     attendance: list[IdtAttendance]
 
     @property
-    def discussed_count(self) -> int:
-        return sum(1 for item in self.items if item.discussed_at is not None)
+    def items(self) -> list[IdtAgendaItem]:
+        return list(self.page.object_list) if self.page is not None else []
 
 
-def meeting_view_for(user: Any, meeting: IdtMeeting, *, event: str) -> MeetingView:
-    """The agenda items `user` may see (with decisions and their tasks and plan entries),
-    how many are hidden from them, and the attendance; the read is audited once with the
-    patients shown."""
+def _visible_items(user: Any, meeting: IdtMeeting) -> QuerySet[IdtAgendaItem]:
     visible = access.patient_access_q(user, prefix="patient__")
-    items = list(
-        IdtAgendaItem.objects.filter(meeting=meeting)
-        .filter(visible)
-        .select_related("patient", "discussed_by")
-        .prefetch_related(
-            Prefetch(
-                "decisions",
-                queryset=IdtDecision.objects.select_related(
-                    "decided_by", "task__assigned_to", "intervention", "goal"
-                ),
-            )
-        )
-        .order_by("position")
+    return IdtAgendaItem.objects.filter(meeting=meeting).filter(visible)
+
+
+def agenda_page_of(user: Any, meeting: IdtMeeting, item: IdtAgendaItem) -> int:
+    """The page of the agenda on which `item` is shown to `user`."""
+    before = _visible_items(user, meeting).filter(position__lt=item.position).count()
+    return before // AGENDA_PAGE_SIZE + 1
+
+
+def meeting_view_for(
+    user: Any, meeting: IdtMeeting, *, event: str, page: int | None = 1
+) -> MeetingView:
+    """One page of the agenda items `user` may see (with decisions and their tasks and plan
+    entries; none when `page` is None), how many they see and how many of those were
+    discussed, how many are hidden from them, and the attendance. The read is audited once
+    with the patients shown: the page's, or for the minutes (page None), every patient the
+    minutes may name. A fixed number of queries whatever the agenda's length."""
+    visible_items = _visible_items(user, meeting)
+    counts = visible_items.aggregate(
+        shown=Count("id"), discussed=Count("id", filter=Q(discussed_at__isnull=False))
     )
     total = IdtAgendaItem.objects.filter(meeting=meeting).count()
+    result: Page[Any] | None = None
+    if page is not None:
+        ordered = (
+            visible_items.select_related("patient", "discussed_by")
+            .prefetch_related(
+                Prefetch(
+                    "decisions",
+                    queryset=IdtDecision.objects.select_related(
+                        "decided_by", "task__assigned_to", "intervention", "goal"
+                    ),
+                )
+            )
+            .order_by("position")
+        )
+        paginator = Paginator(ordered, AGENDA_PAGE_SIZE)
+        paginator.count = counts["shown"]  # already counted above
+        result = paginator.get_page(page)
+        result.object_list = list(result.object_list)
+        shown = [str(item.patient_id) for item in result.object_list]
+    else:
+        shown = [
+            str(pk)
+            for pk in visible_items.order_by("position").values_list("patient_id", flat=True)
+        ]
     attendance = list(
         IdtAttendance.objects.filter(meeting=meeting)
         .select_related("user")
@@ -153,9 +182,16 @@ def meeting_view_for(user: Any, meeting: IdtMeeting, *, event: str) -> MeetingVi
         event=event,
         program=meeting.program,
         target=meeting,
-        detail={"patients": [str(item.patient_id) for item in items]},
+        detail={"patients": shown},
     )
-    return MeetingView(meeting, items, total - len(items), attendance)
+    return MeetingView(
+        meeting,
+        result,
+        counts["shown"],
+        counts["discussed"],
+        total - counts["shown"],
+        attendance,
+    )
 
 
 def not_discussed_page(user: Any, page: int) -> tuple[Page[Any], int]:

@@ -23,6 +23,7 @@ from pallio.careplans import idt, idt_forms
 from pallio.careplans.agenda import reason_label
 from pallio.careplans.idt_selectors import (
     MeetingView,
+    agenda_page_of,
     item_get_for,
     meeting_get_for,
     meeting_view_for,
@@ -184,9 +185,10 @@ def _render_meeting(
     refusal: str = "",
     bound: dict[str, Any] | None = None,
     attendance_form: Any = None,
+    page: int = 1,
 ) -> HttpResponse:
     user: Any = request.user
-    view = meeting_view_for(user, meeting, event="idt.meeting.read")
+    view = meeting_view_for(user, meeting, event="idt.meeting.read", page=page)
     attending = [row.user_id for row in view.attendance]
     bound = bound or {}
     attendance_form = attendance_form or idt_forms.AttendanceForm(
@@ -214,7 +216,16 @@ def _render_meeting(
 @staff_view("idt.view")
 @require_GET
 def meeting_detail(request: HttpRequest, meeting_id: str) -> HttpResponse:
-    return _render_meeting(request, meeting_get_for(request.user, meeting_id))
+    return _render_meeting(
+        request, meeting_get_for(request.user, meeting_id), page=_page_number(request)
+    )
+
+
+def _item_url(user: Any, meeting: IdtMeeting, item: IdtAgendaItem) -> str:
+    """The meeting page showing `item`, scrolled to it."""
+    page = agenda_page_of(user, meeting, item)
+    query = f"?page={page}" if page > 1 else ""
+    return reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + f"{query}#item-{item.pk}"
 
 
 def _meeting_action(
@@ -343,15 +354,14 @@ def item_discuss(request: HttpRequest, meeting_id: str, agenda_item_id: str) -> 
             refusal = _refusal_of(exc, form)
         else:
             messages.success(request, f"Notes saved for {item.patient.full_name}.")
-            return redirect(
-                reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + f"#item-{item.pk}"
-            )
+            return redirect(_item_url(user, meeting, item))
     return _render_meeting(
         request,
         _fresh(request, meeting),
         status=status,
         refusal=refusal,
         bound={f"discussion-{item.pk}": form},
+        page=agenda_page_of(user, meeting, item),
     )
 
 
@@ -388,15 +398,14 @@ def decision_record(request: HttpRequest, meeting_id: str, agenda_item_id: str) 
                 f"Decision recorded for {item.patient.full_name}: "
                 f"{decision.get_kind_display().lower()}.",
             )
-            return redirect(
-                reverse("idt:meeting", kwargs={"meeting_id": meeting.pk}) + f"#item-{item.pk}"
-            )
+            return redirect(_item_url(user, meeting, item))
     return _render_meeting(
         request,
         _fresh(request, meeting),
         status=400,
         refusal=refusal,
         bound={f"decision-{item.pk}": form},
+        page=agenda_page_of(user, meeting, item),
     )
 
 
@@ -412,7 +421,7 @@ def _render_minutes(
     refusal: str = "",
 ) -> HttpResponse:
     user: Any = request.user
-    view = meeting_view_for(user, meeting, event="idt.minutes.read")
+    view = meeting_view_for(user, meeting, event="idt.minutes.read", page=None)
     if form is None and not meeting.is_signed:
         form = idt_forms.MinutesForm(
             initial={

@@ -365,3 +365,45 @@ def test_create_a_team_from_its_page(world, as_user):
     refused = as_user(world.coordinator).get(url)
     assert refused.status_code == 403
     assert "may not run the interdisciplinary team meeting" in refused.content.decode()
+
+
+def test_a_long_agenda_is_shown_a_page_at_a_time_and_a_save_returns_to_its_page(
+    world, as_user, monkeypatch
+):
+    from pallio.careplans import idt_selectors
+
+    monkeypatch.setattr(idt_selectors, "AGENDA_PAGE_SIZE", 3)
+    _more_patients(world, 6, 0)
+    meeting = planned_meeting(world, team=riverside_team(world, world.navigator, world.physician))
+    idt.idt_meeting_start(actor=world.director, meeting=meeting, expected_version=meeting.version)
+    items = list(IdtAgendaItem.objects.filter(meeting=meeting).order_by("position"))
+    assert len(items) == 7
+    client = as_user(world.director)
+    first = client.get(meeting_url(meeting)).content.decode()
+    assert "7 patients on the agenda, 0 discussed. Shown here: 1 to 3" in first
+    assert first.count('data-testid="agenda-item"') == 3
+    assert "Page 1 of 3" in first and "page=2" in first
+    last_item = items[-1]
+    last = client.get(meeting_url(meeting) + "?page=3").content.decode()
+    assert last.count('data-testid="agenda-item"') == 1 and f"item-{last_item.pk}" in last
+    response = client.post(
+        item_url(meeting, last_item, "item_discuss"),
+        {
+            f"{prefix(last_item)}-version": last_item.version,
+            f"{prefix(last_item)}-discussion": "Family meeting arranged.",
+            f"{prefix(last_item)}-discussed": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?page=3#item-{last_item.pk}")
+    # A refused decision is shown again on the item's own page, with the form's message.
+    response = client.post(
+        item_url(meeting, last_item, "decision"), {f"{prefix(last_item)}-d-kind": "task"}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert f"item-{last_item.pk}" in body and "Page 3 of 3" in body
+    first = client.get(meeting_url(meeting)).content.decode()
+    assert "7 patients on the agenda, 1 discussed." in first
+    read = AuditEvent.objects.filter(event="idt.meeting.read").order_by("-at").first()
+    assert read is not None and len(read.detail["patients"]) == 3
