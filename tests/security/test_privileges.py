@@ -53,6 +53,8 @@ RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # notes; a medication change with the dose-change form). Checked through `can` below.
 NOT_YET_PERFORMED = {
     "medication.change",
+    "episode.discharge",
+    "episode.reenroll",
 }
 
 

@@ -36,6 +36,8 @@ def episode_open(
     existing = patient.episodes.filter(status=EpisodeOfCare.Status.ACTIVE).first()
     if existing is not None:
         raise ValidationError("This patient is already enrolled.")
+    if patient.deceased_at is not None:
+        raise ValidationError("This patient has died and cannot be enrolled.")
     episode = EpisodeOfCare.objects.create(
         program_id=patient.program_id,
         patient=patient,

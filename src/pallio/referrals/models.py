@@ -218,6 +218,8 @@ class Letter(TimeStampedModel):
         DECLINED = "declined", "Referral declined"
         REDIRECTED = "redirected", "Referral redirected"
         INFO_REQUEST = "info_request", "Information requested"
+        # The final summary when the patient leaves the program (episodes/discharge.py).
+        DISCHARGED = "discharged", "Discharge summary"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="letters")
     kind = models.CharField(max_length=16, choices=Kind.choices)
