@@ -379,15 +379,15 @@ class DeathInput:
 @transaction.atomic
 def death_report_record(*, actor: Any, call: Call, data: DeathInput) -> DeathReport:
     """Record a death reported on the call: when and where, who was there, what the family
-    needs tonight. Marks the patient deceased, tells the team (a task for the team lead) and
-    opens the death and bereavement steps (a task for the care coordinator)."""
+    needs tonight. The patient's death record follows from it (episodes/death.py: the patient
+    marked deceased, open work closed, the enrollment discharged, the referrer told), and the
+    team is told (a task for the team lead)."""
     privilege_check(actor, "death.record")
     _assert_reaches(actor, call)
     from pallio.careplans.models import TaskKind
     from pallio.careplans.services import task_create
-    from pallio.core.codes import Discipline
+    from pallio.episodes.death import death_record_from_report
     from pallio.episodes.models import CareTeamMember
-    from pallio.episodes.services import patient_death_record
 
     errors: Errors = {}
     if call.patient_id is None:
@@ -418,7 +418,6 @@ def death_report_record(*, actor: Any, call: Call, data: DeathInput) -> DeathRep
         funeral_home=data.funeral_home.strip(),
         recorded_by=actor,
     )
-    patient_death_record(actor=actor, patient=patient, died_at=data.died_at)
     audit_record(
         actor=actor,
         action=Action.CREATE,
@@ -428,13 +427,13 @@ def death_report_record(*, actor: Any, call: Call, data: DeathInput) -> DeathRep
         program=actor.program,
         detail={"place": data.place, "needs": needs},
     )
+    death_record_from_report(actor=actor, report=report)
     team = list(
         CareTeamMember.objects.filter(patient=patient, active=True)
         .select_related("user", "episode")
         .order_by("-is_lead", "created_at")
     )
     lead = team[0] if team else None
-    coordinator = next((m for m in team if m.discipline == Discipline.CARE_COORDINATOR), None)
     today = clock.today_in(call.program.timezone)
     place = report.get_place_display().lower()
     wanted = ", ".join(DEATH_NEEDS[n].lower() for n in needs) or "nothing tonight"
@@ -451,20 +450,6 @@ def death_report_record(*, actor: Any, call: Call, data: DeathInput) -> DeathRep
         ),
         due=today,
         assigned_to=lead.user if lead else None,
-    )
-    task_create(
-        actor=actor,
-        patient=patient,
-        episode=lead.episode if lead else None,
-        kind=TaskKind.FOLLOW_UP,
-        title="Death and bereavement steps",
-        detail=(
-            "Close the episode, tell the referring doctors, and start bereavement support "
-            "for the family."
-        ),
-        due=today + timedelta(days=1),
-        discipline=Discipline.CARE_COORDINATOR,
-        assigned_to=coordinator.user if coordinator else None,
     )
     return report
 

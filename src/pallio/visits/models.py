@@ -196,6 +196,8 @@ class SummaryDelivery(TimeStampedModel):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Never sent, and never will be: the patient died before it went (episodes/death.py).
+        WITHHELD = "withheld", "Not sent"
 
     summary = models.ForeignKey(VisitSummary, on_delete=models.PROTECT, related_name="deliveries")
     audience = models.CharField(max_length=16, choices=Audience.choices)

@@ -441,8 +441,9 @@ def _recipients(visit: Visit, patient: Any) -> list[tuple[str, str, str]]:
             patient.primary_care_name,
             patient.primary_care_email,
         ),
-        (SummaryDelivery.Audience.PATIENT, patient.full_name, patient.email),
     ]
+    if patient.deceased_at is None:  # nothing is ever addressed to a patient who died
+        candidates.append((SummaryDelivery.Audience.PATIENT, patient.full_name, patient.email))
     seen: set[tuple[str, str]] = set()
     result = []
     for audience, name, email in candidates:
@@ -562,6 +563,35 @@ def summary_delivery_resend(*, actor: Any, delivery: SummaryDelivery) -> Summary
     delivery_id = str(delivery.pk)
     transaction.on_commit(lambda: _enqueue_all([delivery_id]))
     return delivery
+
+
+WITHHELD_FOR_DEATH = "Not sent: the patient died."
+
+
+def patient_deliveries_withhold(*, actor: Any, patient: Any) -> int:
+    """A patient died: the summaries still waiting to go to them (queued or failed) are never
+    sent. Returns how many were withheld."""
+    pending = SummaryDelivery.objects.filter(
+        summary__patient_id=patient.pk,
+        audience=SummaryDelivery.Audience.PATIENT,
+        status__in=[SummaryDelivery.Status.QUEUED, SummaryDelivery.Status.FAILED],
+    )
+    ids = [str(pk) for pk in pending.values_list("pk", flat=True)]
+    if not ids:
+        return 0
+    SummaryDelivery.objects.filter(pk__in=ids).update(
+        status=SummaryDelivery.Status.WITHHELD,
+        last_error=WITHHELD_FOR_DEATH,
+        updated_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="visit_summary.withhold",
+        patient=patient,
+        detail={"deliveries": ids, "reason": "patient died"},
+    )
+    return len(ids)
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -101,12 +101,25 @@ def summary_delivery_send(*, delivery_id: str) -> bool:
         delivery = (
             SummaryDelivery.objects.select_for_update()
             .filter(pk=delivery_id)
-            .select_related("summary")
+            .select_related("summary__patient")
             .first()
         )
-        if delivery is None or delivery.status == SummaryDelivery.Status.SENT:
+        if delivery is None or delivery.status in (
+            SummaryDelivery.Status.SENT,
+            SummaryDelivery.Status.WITHHELD,
+        ):
             return False
         if not delivery.to_email:
+            return False
+        if (
+            delivery.audience == SummaryDelivery.Audience.PATIENT
+            and delivery.summary.patient.deceased_at is not None
+        ):
+            # Nothing goes to a patient who died, whatever was queued before the death.
+            delivery.status = SummaryDelivery.Status.WITHHELD
+            delivery.last_error = "Not sent: the patient died."
+            delivery.updated_at = clock.now()
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
             return False
         delivery.attempts += 1
         delivery.updated_at = clock.now()

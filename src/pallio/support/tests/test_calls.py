@@ -234,7 +234,10 @@ def test_an_expected_death_is_recorded_and_the_team_told(world):
     assert report.patient == world.alice
     tasks = Task.objects.filter(patient=world.alice, kind="follow_up")
     assert tasks.filter(assigned_to=world.navigator, title__startswith="Death reported").exists()
-    assert tasks.filter(discipline="care_coordinator", title="Death and bereavement steps").exists()
+    # The death record follows: one per patient, the enrollment discharged with it.
+    record = world.alice.death_record
+    assert (record.source, record.place, record.died_at) == ("phone", "home", died)
+    assert world.alice.episodes.get().discharge_reason == "death"
     assert AuditEvent.objects.filter(event="death.record").exists()
 
 
