@@ -34,6 +34,7 @@ from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
+from pallio.episodes.discharge import episode_discharge, episode_reenroll
 from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
@@ -53,8 +54,6 @@ RAW = json.loads(DATA_FILE.read_text("utf-8"))["actions"]
 # notes; a medication change with the dose-change form). Checked through `can` below.
 NOT_YET_PERFORMED = {
     "medication.change",
-    "episode.discharge",
-    "episode.reenroll",
 }
 
 
@@ -907,8 +906,79 @@ def _note_void_post(g: Grid, client: Client, note: Any) -> Any:
     )
 
 
+# --- enrollment: discharge and enrolling again (pallio.episodes) ---------------------------------
+
+
+def _an_enrolled_patient(g: Grid, _: str) -> Any:
+    """A new patient enrolled with every care-team clinician of the grid (a discharge ends
+    the team's memberships, so each person gets their own patient)."""
+    patient = make_patient(
+        g.world.riverside, "Enid", "Enrolled", date(1948, 2, 2), team=(g.world.physician,)
+    )
+    g._join(patient)
+    return patient
+
+
+def _a_discharged_patient(g: Grid, action: str) -> Any:
+    """A patient discharged (goals met) whose team the grid's clinicians still are, so that
+    the privilege decides, not the access rule."""
+    from pallio.episodes.discharge import discharge_apply
+
+    patient = _an_enrolled_patient(g, action)
+    episode = patient.episodes.get()
+    discharge_apply(actor=g.world.physician, episode=episode, reason="goals_met", on=_today(g))
+    for user in [g.world.physician, *g.users]:
+        if user.role == Role.CLINICIAN:
+            care_team_add(actor=None, episode=episode, user=user)
+    return patient
+
+
+def _discharge_by(g: Grid, actor: User, patient: Any) -> None:
+    episode_discharge(actor=actor, episode=patient.episodes.get(), reason="goals_met", on=_today(g))
+
+
+def _discharge_post(g: Grid, client: Client, patient: Any) -> Any:
+    return client.post(
+        reverse("enrollment:discharge", kwargs={"patient_id": patient.pk}),
+        {"reason": "goals_met", "on": _today(g).isoformat()},
+    )
+
+
+def _discharged(g: Grid, actor: User, patient: Any) -> bool:
+    return patient.episodes.filter(status="finished", discharged_by=actor).exists()
+
+
+def _reenroll_by(g: Grid, actor: User, patient: Any) -> None:
+    episode_reenroll(
+        actor=actor,
+        patient=patient,
+        team=[g.world.physician],
+        first_visit_due=_today(g) + timedelta(days=3),
+    )
+
+
+def _reenroll_post(g: Grid, client: Client, patient: Any) -> Any:
+    physician = str(g.world.physician.uuid)
+    return client.post(
+        reverse("enrollment:reenroll", kwargs={"patient_id": patient.pk}),
+        {
+            "team": [physician],
+            "lead": physician,
+            "first_visit_due": (_today(g) + timedelta(days=3)).isoformat(),
+        },
+    )
+
+
+def _reenrolled(g: Grid, actor: User, patient: Any) -> bool:
+    return patient.episodes.filter(status="active").exists()
+
+
 CASES.update(
     {
+        "episode.discharge": Case(
+            _an_enrolled_patient, _discharge_by, _discharged, _discharge_post
+        ),
+        "episode.reenroll": Case(_a_discharged_patient, _reenroll_by, _reenrolled, _reenroll_post),
         "note.write": Case(_visit_prepare, _visit_by, _visit_written, _visit_post),
         "note.sign": Case(_visit_prepare, _note_sign_by, _note_signed, _note_sign_post),
         "note.cosign": Case(_awaiting_cosign, _cosign_by, _cosigned, _cosign_post),

@@ -83,3 +83,44 @@ def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Pa
         detail={"owner": owner.get_username(), "patients": [str(p.pk) for p in result.object_list]},
     )
     return result
+
+
+# --- the enrollment pages: discharge, a death, enrolling again ------------------------------
+
+
+def enrollment_context_for(user: Any, patient_id: Any, *, audit: bool = True) -> dict[str, Any]:
+    """The patient (access-checked: Http404 for missing and forbidden alike), the chart
+    header, the episodes newest first, the death record and the preferred place of death."""
+    from pallio.acp.models import PlacePreference
+    from pallio.episodes.models import DeathRecord, EpisodeOfCare
+    from pallio.patients.selectors import patient_get_for, patient_header_context
+
+    patient = patient_get_for(user, patient_id, event="enrollment.read", audit=audit)
+    episodes = list(
+        EpisodeOfCare.objects.filter(patient=patient)
+        .select_related("referral", "discharged_by")
+        .order_by("-start")
+    )
+    preference = PlacePreference.objects.filter(patient=patient).first()
+    return {
+        **patient_header_context(user, patient),
+        "episodes": episodes,
+        "open_episode": next((e for e in episodes if e.status != "finished"), None),
+        "death": DeathRecord.objects.filter(patient=patient).select_related("recorded_by").first(),
+        "preferred_place_of_death": (
+            preference.get_place_of_death_display()
+            if preference and preference.place_of_death
+            else ""
+        ),
+    }
+
+
+def reenroll_candidates_for(user: Any) -> list[Any]:
+    """The program's active clinical staff who can be put on a care team."""
+    return list(
+        User.objects.filter(
+            program_id=user.program_id,
+            is_active=True,
+            role__in=[access.ROLE_CLINICIAN, access.ROLE_DIRECTOR, access.ROLE_INTAKE],
+        ).order_by("last_name", "first_name", "pk")
+    )

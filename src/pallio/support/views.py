@@ -283,7 +283,8 @@ def call_death(request: HttpRequest, call_id: str) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             messages.success(
-                request, "Death recorded. The team lead and the care coordinator have tasks."
+                request,
+                "Death recorded: the patient's open work is closed and the team lead has a task.",
             )
             return redirect("support:call", call_id=call.pk)
     return _rerender(request, call, status, death_form=form)
