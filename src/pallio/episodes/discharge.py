@@ -77,7 +77,7 @@ def discharge_apply(
 ) -> EpisodeOfCare:
     """The discharge itself, for a caller that has checked its own privilege (the death)."""
     locked = (
-        EpisodeOfCare.objects.select_for_update()
+        EpisodeOfCare.objects.select_for_update(of=("self",))
         .select_related("program", "patient", "referral")
         .get(pk=episode.pk)
     )
