@@ -59,6 +59,7 @@ from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.patients.models import (
     AdministrativeSex,
     AuthorizationStatus,
@@ -656,6 +657,18 @@ class _ProgramBuilder:
             ),
             rng=random.Random(self.seed * 7919 + 13),
             night_end=self.anchor,
+        )
+        # Deaths (at home, and in hospital against the wish to die at home) and discharges
+        # with their reasons, through the services: each death closes the patient's work.
+        transitions_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 17),
+            today=self.today,
         )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
         # keep it after every other part of the demo.
