@@ -96,8 +96,10 @@ def test_discharge_with_a_reason_and_enroll_again(world, browsing, sign_in):
     browsing.shot(nina, "discharge-390")
     nina.set_viewport_size(DESK)
     nina.get_by_role("button", name="Discharge").click()
-    # Off the team now: the chart is no longer hers to open.
-    expect(nina.get_by_role("heading", name="This record is not available to you")).to_be_visible()
+    # Off the team now: back to her caseload, where the patient no longer is.
+    expect(nina.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(nina.get_by_text("Discharged from the program.")).to_be_visible()
+    expect(nina.get_by_text("Alice Anders")).to_have_count(0)
 
     cora = sign_in(world.coordinator)
     cora.goto(f"/patients/{alice.pk}/")

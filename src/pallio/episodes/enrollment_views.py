@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from pallio.core import privileges
+from pallio.core import access, privileges
 from pallio.core.access import staff_view
 from pallio.core.validation import apply_service_errors
 from pallio.episodes import forms
@@ -25,7 +25,10 @@ from pallio.episodes.discharge import episode_discharge, episode_reenroll
 from pallio.episodes.selectors import enrollment_context_for, reenroll_candidates_for
 
 
-def _chart(patient: Any) -> HttpResponse:
+def _chart(patient: Any, user: Any = None) -> HttpResponse:
+    """Back to the chart; to the caseload for someone the discharge took off the team."""
+    if user is not None and not access.can_access_patient(user, patient):
+        return redirect("episodes:caseload")
     return redirect("patients:chart", patient_id=patient.pk)
 
 
@@ -65,7 +68,7 @@ def discharge(request: HttpRequest, patient_id: str) -> HttpResponse:
                 "Discharged from the program. The final summary goes to the referring "
                 "clinician when their email is on file.",
             )
-            return _chart(context["patient"])
+            return _chart(context["patient"], user)
     context["form"] = form
     return _render(request, "episodes/discharge.html", context, status=400)
 

@@ -48,7 +48,8 @@ def test_discharge_through_the_page_then_enroll_again_from_the_chart(world, as_u
         _url("discharge", world.alice),
         {"reason": "moved_away", "on": _today(world).isoformat(), "note": "Moved to Ohio"},
     )
-    assert response.status_code == 302 and response["Location"] == _chart(world.alice)
+    # Off the team now: back to her caseload, not to a chart she can no longer open.
+    assert response.status_code == 302 and response["Location"] == reverse("episodes:caseload")
     episode = world.alice.episodes.get()
     assert (episode.status, episode.discharge_reason) == ("finished", "moved_away")
     # The navigator is off the team now; the intake coordinator enrolls her again.
