@@ -36,7 +36,8 @@ from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes.services import care_team_add
 from pallio.medications import services as medications
-from pallio.medications.models import MedicationStatement
+from pallio.medications.allergies import allergy_end, allergy_record
+from pallio.medications.models import Allergy, MedicationStatement
 from pallio.support import services as support_services
 from pallio.support.models import Call, DeathReport, Line, Shift
 from pallio.support.tests.helpers import call_input
@@ -251,6 +252,7 @@ def _author_field(model: Any) -> str:
         CodeStatus: "recorded_by",
         PortableOrder: "recorded_by",
         MedicationStatement: "recorded_by",
+        Allergy: "recorded_by",
         SymptomReport: "entered_by",
         PhaseOfCare: "recorded_by",
         AssessmentSection: "author",
@@ -320,6 +322,41 @@ def _stopped(status: str) -> Callable[[Grid, User, Any], bool]:
         return MedicationStatement.objects.get(pk=statement.pk).status == status
 
     return written
+
+
+def _no_allergy(g: Grid, _: str) -> None:
+    Allergy.objects.filter(patient=g.world.alice).update(status=Allergy.Status.ENTERED_IN_ERROR)
+
+
+def _an_allergy(g: Grid, action: str) -> Allergy:
+    _no_allergy(g, action)
+    return allergy_record(actor=g.world.physician, patient=g.world.alice, substance="Sulfa")
+
+
+def _allergy_end_by(g: Grid, actor: User, allergy: Any) -> None:
+    allergy_end(
+        actor=actor,
+        allergy=allergy,
+        expected_version=allergy.version,
+        status=Allergy.Status.ENTERED_IN_ERROR,
+        reason="Wrong patient.",
+    )
+
+
+def _allergy_end_post(g: Grid, client: Client, allergy: Any) -> Any:
+    return client.post(
+        reverse("medications:allergy_end", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "end-allergy": str(allergy.pk),
+            "end-version": allergy.version,
+            "end-status": "entered-in-error",
+            "end-reason": "Wrong patient.",
+        },
+    )
+
+
+def _allergy_voided(g: Grid, actor: User, allergy: Any) -> bool:
+    return Allergy.objects.get(pk=allergy.pk).status == Allergy.Status.ENTERED_IN_ERROR
 
 
 def _a_typed_medication(g: Grid, _: str) -> MedicationStatement:
@@ -726,6 +763,18 @@ CASES: dict[str, Case] = {
         _a_medication, _stop_by(True), _stopped("entered-in-error"), _stop_post(True)
     ),
     "medication.review": Case(_a_typed_medication, _review_by, _reviewed, _review_post),
+    "allergy.record": Case(
+        _no_allergy,
+        lambda g, actor, _: allergy_record(
+            actor=actor, patient=g.world.alice, substance="Latex", criticality="high"
+        ),
+        _new_rows(Allergy),
+        lambda g, client, _: client.post(
+            reverse("medications:allergy_add", kwargs={"patient_id": g.world.alice.pk}),
+            {"allergy-substance": "Latex", "allergy-criticality": "high"},
+        ),
+    ),
+    "allergy.void": Case(_an_allergy, _allergy_end_by, _allergy_voided, _allergy_end_post),
     "goals_of_care.sign": Case(
         _conversation(signed=False), _sign_by, _new_rows(GoalsOfCareConversation), _sign_post
     ),

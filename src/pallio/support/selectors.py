@@ -109,7 +109,7 @@ def on_call_screen_for(user: Any) -> dict[str, Any]:
 
 def call_chart_facts(patient: Any) -> dict[str, Any]:
     """The chart's key facts for the call screen (patient already access-checked): code
-    status and portable order, goals of care, agent, allergies (not recorded in Pallio),
+    status and portable order, goals of care, agent, allergies,
     current medications with MME and the as-needed ones, last symptom scores, phase, and the
     enrollment (hospice status is not recorded yet). A fixed number of queries."""
     from pallio.acp.models import (
@@ -121,6 +121,7 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
     from pallio.assessments.models import PhaseOfCare, SymptomReport
     from pallio.episodes.models import EpisodeOfCare
     from pallio.medications import mme
+    from pallio.medications.allergies import allergies_for
     from pallio.medications.models import MedicationStatement
 
     code_status = (
@@ -173,7 +174,7 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
         "portable_order": order,
         "goals": goals,
         "agent": agent,
-        "allergies_recorded": False,
+        "allergies": allergies_for(patient),
         "medications": medications,
         "as_needed": [m for m in medications if m.as_needed],
         "mme": mme.mme_summary(medications),
