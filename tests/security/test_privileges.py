@@ -35,8 +35,9 @@ from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes import stays
-from pallio.episodes.models import HospitalStay
+from pallio.episodes.models import HospitalStay, StayReview
 from pallio.episodes.services import care_team_add
+from pallio.episodes.stay_reviews import stay_review_record
 from pallio.episodes.tests.stay_helpers import noon
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
@@ -427,6 +428,33 @@ def _stay_post(g: Grid, client: Client, _: Any) -> Any:
     )
 
 
+def _a_review(g: Grid, action: str) -> StayReview:
+    stay = _a_stay(g, action)
+    return StayReview.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        stay=stay,
+        reason="icu",
+        wishes="Code status comfort-focused care",
+        raised_at=clock.now(),
+    )
+
+
+def _review_by(g: Grid, actor: User, review: StayReview) -> None:
+    stay_review_record(actor=actor, review=review, note="Talked it over at the meeting")
+
+
+def _review_written(g: Grid, actor: User, review: StayReview) -> bool:
+    return StayReview.objects.filter(pk=review.pk, reviewed_by=actor).exists()
+
+
+def _review_post(g: Grid, client: Client, review: StayReview) -> Any:
+    return client.post(
+        reverse("stays:review", kwargs={"review_id": review.pk}),
+        {f"{review.pk}-note": "Talked it over at the meeting"},
+    )
+
+
 def _stay_void_by(g: Grid, actor: User, stay: Any) -> None:
     stays.stay_mark_entered_in_error(actor=actor, stay=stay, reason="Entered on the wrong patient")
 
@@ -784,6 +812,7 @@ CASES: dict[str, Case] = {
         _an_agent, _void_by, _voided(HealthcareAgent), _void_post("agent")
     ),
     "stay.record": Case(lambda g, a: None, _stay_by, _stay_written, _stay_post),
+    "stay_review.record": Case(_a_review, _review_by, _review_written, _review_post),
     "stay.void": Case(_a_stay, _stay_void_by, _voided(HospitalStay), _void_post("hospitalization")),
     "symptom_report.record": Case(
         lambda g, a: None, _report_by, _new_rows(SymptomReport), _report_api

@@ -236,3 +236,47 @@ class StayMovement(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.unit or 'Unit'} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StayReviewReason(models.TextChoices):
+    ICU = "icu", "Cared for in intensive care"
+    INTUBATION = "intubation", "Intubated (breathing machine)"
+    CPR = "cpr", "Had CPR"
+    HOSPITAL_DEATH = "hospital_death", "Died in hospital"
+
+
+class StayReview(TimeStampedModel):
+    """Care in hospital that differed from what the person had said they wanted. Not a
+    finding of fault: a prompt for the team to talk it over (how it came about, what the
+    person and family need now, whether the plan or the orders need another conversation),
+    and a record of who did and what they concluded."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="stay_reviews"
+    )
+    stay = models.ForeignKey(HospitalStay, on_delete=models.PROTECT, related_name="reviews")
+    reason = models.CharField(max_length=16, choices=StayReviewReason.choices)
+    # What the record said the person wanted, in plain words, as it stood when raised.
+    wishes = models.CharField(max_length=500)
+    raised_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(max_length=2000, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["program", "reviewed_at", "raised_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["stay", "reason"], name="stay_review_once_per_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.stay})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.reviewed_at is None

@@ -76,3 +76,11 @@ class TreatmentsForm(forms.Form):
 
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(label="Why is this wrong?", max_length=300)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What the team talked about and concluded",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

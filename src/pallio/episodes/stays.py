@@ -35,6 +35,7 @@ from pallio.episodes.models import (
     StayMovement,
     StaySource,
 )
+from pallio.episodes.stay_reviews import stay_reviews_raise
 
 # An interface engine's clock may run a little ahead of ours; beyond this, "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -130,6 +131,38 @@ def readmission_flags_refresh(patient: Any) -> None:
     )
 
 
+# An admission told to the team this long after it began is history, not news: it is
+# recorded without calling the team (the stay still shows on the chart and the timeline).
+NEWS_WITHIN = timedelta(days=2)
+
+
+def _care_team_notify(stay: HospitalStay) -> None:
+    """An enrolled patient arrived in hospital: the program's hospital-admission rule
+    (assessments, a declared rule a program can retune or switch off) puts it on the alert
+    worklist with a follow-up task for its discipline, due within its hours. Once per stay."""
+    if stay.episode is None or stay.episode.status != EpisodeOfCare.Status.ACTIVE:
+        return
+    if stay.discharged_at is not None or clock.now() - stay.admitted_at > NEWS_WITHIN:
+        return
+    from pallio.assessments.models import RuleKind
+    from pallio.assessments.services import alert_raise, rules_for
+
+    patient = stay.patient
+    place = stay.facility + (f", {stay.unit}" if stay.unit else "")
+    arrived = {
+        StayKind.EMERGENCY: "In the emergency department",
+        StayKind.OBSERVATION: "In hospital for observation",
+    }.get(StayKind(stay.kind), "Admitted to hospital")
+    detail = f"{arrived}: {place}" + (f" ({stay.reason})" if stay.reason else "")
+    if stay.is_readmission:
+        detail += "; a readmission within 30 days"
+    for rule in rules_for(patient.program):
+        if rule.kind == RuleKind.HOSPITAL_ADMISSION:
+            alert_raise(
+                rule=rule, patient=patient, dedupe_key=f"stay:{stay.pk}:{rule.key}", detail=detail
+            )
+
+
 # --- admission, transfer, discharge -------------------------------------------------------------
 
 
@@ -196,6 +229,8 @@ def stay_admit(
     audit_record(
         actor=actor, action=Action.CREATE, event="stay.admit", patient=patient, target=stay
     )
+    _care_team_notify(stay)
+    stay_reviews_raise(actor=actor, stay=stay)
     return stay
 
 
@@ -236,6 +271,7 @@ def stay_transfer(
         target=stay,
         detail={"unit": stay.unit, "icu": stay.icu},
     )
+    stay_reviews_raise(actor=actor, stay=stay)
     return stay
 
 
@@ -276,6 +312,7 @@ def stay_discharge(
         target=stay,
         detail={"disposition": disposition},
     )
+    stay_reviews_raise(actor=actor, stay=stay)
     return stay
 
 
@@ -374,6 +411,7 @@ def stay_update(*, actor: Any, stay: HospitalStay, **fields: Any) -> HospitalSta
         target=stay,
         detail={"fields": sorted(changed)},
     )
+    stay_reviews_raise(actor=actor, stay=stay)
     return stay
 
 

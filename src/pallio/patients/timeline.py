@@ -657,7 +657,7 @@ STAY_ARRIVAL = {
 
 
 def _stay_link(ctx: _Context, stay: Any) -> str:
-    return ctx.link("stay.view", "episodes:stay", patient_id=ctx.patient.pk, stay_id=stay.pk)
+    return ctx.link("stay.view", "stays:stay", patient_id=ctx.patient.pk, stay_id=stay.pk)
 
 
 def _hospital_stay(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
