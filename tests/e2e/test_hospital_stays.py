@@ -4,6 +4,7 @@ team; the review recorded from the team's list. At desk and phone widths."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,7 @@ def test_record_a_stay_see_the_readmission_and_review_the_care(world, browsing, 
 
     nina.get_by_text("Admission, emergency visit or observation stay").click()
     nina.get_by_label("Kind of stay").select_option(label="Inpatient admission")
-    nina.get_by_label("Hospital", exact=True).fill("Riverside General Hospital")
+    nina.get_by_label(re.compile(r"^Hospital\b")).fill("Riverside General Hospital")
     nina.get_by_label("Unit or ward").fill("4 West")
     admitted = (now - timedelta(hours=6)).astimezone(zone)
     nina.get_by_label("Arrived or admitted").fill(admitted.strftime("%Y-%m-%dT%H:%M"))
