@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from pallio.accounts.models import Role, User
 from pallio.acp import services as acp
-from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalization, PortableOrder
+from pallio.acp.models import CodeStatus, GoalsOfCareConversation, HealthcareAgent, PortableOrder
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
@@ -34,7 +34,11 @@ from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
+from pallio.episodes import stays
+from pallio.episodes.models import HospitalStay, StayReview
 from pallio.episodes.services import care_team_add
+from pallio.episodes.stay_reviews import stay_review_record
+from pallio.episodes.tests.stay_helpers import noon
 from pallio.medications import services as medications
 from pallio.medications.allergies import allergy_end, allergy_record
 from pallio.medications.models import Allergy, MedicationStatement
@@ -414,13 +418,82 @@ def _sign_post(g: Grid, client: Client, conversation: Any) -> Any:
     )
 
 
-def _a_stay(g: Grid, _: str) -> Hospitalization:
-    return acp.hospitalization_record(
+def _an_agent(g: Grid, _: str) -> HealthcareAgent:
+    HealthcareAgent.objects.filter(patient=g.world.alice).update(entered_in_error=True)
+    return acp.agent_add(
         actor=g.world.physician,
         patient=g.world.alice,
-        admitted_on=_today(g) - timedelta(days=9),
-        facility="Riverside General",
+        data=acp.AgentInput(name="Dana Daughter", relationship="CHILD", email="dana@example.org"),
     )
+
+
+def _a_stay(g: Grid, _: str) -> HospitalStay:
+    return stays.stay_admit(
+        actor=g.world.physician,
+        patient=g.world.alice,
+        kind="inpatient",
+        facility="Riverside General",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=9)),
+    )
+
+
+def _stay_by(g: Grid, actor: User, _: Any) -> None:
+    stays.stay_admit(
+        actor=actor,
+        patient=g.world.alice,
+        kind="emergency",
+        facility=f"Stay by {actor.username}",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=2)),
+    )
+
+
+def _stay_written(g: Grid, actor: User, _: Any) -> bool:
+    return HospitalStay.objects.filter(facility=f"Stay by {actor.username}").exists()
+
+
+def _stay_post(g: Grid, client: Client, _: Any) -> Any:
+    user = client.session.get("_auth_user_id")
+    actor = User.objects.get(pk=user)
+    day = _today(g) - timedelta(days=2)
+    return client.post(
+        reverse("acp:hospitalization", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "stay-kind": "emergency",
+            "stay-facility": f"Stay by {actor.username}",
+            "stay-admitted_at": f"{day.isoformat()}T12:00",
+        },
+    )
+
+
+def _a_review(g: Grid, action: str) -> StayReview:
+    stay = _a_stay(g, action)
+    return StayReview.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        stay=stay,
+        reason="icu",
+        wishes="Code status comfort-focused care",
+        raised_at=clock.now(),
+    )
+
+
+def _review_by(g: Grid, actor: User, review: StayReview) -> None:
+    stay_review_record(actor=actor, review=review, note="Talked it over at the meeting")
+
+
+def _review_written(g: Grid, actor: User, review: StayReview) -> bool:
+    return StayReview.objects.filter(pk=review.pk, reviewed_by=actor).exists()
+
+
+def _review_post(g: Grid, client: Client, review: StayReview) -> Any:
+    return client.post(
+        reverse("stays:review", kwargs={"review_id": review.pk}),
+        {f"{review.pk}-note": "Talked it over at the meeting"},
+    )
+
+
+def _stay_void_by(g: Grid, actor: User, stay: Any) -> None:
+    stays.stay_mark_entered_in_error(actor=actor, stay=stay, reason="Entered on the wrong patient")
 
 
 ESAS = esas(pain=3, tiredness=4)
@@ -785,8 +858,11 @@ CASES: dict[str, Case] = {
         _void_post("conversation"),
     ),
     "advance_care_record.void": Case(
-        _a_stay, _void_by, _voided(Hospitalization), _void_post("hospitalization")
+        _an_agent, _void_by, _voided(HealthcareAgent), _void_post("agent")
     ),
+    "stay.record": Case(lambda g, a: None, _stay_by, _stay_written, _stay_post),
+    "stay_review.record": Case(_a_review, _review_by, _review_written, _review_post),
+    "stay.void": Case(_a_stay, _stay_void_by, _voided(HospitalStay), _void_post("hospitalization")),
     "symptom_report.record": Case(
         lambda g, a: None, _report_by, _new_rows(SymptomReport), _report_api
     ),

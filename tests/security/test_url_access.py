@@ -69,6 +69,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "key": lambda s: "pain",
     "slot_id": lambda s: str(roster_slot(s.world).pk),
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
+    "stay_id": lambda s: str(hospital_stay(s).pk),
+    "review_id": lambda s: str(hospital_stay(s).reviews.get().pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -92,6 +94,8 @@ OBJECT_PARAMETERS = {
     "meeting_id",
     "agenda_item_id",
     "call_id",
+    "stay_id",
+    "review_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -137,6 +141,34 @@ def support_call(setup: Any) -> Any:
 
         setup._support_call = a_call(setup.world.oncall, setup.world.alice)
     return setup._support_call
+
+
+def hospital_stay(setup: Any) -> Any:
+    """Alice's hospital stay with one review for the team, made once per walk."""
+    if not hasattr(setup, "_hospital_stay"):
+        from datetime import timedelta
+
+        from pallio.core import clock
+        from pallio.episodes.models import StayReview
+        from pallio.episodes.stays import stay_admit
+
+        stay = stay_admit(
+            actor=setup.world.physician,
+            patient=setup.world.alice,
+            kind="inpatient",
+            facility="Riverside General",
+            admitted_at=clock.now() - timedelta(days=1),
+        )
+        StayReview.objects.create(
+            program=setup.world.riverside,
+            patient=setup.world.alice,
+            stay=stay,
+            reason="icu",
+            wishes="Code status comfort-focused care",
+            raised_at=clock.now(),
+        )
+        setup._hospital_stay = stay
+    return setup._hospital_stay
 
 
 def roster_slot(world: Any) -> Any:

@@ -37,6 +37,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "meeting_id",
         "agenda_item_id",  # one patient on a meeting's agenda
         "call_id",  # a call to the 24/7 line about a patient
+        "stay_id",  # a hospital stay
+        "review_id",  # the team's review of a patient's hospital care
     }
 )
 REFUSED = (403, 404)

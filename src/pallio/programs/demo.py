@@ -59,6 +59,7 @@ from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.patients.models import (
     AdministrativeSex,
     AuthorizationStatus,
@@ -611,6 +612,18 @@ class _ProgramBuilder:
                 .order_by("mrn")[:ACP_DEMO_PATIENTS]
             ),
             rng=random.Random(self.seed * 7919 + 1),
+            today=self.today,
+        )
+        # Hospital stays after the planning records (an ICU stay is compared with the wishes
+        # recorded there) and before the team meeting (its agenda lists recent stays).
+        stays_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(f"pallio-demo-stays:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
         # Every enrolled patient gets a care plan (bulk, with history; after the goals-of-care
