@@ -69,6 +69,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "key": lambda s: "pain",
     "slot_id": lambda s: str(roster_slot(s.world).pk),
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
+    "follow_up_id": lambda s: str(bereavement(s).pk),
+    "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -92,6 +94,8 @@ OBJECT_PARAMETERS = {
     "meeting_id",
     "agenda_item_id",
     "call_id",
+    "follow_up_id",
+    "contact_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -137,6 +141,15 @@ def support_call(setup: Any) -> Any:
 
         setup._support_call = a_call(setup.world.oncall, setup.world.alice)
     return setup._support_call
+
+
+def bereavement(setup: Any) -> Any:
+    """Alice's family's bereavement follow-up (she died 40 days ago), made once per walk."""
+    if not hasattr(setup, "_bereavement"):
+        from pallio.episodes.tests.bereavement_samples import bereaved
+
+        setup._bereavement = bereaved(setup.world)
+    return setup._bereavement
 
 
 def roster_slot(world: Any) -> Any:

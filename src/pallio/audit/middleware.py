@@ -37,6 +37,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "meeting_id",
         "agenda_item_id",  # one patient on a meeting's agenda
         "call_id",  # a call to the 24/7 line about a patient
+        "follow_up_id",  # a bereaved family's follow-up, of one patient
+        "contact_id",  # one planned contact of that follow-up
     }
 )
 REFUSED = (403, 404)

@@ -82,7 +82,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
     # Bereavement follow-up of the family (episodes/bereavement.py): each family follows its
     # patient's rule; who records a contact, a screen or a referral is a clinical privilege.
-    "bereavement.view": frozenset({ROLE_CLINICIAN, ROLE_INTAKE, ROLE_DIRECTOR}),
+    "bereavement.view": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

@@ -13,7 +13,9 @@ from pallio.episodes.models import BereavementFollowUp
 
 
 def add_family(world: Any, patient: Any, **extra: Any) -> Any:
-    """A family member of `patient` (a related person, rank 0 unless told)."""
+    """A family member of `patient` (a related person), recorded as the last alternate unless
+    told, so that a test's own healthcare agent (rank 0) can still be added."""
+    extra.setdefault("rank", 5)
     return acp.agent_add(actor=world.physician, patient=patient, data=agent_input(**extra))
 
 
