@@ -114,7 +114,9 @@ def test_a_family_with_no_member_on_record_asks_for_one(world, as_user, frozen):
     follow_up = bereaved(world, world.bob, died_at=DIED, family=False)
     html = as_user(world.director).get(reverse("bereavement:worklist")).content.decode()
     assert "No family member recorded." in html
-    assert reverse("acp:agent_add", kwargs={"patient_id": world.bob.pk}) in html
+    assert reverse("acp:patient", kwargs={"patient_id": world.bob.pk}) + "#agents-h" in html
+    page = as_user(world.director).get(reverse("acp:patient", kwargs={"patient_id": world.bob.pk}))
+    assert page.status_code == 200 and "Healthcare agent and alternates" in page.content.decode()
     assert contact_url(follow_up, first(follow_up)) not in html
 
 
