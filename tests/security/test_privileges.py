@@ -1046,6 +1046,126 @@ for _action in RAW:
         )
 
 
+# --- bereavement follow-up of the family (episodes/bereavement.py) ------------------------------
+
+
+def _family(g: Grid, action: str) -> Any:
+    """Alice's family in follow-up, with one fresh planned contact due (each user records
+    their own, so that the follow-up stays open for the next)."""
+    from pallio.episodes.models import BereavementContact, BereavementFollowUp
+    from pallio.episodes.tests.bereavement_samples import bereaved
+
+    follow_up = bereaved(g.world)
+    BereavementFollowUp.objects.filter(pk=follow_up.pk).update(status="open")
+    sequence = 100 + BereavementContact.objects.filter(follow_up=follow_up).count()
+    return BereavementContact.objects.create(
+        program=follow_up.program,
+        patient=follow_up.patient,
+        follow_up=follow_up,
+        sequence=sequence,
+        label="Extra call",
+        planned_kind="call",
+        due_on=_today(g),
+    )
+
+
+def _contact_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_contact_record
+
+    bereavement_contact_record(
+        actor=actor,
+        contact=contact,
+        caregiver=g.world.alice.healthcare_agents.get(),
+        done_on=_today(g),
+        kind="call",
+        outcome="reached",
+    )
+
+
+def _contact_done(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementContact
+
+    return BereavementContact.objects.filter(pk=contact.pk, done_by=actor).exists()
+
+
+def _contact_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse(
+            "bereavement:contact",
+            kwargs={"follow_up_id": contact.follow_up_id, "contact_id": contact.pk},
+        ),
+        {
+            "caregiver": str(g.world.alice.healthcare_agents.get().pk),
+            "done_on": _today(g).isoformat(),
+            "kind": "call",
+            "outcome": "reached",
+        },
+    )
+
+
+def _screen_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_screen_record
+
+    bereavement_screen_record(
+        actor=actor, follow_up=contact.follow_up, answers={"unexpected": True}
+    )
+
+
+def _screened(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementFollowUp
+
+    return BereavementFollowUp.objects.filter(pk=contact.follow_up_id, screened_by=actor).exists()
+
+
+def _screen_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse("bereavement:screen", kwargs={"follow_up_id": contact.follow_up_id}),
+        {"screen-unexpected": "on"},
+    )
+
+
+def _refer_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_refer
+
+    bereavement_refer(
+        actor=actor,
+        follow_up=contact.follow_up,
+        caregiver=g.world.alice.healthcare_agents.get(),
+        service="counselling",
+        referred_to="Riverside grief counselling",
+        referred_on=_today(g),
+    )
+
+
+def _referred(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementReferral
+
+    return BereavementReferral.objects.filter(
+        follow_up_id=contact.follow_up_id, referred_by=actor
+    ).exists()
+
+
+def _refer_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse("bereavement:refer", kwargs={"follow_up_id": contact.follow_up_id}),
+        {
+            "refer-caregiver": str(g.world.alice.healthcare_agents.get().pk),
+            "refer-service": "counselling",
+            "refer-referred_to": "Riverside grief counselling",
+            "refer-referred_on": _today(g).isoformat(),
+        },
+    )
+
+
+CASES.update(
+    {
+        "bereavement.record": Case(_family, _contact_by, _contact_done, _contact_post),
+        "bereavement.screen": Case(_family, _screen_by, _screened, _screen_post),
+        "bereavement.refer": Case(_family, _refer_by, _referred, _refer_post),
+    }
+)
+
+
 def test_every_action_of_the_matrix_is_walked():
     assert set(RAW) == set(CASES) | NOT_YET_PERFORMED
     assert not set(CASES) & NOT_YET_PERFORMED

@@ -71,6 +71,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
     "stay_id": lambda s: str(hospital_stay(s).pk),
     "review_id": lambda s: str(hospital_stay(s).reviews.get().pk),
+    "follow_up_id": lambda s: str(bereavement(s).pk),
+    "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -96,6 +98,8 @@ OBJECT_PARAMETERS = {
     "call_id",
     "stay_id",
     "review_id",
+    "follow_up_id",
+    "contact_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -169,6 +173,13 @@ def hospital_stay(setup: Any) -> Any:
         )
         setup._hospital_stay = stay
     return setup._hospital_stay
+def bereavement(setup: Any) -> Any:
+    """Alice's family's bereavement follow-up (she died 40 days ago), made once per walk."""
+    if not hasattr(setup, "_bereavement"):
+        from pallio.episodes.tests.bereavement_samples import bereaved
+
+        setup._bereavement = bereaved(setup.world)
+    return setup._bereavement
 
 
 def roster_slot(world: Any) -> Any:

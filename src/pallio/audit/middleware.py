@@ -39,6 +39,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "call_id",  # a call to the 24/7 line about a patient
         "stay_id",  # a hospital stay
         "review_id",  # the team's review of a patient's hospital care
+        "follow_up_id",  # a bereaved family's follow-up, of one patient
+        "contact_id",  # one planned contact of that follow-up
     }
 )
 REFUSED = (403, 404)

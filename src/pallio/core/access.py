@@ -84,6 +84,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # coordinator and the medical director edit it.
     "roster.view": CLINICAL_ROLES,
     "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Bereavement follow-up of the family (episodes/bereavement.py): each family follows its
+    # patient's rule; who records a contact, a screen or a referral is a clinical privilege.
+    "bereavement.view": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

@@ -58,6 +58,7 @@ from pallio.careplans.idt_demo import idt_demo_populate
 from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
+from pallio.episodes.bereavement_demo import bereavement_demo_populate
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.patients.models import (
@@ -679,6 +680,10 @@ class _ProgramBuilder:
         # calls, so they come after both.
         support_ops_demo_populate(
             program=self.program, rng=random.Random(self.seed * 7919 + 13), today=self.today
+        )
+        # Bereaved families: the follow-ups of the recent deaths, some contacts made.
+        bereavement_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 17), today=self.today
         )
         audit_record(
             actor=None,
