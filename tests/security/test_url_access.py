@@ -173,6 +173,8 @@ def hospital_stay(setup: Any) -> Any:
         )
         setup._hospital_stay = stay
     return setup._hospital_stay
+
+
 def bereavement(setup: Any) -> Any:
     """Alice's family's bereavement follow-up (she died 40 days ago), made once per walk."""
     if not hasattr(setup, "_bereavement"):
