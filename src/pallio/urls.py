@@ -22,6 +22,7 @@ urlpatterns = [
     path("visits/", include("pallio.visits.urls")),
     path("summaries/", include("pallio.visits.summary_urls")),
     path("support/", include("pallio.support.urls")),
+    path("hospital-messages/", include("pallio.adt.urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
+from pallio.adt.tests.samples import held_message
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.tests.factories import plan_of
 from pallio.careplans.tests.idt_samples import riverside_meeting
@@ -69,6 +70,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "key": lambda s: "pain",
     "slot_id": lambda s: str(roster_slot(s.world).pk),
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
+    "message_id": lambda s: str(held_message(s.world).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -92,6 +94,7 @@ OBJECT_PARAMETERS = {
     "meeting_id",
     "agenda_item_id",
     "call_id",
+    "message_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.

@@ -80,6 +80,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # coordinator and the medical director edit it.
     "roster.view": CLINICAL_ROLES,
     "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Hospital messages (HL7 v2 ADT) held for review name people who may not be patients of
+    # the program yet: only the program-wide roles see the queue (adt app).
+    "adt.review": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

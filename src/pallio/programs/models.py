@@ -83,6 +83,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "support_holidays_subdivision": "MA",
     # Gaps in the on-call roster this many days ahead are flagged to the care coordinator.
     "support_roster_gap_days": 14,
+    # Hospital messages (HL7 v2 ADT, `pallio adt listen`): the point-of-care codes (PV1-3.1)
+    # of the hospitals' intensive care units, so that an admission or transfer there is
+    # recorded as intensive care. Each hospital names its units; these are common codes.
+    "adt_icu_units": ["ICU", "MICU", "SICU", "CCU", "CICU", "CVICU", "NICU", "PICU"],
 }
 
 

@@ -20,6 +20,10 @@ def program_create(
     email: str = "",
 ) -> Program:
     problems = privileges.override_problems((settings or {}).get(privileges.PROGRAM_SETTING, {}))
+    if "adt_icu_units" in (settings or {}):
+        from pallio.adt.services import icu_units_problems
+
+        problems += icu_units_problems((settings or {})["adt_icu_units"])
     if problems:
         raise ValidationError({"settings": problems})
     program = Program(
