@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from pallio.accounts.models import Role, User
 from pallio.acp import services as acp
-from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalization, PortableOrder
+from pallio.acp.models import CodeStatus, GoalsOfCareConversation, HealthcareAgent, PortableOrder
 from pallio.adt import services as adt_services
 from pallio.adt.models import AdtMessage
 from pallio.adt.tests.samples import held_message
@@ -37,7 +37,10 @@ from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
+from pallio.episodes import stays
+from pallio.episodes.models import HospitalStay
 from pallio.episodes.services import care_team_add
+from pallio.episodes.tests.stay_helpers import noon
 from pallio.medications import services as medications
 from pallio.medications.models import MedicationStatement
 from pallio.support import services as support_services
@@ -380,13 +383,55 @@ def _sign_post(g: Grid, client: Client, conversation: Any) -> Any:
     )
 
 
-def _a_stay(g: Grid, _: str) -> Hospitalization:
-    return acp.hospitalization_record(
+def _an_agent(g: Grid, _: str) -> HealthcareAgent:
+    HealthcareAgent.objects.filter(patient=g.world.alice).update(entered_in_error=True)
+    return acp.agent_add(
         actor=g.world.physician,
         patient=g.world.alice,
-        admitted_on=_today(g) - timedelta(days=9),
-        facility="Riverside General",
+        data=acp.AgentInput(name="Dana Daughter", relationship="CHILD", email="dana@example.org"),
     )
+
+
+def _a_stay(g: Grid, _: str) -> HospitalStay:
+    return stays.stay_admit(
+        actor=g.world.physician,
+        patient=g.world.alice,
+        kind="inpatient",
+        facility="Riverside General",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=9)),
+    )
+
+
+def _stay_by(g: Grid, actor: User, _: Any) -> None:
+    stays.stay_admit(
+        actor=actor,
+        patient=g.world.alice,
+        kind="emergency",
+        facility=f"Stay by {actor.username}",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=2)),
+    )
+
+
+def _stay_written(g: Grid, actor: User, _: Any) -> bool:
+    return HospitalStay.objects.filter(facility=f"Stay by {actor.username}").exists()
+
+
+def _stay_post(g: Grid, client: Client, _: Any) -> Any:
+    user = client.session.get("_auth_user_id")
+    actor = User.objects.get(pk=user)
+    day = _today(g) - timedelta(days=2)
+    return client.post(
+        reverse("acp:hospitalization", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "stay-kind": "emergency",
+            "stay-facility": f"Stay by {actor.username}",
+            "stay-admitted_at": f"{day.isoformat()}T12:00",
+        },
+    )
+
+
+def _stay_void_by(g: Grid, actor: User, stay: Any) -> None:
+    stays.stay_mark_entered_in_error(actor=actor, stay=stay, reason="Entered on the wrong patient")
 
 
 ESAS = esas(pain=3, tiredness=4)
@@ -739,8 +784,10 @@ CASES: dict[str, Case] = {
         _void_post("conversation"),
     ),
     "advance_care_record.void": Case(
-        _a_stay, _void_by, _voided(Hospitalization), _void_post("hospitalization")
+        _an_agent, _void_by, _voided(HealthcareAgent), _void_post("agent")
     ),
+    "stay.record": Case(lambda g, a: None, _stay_by, _stay_written, _stay_post),
+    "stay.void": Case(_a_stay, _stay_void_by, _voided(HospitalStay), _void_post("hospitalization")),
     "symptom_report.record": Case(
         lambda g, a: None, _report_by, _new_rows(SymptomReport), _report_api
     ),

@@ -265,7 +265,7 @@ def _event_reasons(
 ) -> None:
     """Open alerts, hospital stays and visits since, and overdue tasks: one query each."""
     alert_model = apps.get_model("assessments", "Alert")
-    stay_model = apps.get_model("acp", "Hospitalization")
+    stay_model = apps.get_model("episodes", "HospitalStay")
     visit_model = apps.get_model("visits", "Visit")
 
     for alert in (
@@ -279,11 +279,16 @@ def _event_reasons(
             "open_alert", f"{what[:300]} (raised {_day(alert.raised_at, zone)})"
         )
     for stay in stay_model.objects.filter(
-        patient_id__in=patient_ids, entered_in_error=False, admitted_on__gte=since_day
-    ).order_by("admitted_on"):
-        detail = f"Admitted to {stay.facility} {_day(stay.admitted_on, zone)}"
-        if stay.discharged_on:
-            detail += f", home {_day(stay.discharged_on, zone)}"
+        patient_id__in=patient_ids, entered_in_error=False, admitted_at__gte=since
+    ).order_by("admitted_at"):
+        arrived = "Admitted to"
+        if stay.kind == "emergency":
+            arrived = "Seen in the emergency department of"
+        detail = f"{arrived} {stay.facility} {_day(stay.admitted_at, zone)}"
+        if stay.discharged_at:
+            detail += f", left {_day(stay.discharged_at, zone)}"
+        if stay.is_readmission:
+            detail += " (readmission within 30 days)"
         if stay.reason:
             detail += f": {stay.reason}"
         by_patient[stay.patient_id].add("hospital_visit", detail)

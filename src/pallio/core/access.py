@@ -49,6 +49,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # What a care-team member may do to the clinical record once there (code status, orders,
     # medications, signatures) is decided by discipline in core/privileges.py.
     "acp.worklist": CLINICAL_ROLES,
+    # Hospital and emergency stays (episodes): object access is the patient's rule; who may
+    # record or strike one is decided by discipline in core/privileges.py (stay.*).
+    "stay.view": CLINICAL_ROLES,
+    "stay.record": CLINICAL_ROLES,
     # Assessments, symptom reports, alerts, medications: object access is the patient's rule.
     "assessment.view": CLINICAL_ROLES,
     "assessment.record": CLINICAL_ROLES,
