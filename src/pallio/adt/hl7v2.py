@@ -30,9 +30,9 @@ TRIGGERS = {
 }
 
 # PV1-2 patient class (HL7 table 0004) -> the kind of hospital stay.
-PATIENT_CLASSES = {"E": "ed", "I": "inpatient", "O": "observation"}
+PATIENT_CLASSES = {"E": "emergency", "I": "inpatient", "O": "observation"}
 STAY_KIND_WORDS = {
-    "ed": "emergency department",
+    "emergency": "emergency department",
     "inpatient": "inpatient",
     "observation": "observation",
 }

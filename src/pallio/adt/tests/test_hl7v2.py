@@ -47,7 +47,9 @@ def test_time_with_an_offset_keeps_the_senders_offset():
     assert event.admitted_at.astimezone(UTC) == datetime(2026, 3, 14, 16, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("code", "kind"), [("E", "ed"), ("I", "inpatient"), ("O", "observation")])
+@pytest.mark.parametrize(
+    ("code", "kind"), [("E", "emergency"), ("I", "inpatient"), ("O", "observation")]
+)
 def test_patient_class_gives_the_kind_of_stay(code, kind):
     assert parse(adt_message(patient_class=code)).stay_kind == kind
 
