@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from hl7.mllp import start_hl7_server
 
 from . import acks
@@ -54,6 +54,14 @@ def handle_message(program_id: Any, block: bytes) -> str:
         )
 
 
+def close_database_connections() -> None:
+    """Close the database connections this connection's messages used (outside a
+    transaction: a test's own transaction is left alone)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 async def _serve_connection(reader: Any, writer: Any, handle: Callable[[bytes], Any]) -> None:
     oversized = False
     try:
@@ -85,6 +93,9 @@ async def _serve_connection(reader: Any, writer: Any, handle: Callable[[bytes], 
         return
     finally:
         writer.close()
+        # Each sender's connection has its own database connection (Django keeps them per
+        # asyncio task); it ends with the sender's.
+        await sync_to_async(close_database_connections, thread_sensitive=True)()
 
 
 @dataclass
@@ -117,8 +128,10 @@ class Listener:
 
     async def stop(self) -> None:
         self.server.close()
-        for task in list(self._connections):
+        tasks = list(self._connections)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.server.wait_closed()
 
 
@@ -148,6 +161,7 @@ class ListenerThread:
 
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.listener.stop(), self.loop).result(10)
+
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()

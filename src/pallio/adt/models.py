@@ -85,7 +85,15 @@ class AdtMessage(VersionedModel):
 
     @property
     def trigger_words(self) -> str:
-        return TRIGGERS.get(self.trigger, "Not an accepted event")
+        if not self.trigger:
+            return "Unreadable message"
+        return TRIGGERS.get(self.trigger, f"Not an accepted event ({self.trigger})")
+
+    @property
+    def sender_words(self) -> str:
+        """The sending application and facility (MSH-3, MSH-4): "EPIC at MERCY"."""
+        application, _, facility = self.sender.partition("^")
+        return " at ".join(p for p in (application, facility) if p)
 
     @property
     def is_open(self) -> bool:
