@@ -70,6 +70,8 @@ class AdtMessage(VersionedModel):
         indexes = [
             models.Index(fields=["program", "status", "received_at"]),
             models.Index(fields=["program", "received_at"]),
+            # The repeat check on every message received.
+            models.Index(fields=["program", "control_id"]),
         ]
         constraints = [
             # A control id is applied once: a repeat is stored as a duplicate of the first.

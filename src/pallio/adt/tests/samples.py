@@ -1,49 +1,13 @@
-"""HL7 v2 ADT messages as hospitals send them, for tests, the demo and the benchmark."""
+"""HL7 v2 ADT messages for tests (built by pallio.adt.builder)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from pallio.adt.builder import adt_message
 
-def adt_message(
-    trigger: str = "A01",
-    *,
-    control_id: str = "MSG00001",
-    record_number: str = "H123456",
-    given: str = "Alice",
-    family: str = "Anders",
-    middle: str = "",
-    born: date | None = date(1950, 4, 12),
-    phone: str = "",
-    sex: str = "F",
-    patient_class: str = "I",
-    unit: str = "5W",
-    room: str = "512",
-    facility: str = "Mercy General",
-    visit_number: str = "V1001",
-    admitted: str = "202603141030",
-    discharged: str = "",
-    disposition: str = "",
-    sent: str = "202603141035",
-    sender: str = "EPIC^MERCY",
-) -> str:
-    """One message, segments joined by CR (the HL7 segment separator)."""
-    event_time = discharged if trigger == "A03" and discharged else admitted or sent
-    fields = ["PV1", "1", patient_class, f"{unit}^{room}^1^{facility}"] + [""] * 45
-    fields[19] = visit_number
-    fields[36] = disposition
-    fields[44] = admitted
-    fields[45] = discharged
-    segments = [
-        f"MSH|^~\\&|{sender.replace('^', '|')}|PALLIO|RIVERSIDE|{sent}||"
-        f"ADT^{trigger}^ADT_A01|{control_id}|P|2.5",
-        f"EVN|{trigger}|{sent}|||| {event_time}".replace("| ", "|"),
-        f"PID|1||{record_number}^^^MERCY^MR||{family}^{given}^{middle}||"
-        f"{born.strftime('%Y%m%d') if born else ''}|{sex}|||||{phone}",
-        "|".join(fields[:46]),
-    ]
-    return "\r".join(segments) + "\r"
+__all__ = ["adt_message", "held_message"]
 
 
 def held_message(world: Any, control_id: str = "HELD0001") -> Any:
