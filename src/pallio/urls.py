@@ -24,6 +24,7 @@ urlpatterns = [
     path("summaries/", include("pallio.visits.summary_urls")),
     path("support/", include("pallio.support.urls")),
     path("stays/", include("pallio.episodes.stay_urls")),
+    path("hospital-messages/", include("pallio.adt.urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

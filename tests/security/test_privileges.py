@@ -24,6 +24,9 @@ from django.urls import reverse
 from pallio.accounts.models import Role, User
 from pallio.acp import services as acp
 from pallio.acp.models import CodeStatus, GoalsOfCareConversation, HealthcareAgent, PortableOrder
+from pallio.adt import services as adt_services
+from pallio.adt.models import AdtMessage
+from pallio.adt.tests.samples import held_message
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
@@ -1030,8 +1033,27 @@ def _note_void_post(g: Grid, client: Client, note: Any) -> Any:
     )
 
 
+def _held(g: Grid, _: str) -> Any:
+    return held_message(g.world, control_id=f"GRID{AdtMessage.objects.count():05d}")
+
+
+def _dismissed(g: Grid, actor: User, message: Any) -> bool:
+    return AdtMessage.objects.filter(pk=message.pk, status="dismissed", resolved_by=actor).exists()
+
+
 CASES.update(
     {
+        "adt_message.resolve": Case(
+            _held,
+            lambda g, actor, message: adt_services.adt_message_dismiss(
+                actor=actor, message=message, reason="Not our patient"
+            ),
+            _dismissed,
+            lambda g, client, message: client.post(
+                reverse("adt:dismiss", kwargs={"message_id": message.pk}),
+                {"reason": "Not our patient", "version": message.version},
+            ),
+        ),
         "note.write": Case(_visit_prepare, _visit_by, _visit_written, _visit_post),
         "note.sign": Case(_visit_prepare, _note_sign_by, _note_signed, _note_sign_post),
         "note.cosign": Case(_awaiting_cosign, _cosign_by, _cosigned, _cosign_post),

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
+from pallio.adt.tests.samples import held_message
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.tests.factories import plan_of
 from pallio.careplans.tests.idt_samples import riverside_meeting
@@ -73,6 +74,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "review_id": lambda s: str(hospital_stay(s).reviews.get().pk),
     "follow_up_id": lambda s: str(bereavement(s).pk),
     "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
+    "message_id": lambda s: str(held_message(s.world).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -100,6 +102,7 @@ OBJECT_PARAMETERS = {
     "review_id",
     "follow_up_id",
     "contact_id",
+    "message_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.

@@ -41,6 +41,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "review_id",  # the team's review of a patient's hospital care
         "follow_up_id",  # a bereaved family's follow-up, of one patient
         "contact_id",  # one planned contact of that follow-up
+        "message_id",  # a hospital message (HL7 ADT) naming a person
     }
 )
 REFUSED = (403, 404)

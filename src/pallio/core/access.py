@@ -87,6 +87,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Bereavement follow-up of the family (episodes/bereavement.py): each family follows its
     # patient's rule; who records a contact, a screen or a referral is a clinical privilege.
     "bereavement.view": CLINICAL_ROLES,
+    # Hospital messages (HL7 v2 ADT) held for review name people who may not be patients of
+    # the program yet: only the program-wide roles see the queue (adt app).
+    "adt.review": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

@@ -50,6 +50,7 @@ from simple_history.utils import bulk_create_with_history
 
 from pallio.accounts.models import Role, User
 from pallio.acp.demo import acp_demo_populate
+from pallio.adt.demo import adt_demo_populate
 from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -684,6 +685,18 @@ class _ProgramBuilder:
         # Bereaved families: the follow-ups of the recent deaths, some contacts made.
         bereavement_demo_populate(
             program=self.program, rng=random.Random(self.seed * 7919 + 17), today=self.today
+        )
+        # Hospital messages received over the day (HL7 v2 ADT), through the listener's own
+        # pipeline: admissions and a discharge applied, and the review queue's usual cases.
+        adt_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 17),
+            now=clock.now(),
         )
         audit_record(
             actor=None,

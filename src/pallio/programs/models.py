@@ -97,6 +97,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # The bereavement worklist lists planned contacts due within this many days, and every
     # overdue one.
     "bereavement_worklist_days": 7,
+    # Hospital messages (HL7 v2 ADT, `pallio adt listen`): the point-of-care codes (PV1-3.1)
+    # of the hospitals' intensive care units, so that an admission or transfer there is
+    # recorded as intensive care. Each hospital names its units; these are common codes.
+    "adt_icu_units": ["ICU", "MICU", "SICU", "CCU", "CICU", "CVICU", "NICU", "PICU"],
 }
 
 

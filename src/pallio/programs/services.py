@@ -28,6 +28,10 @@ def program_create(
         problems += bereavement_schedule_problems(settings["bereavement_schedule"])
     if settings and "bereavement_worklist_days" in settings:
         problems += bereavement_worklist_days_problems(settings["bereavement_worklist_days"])
+    if "adt_icu_units" in (settings or {}):
+        from pallio.adt.services import icu_units_problems
+
+        problems += icu_units_problems((settings or {})["adt_icu_units"])
     if problems:
         raise ValidationError({"settings": problems})
     program = Program(
