@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("pallio.referrals.urls")),
     path("patients/", include("pallio.patients.urls")),
     path("caseload/", include("pallio.episodes.urls")),
+    path("hospice/", include("pallio.episodes.hospice_urls")),
     path("audit/", include("pallio.audit.urls")),
     path("api/v1/", include("pallio.api")),
     path("acp/", include("pallio.acp.urls")),

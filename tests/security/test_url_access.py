@@ -69,6 +69,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "key": lambda s: "pain",
     "slot_id": lambda s: str(roster_slot(s.world).pk),
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
+    "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -92,6 +93,7 @@ OBJECT_PARAMETERS = {
     "meeting_id",
     "agenda_item_id",
     "call_id",
+    "hospice_referral_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -137,6 +139,15 @@ def support_call(setup: Any) -> Any:
 
         setup._support_call = a_call(setup.world.oncall, setup.world.alice)
     return setup._support_call
+
+
+def hospice_referral(setup: Any) -> Any:
+    """Alice's hospice referral, sent by her navigator, made once per walk."""
+    if not hasattr(setup, "_hospice_referral"):
+        from pallio.episodes.tests.hospice_samples import refer
+
+        setup._hospice_referral = refer(setup.world)
+    return setup._hospice_referral
 
 
 def roster_slot(world: Any) -> Any:

@@ -37,6 +37,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "meeting_id",
         "agenda_item_id",  # one patient on a meeting's agenda
         "call_id",  # a call to the 24/7 line about a patient
+        "hospice_referral_id",  # a patient's referral to a hospice
     }
 )
 REFUSED = (403, 404)

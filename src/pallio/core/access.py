@@ -80,6 +80,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # coordinator and the medical director edit it.
     "roster.view": CLINICAL_ROLES,
     "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Hospice: the eligibility aid and referrals follow the patient's rule; who may refer is a
+    # clinical privilege (hospice.refer, hospice.update). The worklist lists reachable patients.
+    "hospice.view": CLINICAL_ROLES,
+    "hospice.worklist": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;
