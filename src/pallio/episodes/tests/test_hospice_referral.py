@@ -243,3 +243,24 @@ def test_the_chart_shows_the_hospice_status(hworld, as_user):
     assert (
         f"Referred to Bayside Hospice on {day:%b} {day.day}, {day.year}" in chart.content.decode()
     )
+
+
+def test_the_call_screen_shows_the_hospice_status_at_no_extra_query(hworld, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pallio.support.selectors import call_chart_facts
+
+    with CaptureQueriesContext(connection) as before:
+        facts = call_chart_facts(hworld.alice)
+    assert facts["hospice_status"] == "No hospice referral"
+    referral = answer(hworld, refer(hworld), "declined", reason="No bed this week")
+    with CaptureQueriesContext(connection) as after:
+        facts = call_chart_facts(hworld.alice)
+    assert len(after) == len(before)
+    day = referral.status_on
+    assert facts["hospice_status"] == (
+        f"Declined by Bayside Hospice on {day:%b} {day.day}, {day.year}"
+    )
+    page = as_user(hworld.oncall).get(reverse("support:call_new"), {"patient": hworld.alice.pk})
+    assert "Declined by Bayside Hospice" in page.content.decode()
