@@ -17,6 +17,7 @@ NAV_PERMISSIONS = (
     "patient.search",
     "audit.view",
     "support.calls",
+    "hospice.worklist",
 )
 
 
