@@ -87,7 +87,6 @@ def test_admitted_discharges_the_episode_to_hospice_on_that_day(hworld):
     episode = EpisodeOfCare.objects.get(pk=referral.episode_id)
     assert episode.status == "finished" and episode.end is not None
     assert episode.end.astimezone(ZoneInfo(hworld.riverside.timezone)).date() == today(hworld)
-    # discharge reason: hospice (wired at the merge with the discharge reasons)
     assert referral.admitted_on == today(hworld)
     assert hospice.patient_hospice_status(hworld.alice) == (
         f"Admitted to Bayside Hospice on {today(hworld):%b} {today(hworld).day}, "
