@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/", include("pallio.patients.urls")),
     path("caseload/", include("pallio.episodes.urls")),
     path("bereavement/", include("pallio.episodes.bereavement_urls")),
+    path("hospice/", include("pallio.episodes.hospice_urls")),
     path("audit/", include("pallio.audit.urls")),
     path("api/v1/", include("pallio.api")),
     path("acp/", include("pallio.acp.urls")),

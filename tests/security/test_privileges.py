@@ -37,8 +37,8 @@ from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
-from pallio.episodes import stays
-from pallio.episodes.models import HospitalStay, StayReview
+from pallio.episodes import hospice, stays
+from pallio.episodes.models import HospiceReferral, HospitalStay, StayReview
 from pallio.episodes.services import care_team_add
 from pallio.episodes.stay_reviews import stay_review_record
 from pallio.episodes.tests.stay_helpers import noon
@@ -1184,6 +1184,89 @@ CASES.update(
         "bereavement.record": Case(_family, _contact_by, _contact_done, _contact_post),
         "bereavement.screen": Case(_family, _screen_by, _screened, _screen_post),
         "bereavement.refer": Case(_family, _refer_by, _referred, _refer_post),
+    }
+)
+
+
+# --- hospice referrals ------------------------------------------------------------------------
+
+
+def _no_open_hospice_referral(g: Grid, _: str) -> None:
+    HospiceReferral.objects.filter(patient=g.world.alice, status__in=["sent", "accepted"]).update(
+        status="declined", declined_reason="Closed by the test"
+    )
+
+
+def _hospice_refer_by(g: Grid, actor: User, _: Any) -> None:
+    hospice.hospice_referral_send(
+        actor=actor,
+        patient=g.world.alice,
+        agency_name="Bayside Hospice",
+        referred_on=clock.today_in(g.world.riverside.timezone),
+    )
+
+
+def _hospice_refer_post(g: Grid, client: Client, _: Any) -> Any:
+    return client.post(
+        reverse("hospice:refer", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "agency_name": "Bayside Hospice",
+            "referred_on": clock.today_in(g.world.riverside.timezone).isoformat(),
+        },
+    )
+
+
+def _a_hospice_referral(g: Grid, action: str) -> HospiceReferral:
+    _no_open_hospice_referral(g, action)
+    return hospice.hospice_referral_send(
+        actor=g.world.navigator,
+        patient=g.world.alice,
+        agency_name="Bayside Hospice",
+        referred_on=clock.today_in(g.world.riverside.timezone),
+    )
+
+
+def _hospice_accept_by(g: Grid, actor: User, referral: HospiceReferral) -> None:
+    hospice.hospice_referral_status_set(
+        actor=actor,
+        referral=referral,
+        status="accepted",
+        occurred_on=referral.referred_on,
+        expected_version=referral.version,
+    )
+
+
+def _hospice_accept_post(g: Grid, client: Client, referral: HospiceReferral) -> Any:
+    prefix = f"r{referral.pk.hex[:8]}"
+    return client.post(
+        reverse(
+            "hospice:status",
+            kwargs={"patient_id": g.world.alice.pk, "hospice_referral_id": referral.pk},
+        ),
+        {
+            f"{prefix}-version": referral.version,
+            f"{prefix}-status": "accepted",
+            f"{prefix}-occurred_on": referral.referred_on.isoformat(),
+        },
+    )
+
+
+CASES.update(
+    {
+        "hospice.refer": Case(
+            _no_open_hospice_referral,
+            _hospice_refer_by,
+            lambda g, actor, _: HospiceReferral.objects.filter(referred_by=actor).exists(),
+            _hospice_refer_post,
+        ),
+        "hospice.update": Case(
+            _a_hospice_referral,
+            _hospice_accept_by,
+            lambda g, actor, referral: HospiceReferral.objects.filter(
+                pk=referral.pk, status="accepted"
+            ).exists(),
+            _hospice_accept_post,
+        ),
     }
 )
 

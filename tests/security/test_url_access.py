@@ -75,6 +75,7 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "follow_up_id": lambda s: str(bereavement(s).pk),
     "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
     "message_id": lambda s: str(held_message(s.world).pk),
+    "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -103,6 +104,7 @@ OBJECT_PARAMETERS = {
     "follow_up_id",
     "contact_id",
     "message_id",
+    "hospice_referral_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -185,6 +187,15 @@ def bereavement(setup: Any) -> Any:
 
         setup._bereavement = bereaved(setup.world)
     return setup._bereavement
+
+
+def hospice_referral(setup: Any) -> Any:
+    """Alice's hospice referral, sent by her navigator, made once per walk."""
+    if not hasattr(setup, "_hospice_referral"):
+        from pallio.episodes.tests.hospice_samples import refer
+
+        setup._hospice_referral = refer(setup.world)
+    return setup._hospice_referral
 
 
 def roster_slot(world: Any) -> Any:

@@ -42,6 +42,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "follow_up_id",  # a bereaved family's follow-up, of one patient
         "contact_id",  # one planned contact of that follow-up
         "message_id",  # a hospital message (HL7 ADT) naming a person
+        "hospice_referral_id",  # a patient's referral to a hospice
     }
 )
 REFUSED = (403, 404)

@@ -90,6 +90,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Hospital messages (HL7 v2 ADT) held for review name people who may not be patients of
     # the program yet: only the program-wide roles see the queue (adt app).
     "adt.review": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Hospice: the eligibility aid and referrals follow the patient's rule; who may refer is a
+    # clinical privilege (hospice.refer, hospice.update). The worklist lists reachable patients.
+    "hospice.view": CLINICAL_ROLES,
+    "hospice.worklist": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

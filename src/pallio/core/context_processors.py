@@ -18,6 +18,7 @@ NAV_PERMISSIONS = (
     "audit.view",
     "support.calls",
     "adt.review",
+    "hospice.worklist",
 )
 
 

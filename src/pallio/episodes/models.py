@@ -407,3 +407,97 @@ class BereavementReferral(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_service_display()} ({self.referred_on:%Y-%m-%d})"
+
+
+class HospiceReferralStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    ADMITTED = "admitted", "Admitted"
+    DECLINED = "declined", "Declined"
+
+
+# What may follow each status of a hospice referral; admitted and declined are final.
+HOSPICE_NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    HospiceReferralStatus.SENT: (
+        HospiceReferralStatus.ACCEPTED,
+        HospiceReferralStatus.ADMITTED,
+        HospiceReferralStatus.DECLINED,
+    ),
+    HospiceReferralStatus.ACCEPTED: (
+        HospiceReferralStatus.ADMITTED,
+        HospiceReferralStatus.DECLINED,
+    ),
+    HospiceReferralStatus.ADMITTED: (),
+    HospiceReferralStatus.DECLINED: (),
+}
+
+
+class HospiceReferral(VersionedModel):
+    """A referral of an enrolled patient to a hospice agency, with the hand-off package sent
+    and its status (sent, accepted, admitted, declined with a reason). The agency is a name
+    typed by the team until the program keeps a directory of organizations."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="hospice_referrals"
+    )
+    episode = models.ForeignKey(
+        EpisodeOfCare, on_delete=models.PROTECT, related_name="hospice_referrals"
+    )
+    agency_name = models.CharField(max_length=200)
+    agency_phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=10, choices=HospiceReferralStatus.choices, default=HospiceReferralStatus.SENT
+    )
+    referred_on = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    referred_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    # The day of the latest status (accepted, admitted or declined) and why it was declined.
+    status_on = models.DateField()
+    admitted_on = models.DateField(null=True, blank=True)
+    declined_reason = models.CharField(max_length=500, blank=True)
+    # The hand-off package as it was sent: what the PDF prints and the FHIR R4 Bundle.
+    package = models.JSONField(default=dict)
+    package_bundle = models.JSONField(default=dict)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-referred_on", "-created_at"]
+        indexes = [models.Index(fields=["patient", "-referred_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status_on__gte=models.F("referred_on")),
+                name="hospice_referral_status_not_before_referral",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="declined") | ~models.Q(declined_reason=""),
+                name="hospice_referral_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hospice referral to {self.agency_name} ({self.referred_on:%Y-%m-%d})"
+
+    @property
+    def next_statuses(self) -> tuple[str, ...]:
+        return HOSPICE_NEXT_STATUSES.get(self.status, ())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (HospiceReferralStatus.SENT, HospiceReferralStatus.ACCEPTED)
+
+
+class HospiceReferralEvent(TimeStampedModel):
+    """One step of a hospice referral: who recorded which status, for which day, when."""
+
+    referral = models.ForeignKey(HospiceReferral, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(max_length=10, choices=HospiceReferralStatus.choices)
+    occurred_on = models.DateField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} {self.occurred_on:%Y-%m-%d}"

@@ -60,6 +60,7 @@ from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
 from pallio.episodes.bereavement_demo import bereavement_demo_populate
+from pallio.episodes.hospice_demo import hospice_demo_populate
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.patients.models import (
@@ -93,6 +94,9 @@ from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
 
 DEMO_SLUG = "demo"
+# Enrolled patients per program the demo's hospice transitions draw from (4 referred, 4 on
+# the "consider a hospice conversation" worklist).
+HOSPICE_DEMO_PATIENTS = 8
 NORTH_SLUG = "demo-north"
 DEMO_SLUGS = (DEMO_SLUG, NORTH_SLUG)
 # One password for every demo account; it passes the password validators (12+ characters,
@@ -671,6 +675,18 @@ class _ProgramBuilder:
             ),
             rng=random.Random(self.seed * 7919 + 13),
             night_end=self.anchor,
+        )
+        # Hospice referrals (one admitted: discharged to hospice) and patients whose scores
+        # call for a hospice conversation; before the team meeting, which lists them.
+        hospice_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:HOSPICE_DEMO_PATIENTS]
+            ),
+            rng=random.Random(f"pallio-demo-hospice:{self.seed}:{self.spec.slug}"),
+            today=self.today,
         )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
         # keep it after every other part of the demo.

@@ -65,6 +65,12 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "idt_hospice_pap_group": "C",
     "idt_hospice_fast_at_least": 7,
     "idt_hospice_pps_at_most": 40,
+    # The hospice eligibility aid counts hospital admissions and emergency visits in this many
+    # months; this many or more support "more ED visits or admissions" (LCD L34538's decline
+    # criteria, CLINICAL.md section 5; the count is SPICT's "2 or more unplanned admissions in
+    # 6 months", section 7).
+    "hospice_admissions_months": 6,
+    "hospice_admissions_at_least": 2,
     # The medical director's view lists active patients not discussed at a team meeting
     # within this many days.
     "idt_not_discussed_days": 14,
