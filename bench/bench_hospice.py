@@ -53,11 +53,11 @@ def big_record(*, seed: int) -> tuple[Any, Any]:
     from django.db import transaction
 
     from pallio.accounts.models import User
-    from pallio.acp.models import Hospitalization
     from pallio.assessments import services as assessments
     from pallio.assessments.models import Instrument, SymptomReport
     from pallio.core import clock
     from pallio.core.codes import ICD10CM
+    from pallio.episodes.models import HospitalStay
     from pallio.patients.models import Patient
     from pallio.patients.services import condition_add
     from pallio.programs.models import Program
@@ -106,13 +106,14 @@ def big_record(*, seed: int) -> tuple[Any, Any]:
                 evaluated_at=now,
             )
         )
-    today = clock.today_in(program.timezone)
     stays = [
-        Hospitalization(
+        HospitalStay(
             program=program,
             patient=big,
-            admitted_on=today - timedelta(days=2 + n * 2),
-            discharged_on=today - timedelta(days=1 + n * 2),
+            kind="inpatient",
+            admitted_at=now - timedelta(days=2 + n * 2),
+            discharged_at=now - timedelta(days=1 + n * 2),
+            disposition="home",
             facility=f"Bench General Hospital {n % 7}",
             reason="Breathlessness",
             recorded_by=author,
@@ -121,7 +122,7 @@ def big_record(*, seed: int) -> tuple[Any, Any]:
     ]
     with transaction.atomic():
         SymptomReport.objects.bulk_create(reports, batch_size=BATCH)
-        Hospitalization.objects.bulk_create(stays, batch_size=BATCH)
+        HospitalStay.objects.bulk_create(stays, batch_size=BATCH)
         for code, display in (("I50.9", "Heart failure"), ("G30.9", "Alzheimer's disease")):
             condition_add(actor=None, patient=big, system=ICD10CM, code=code, display=display)
     print(
@@ -135,8 +136,8 @@ def run(requests: int, big: Any, small: Any) -> list[bench_pages.Result]:
     from django.test import Client
 
     from pallio.accounts.models import User
-    from pallio.acp.models import Hospitalization
     from pallio.assessments.models import SymptomReport
+    from pallio.episodes.models import HospitalStay
 
     results: list[bench_pages.Result] = []
 
@@ -154,7 +155,7 @@ def run(requests: int, big: Any, small: Any) -> list[bench_pages.Result]:
     for patient, label in ((small, "small record"), (big, "big record")):
         rows = (
             SymptomReport.objects.filter(patient=patient).count()
-            + Hospitalization.objects.filter(patient=patient).count()
+            + HospitalStay.objects.filter(patient=patient).count()
         )
         case("hospice", label, rows, coordinator, f"/hospice/{patient.pk}/")
     return results
