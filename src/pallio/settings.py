@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "pallio.assessments",
     "pallio.medications",
     "pallio.audit",
+    "pallio.adt",
 ]
 
 MIDDLEWARE = [

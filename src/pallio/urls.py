@@ -13,6 +13,8 @@ urlpatterns = [
     path("patients/", include("pallio.patients.urls")),
     path("caseload/", include("pallio.episodes.urls")),
     path("enrollment/", include("pallio.episodes.enrollment_urls")),
+    path("bereavement/", include("pallio.episodes.bereavement_urls")),
+    path("hospice/", include("pallio.episodes.hospice_urls")),
     path("audit/", include("pallio.audit.urls")),
     path("api/v1/", include("pallio.api")),
     path("acp/", include("pallio.acp.urls")),
@@ -23,6 +25,8 @@ urlpatterns = [
     path("visits/", include("pallio.visits.urls")),
     path("summaries/", include("pallio.visits.summary_urls")),
     path("support/", include("pallio.support.urls")),
+    path("stays/", include("pallio.episodes.stay_urls")),
+    path("hospital-messages/", include("pallio.adt.urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from pallio.acp.tests.factories import full_plan
 from pallio.core import clock
 from pallio.medications import services as medications
+from pallio.medications.allergies import allergy_record
 from pallio.support.models import Call, DeathReport
 
 pytestmark = pytest.mark.browser
@@ -24,6 +25,14 @@ def _local(world, when):
 
 
 def _take_call(world, owen, browsing, width, reason):
+    allergy_record(
+        actor=world.physician,
+        patient=world.alice,
+        substance="Penicillin",
+        category="medication",
+        criticality="high",
+        reaction="Hives",
+    )
     owen.set_viewport_size({"width": width, "height": 900})
     owen.goto("/support/")
     expect(owen.get_by_role("heading", name="24/7 line")).to_be_visible()
@@ -34,7 +43,10 @@ def _take_call(world, owen, browsing, width, reason):
     owen.get_by_label("Find the patient: name, date of birth or phone").press_sequentially("ali")
     owen.get_by_role("link", name=re.compile("Alice Anders")).click()
     expect(owen.get_by_role("heading", name=re.compile("Key facts"))).to_be_visible()
-    expect(owen.get_by_text("Not recorded in Pallio: ask the caller.")).to_be_visible()
+    # The allergy list is on the call screen, the dangerous one marked.
+    facts = owen.get_by_test_id("allergy-summary")
+    expect(facts).to_contain_text("Penicillin")
+    expect(facts).to_contain_text("high risk")
     owen.get_by_label("Who is calling").select_option(label="Family caregiver")
     owen.get_by_label("Caller's name").fill("Ann O'Neil-Anders")
     owen.get_by_label("Number to call back").fill("617-555-0199")

@@ -48,6 +48,7 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "visits:patient": params.PageQuery,
     "support:handoff": HandoffQuery,
     "support:measures": MeasuresQuery,
+    "bereavement:worklist": params.PageQuery,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

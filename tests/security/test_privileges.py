@@ -23,7 +23,10 @@ from django.urls import reverse
 
 from pallio.accounts.models import Role, User
 from pallio.acp import services as acp
-from pallio.acp.models import CodeStatus, GoalsOfCareConversation, Hospitalization, PortableOrder
+from pallio.acp.models import CodeStatus, GoalsOfCareConversation, HealthcareAgent, PortableOrder
+from pallio.adt import services as adt_services
+from pallio.adt.models import AdtMessage
+from pallio.adt.tests.samples import held_message
 from pallio.assessments import services as assessments
 from pallio.assessments.models import Assessment, AssessmentSection, PhaseOfCare, SymptomReport
 from pallio.assessments.tests.helpers import esas
@@ -34,10 +37,15 @@ from pallio.careplans.tests.factories import plan_of
 from pallio.core import clock, privileges
 from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
+from pallio.episodes import hospice, stays
 from pallio.episodes.discharge import episode_discharge, episode_reenroll
+from pallio.episodes.models import HospiceReferral, HospitalStay, StayReview
 from pallio.episodes.services import care_team_add
+from pallio.episodes.stay_reviews import stay_review_record
+from pallio.episodes.tests.stay_helpers import noon
 from pallio.medications import services as medications
-from pallio.medications.models import MedicationStatement
+from pallio.medications.allergies import allergy_end, allergy_record
+from pallio.medications.models import Allergy, MedicationStatement
 from pallio.support import services as support_services
 from pallio.support.models import Call, DeathReport, Line, Shift
 from pallio.support.tests.helpers import call_input
@@ -252,6 +260,7 @@ def _author_field(model: Any) -> str:
         CodeStatus: "recorded_by",
         PortableOrder: "recorded_by",
         MedicationStatement: "recorded_by",
+        Allergy: "recorded_by",
         SymptomReport: "entered_by",
         PhaseOfCare: "recorded_by",
         AssessmentSection: "author",
@@ -323,6 +332,41 @@ def _stopped(status: str) -> Callable[[Grid, User, Any], bool]:
     return written
 
 
+def _no_allergy(g: Grid, _: str) -> None:
+    Allergy.objects.filter(patient=g.world.alice).update(status=Allergy.Status.ENTERED_IN_ERROR)
+
+
+def _an_allergy(g: Grid, action: str) -> Allergy:
+    _no_allergy(g, action)
+    return allergy_record(actor=g.world.physician, patient=g.world.alice, substance="Sulfa")
+
+
+def _allergy_end_by(g: Grid, actor: User, allergy: Any) -> None:
+    allergy_end(
+        actor=actor,
+        allergy=allergy,
+        expected_version=allergy.version,
+        status=Allergy.Status.ENTERED_IN_ERROR,
+        reason="Wrong patient.",
+    )
+
+
+def _allergy_end_post(g: Grid, client: Client, allergy: Any) -> Any:
+    return client.post(
+        reverse("medications:allergy_end", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "end-allergy": str(allergy.pk),
+            "end-version": allergy.version,
+            "end-status": "entered-in-error",
+            "end-reason": "Wrong patient.",
+        },
+    )
+
+
+def _allergy_voided(g: Grid, actor: User, allergy: Any) -> bool:
+    return Allergy.objects.get(pk=allergy.pk).status == Allergy.Status.ENTERED_IN_ERROR
+
+
 def _a_typed_medication(g: Grid, _: str) -> MedicationStatement:
     return medications.medication_add(
         actor=g.world.physician,
@@ -378,13 +422,82 @@ def _sign_post(g: Grid, client: Client, conversation: Any) -> Any:
     )
 
 
-def _a_stay(g: Grid, _: str) -> Hospitalization:
-    return acp.hospitalization_record(
+def _an_agent(g: Grid, _: str) -> HealthcareAgent:
+    HealthcareAgent.objects.filter(patient=g.world.alice).update(entered_in_error=True)
+    return acp.agent_add(
         actor=g.world.physician,
         patient=g.world.alice,
-        admitted_on=_today(g) - timedelta(days=9),
-        facility="Riverside General",
+        data=acp.AgentInput(name="Dana Daughter", relationship="CHILD", email="dana@example.org"),
     )
+
+
+def _a_stay(g: Grid, _: str) -> HospitalStay:
+    return stays.stay_admit(
+        actor=g.world.physician,
+        patient=g.world.alice,
+        kind="inpatient",
+        facility="Riverside General",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=9)),
+    )
+
+
+def _stay_by(g: Grid, actor: User, _: Any) -> None:
+    stays.stay_admit(
+        actor=actor,
+        patient=g.world.alice,
+        kind="emergency",
+        facility=f"Stay by {actor.username}",
+        admitted_at=noon(g.world.alice, _today(g) - timedelta(days=2)),
+    )
+
+
+def _stay_written(g: Grid, actor: User, _: Any) -> bool:
+    return HospitalStay.objects.filter(facility=f"Stay by {actor.username}").exists()
+
+
+def _stay_post(g: Grid, client: Client, _: Any) -> Any:
+    user = client.session.get("_auth_user_id")
+    actor = User.objects.get(pk=user)
+    day = _today(g) - timedelta(days=2)
+    return client.post(
+        reverse("acp:hospitalization", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "stay-kind": "emergency",
+            "stay-facility": f"Stay by {actor.username}",
+            "stay-admitted_at": f"{day.isoformat()}T12:00",
+        },
+    )
+
+
+def _a_review(g: Grid, action: str) -> StayReview:
+    stay = _a_stay(g, action)
+    return StayReview.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        stay=stay,
+        reason="icu",
+        wishes="Code status comfort-focused care",
+        raised_at=clock.now(),
+    )
+
+
+def _review_by(g: Grid, actor: User, review: StayReview) -> None:
+    stay_review_record(actor=actor, review=review, note="Talked it over at the meeting")
+
+
+def _review_written(g: Grid, actor: User, review: StayReview) -> bool:
+    return StayReview.objects.filter(pk=review.pk, reviewed_by=actor).exists()
+
+
+def _review_post(g: Grid, client: Client, review: StayReview) -> Any:
+    return client.post(
+        reverse("stays:review", kwargs={"review_id": review.pk}),
+        {f"{review.pk}-note": "Talked it over at the meeting"},
+    )
+
+
+def _stay_void_by(g: Grid, actor: User, stay: Any) -> None:
+    stays.stay_mark_entered_in_error(actor=actor, stay=stay, reason="Entered on the wrong patient")
 
 
 ESAS = esas(pain=3, tiredness=4)
@@ -727,6 +840,18 @@ CASES: dict[str, Case] = {
         _a_medication, _stop_by(True), _stopped("entered-in-error"), _stop_post(True)
     ),
     "medication.review": Case(_a_typed_medication, _review_by, _reviewed, _review_post),
+    "allergy.record": Case(
+        _no_allergy,
+        lambda g, actor, _: allergy_record(
+            actor=actor, patient=g.world.alice, substance="Latex", criticality="high"
+        ),
+        _new_rows(Allergy),
+        lambda g, client, _: client.post(
+            reverse("medications:allergy_add", kwargs={"patient_id": g.world.alice.pk}),
+            {"allergy-substance": "Latex", "allergy-criticality": "high"},
+        ),
+    ),
+    "allergy.void": Case(_an_allergy, _allergy_end_by, _allergy_voided, _allergy_end_post),
     "goals_of_care.sign": Case(
         _conversation(signed=False), _sign_by, _new_rows(GoalsOfCareConversation), _sign_post
     ),
@@ -737,8 +862,11 @@ CASES: dict[str, Case] = {
         _void_post("conversation"),
     ),
     "advance_care_record.void": Case(
-        _a_stay, _void_by, _voided(Hospitalization), _void_post("hospitalization")
+        _an_agent, _void_by, _voided(HealthcareAgent), _void_post("agent")
     ),
+    "stay.record": Case(lambda g, a: None, _stay_by, _stay_written, _stay_post),
+    "stay_review.record": Case(_a_review, _review_by, _review_written, _review_post),
+    "stay.void": Case(_a_stay, _stay_void_by, _voided(HospitalStay), _void_post("hospitalization")),
     "symptom_report.record": Case(
         lambda g, a: None, _report_by, _new_rows(SymptomReport), _report_api
     ),
@@ -973,12 +1101,31 @@ def _reenrolled(g: Grid, actor: User, patient: Any) -> bool:
     return patient.episodes.filter(status="active").exists()
 
 
+def _held(g: Grid, _: str) -> Any:
+    return held_message(g.world, control_id=f"GRID{AdtMessage.objects.count():05d}")
+
+
+def _dismissed(g: Grid, actor: User, message: Any) -> bool:
+    return AdtMessage.objects.filter(pk=message.pk, status="dismissed", resolved_by=actor).exists()
+
+
 CASES.update(
     {
         "episode.discharge": Case(
             _an_enrolled_patient, _discharge_by, _discharged, _discharge_post
         ),
         "episode.reenroll": Case(_a_discharged_patient, _reenroll_by, _reenrolled, _reenroll_post),
+        "adt_message.resolve": Case(
+            _held,
+            lambda g, actor, message: adt_services.adt_message_dismiss(
+                actor=actor, message=message, reason="Not our patient"
+            ),
+            _dismissed,
+            lambda g, client, message: client.post(
+                reverse("adt:dismiss", kwargs={"message_id": message.pk}),
+                {"reason": "Not our patient", "version": message.version},
+            ),
+        ),
         "note.write": Case(_visit_prepare, _visit_by, _visit_written, _visit_post),
         "note.sign": Case(_visit_prepare, _note_sign_by, _note_signed, _note_sign_post),
         "note.cosign": Case(_awaiting_cosign, _cosign_by, _cosigned, _cosign_post),
@@ -991,6 +1138,209 @@ for _action in RAW:
         CASES[_action] = Case(
             _draft, _section_by(_action), _section_written(_action), _section_post(_action)
         )
+
+
+# --- bereavement follow-up of the family (episodes/bereavement.py) ------------------------------
+
+
+def _family(g: Grid, action: str) -> Any:
+    """Alice's family in follow-up, with one fresh planned contact due (each user records
+    their own, so that the follow-up stays open for the next)."""
+    from pallio.episodes.models import BereavementContact, BereavementFollowUp
+    from pallio.episodes.tests.bereavement_samples import bereaved
+
+    follow_up = bereaved(g.world)
+    BereavementFollowUp.objects.filter(pk=follow_up.pk).update(status="open")
+    sequence = 100 + BereavementContact.objects.filter(follow_up=follow_up).count()
+    return BereavementContact.objects.create(
+        program=follow_up.program,
+        patient=follow_up.patient,
+        follow_up=follow_up,
+        sequence=sequence,
+        label="Extra call",
+        planned_kind="call",
+        due_on=_today(g),
+    )
+
+
+def _contact_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_contact_record
+
+    bereavement_contact_record(
+        actor=actor,
+        contact=contact,
+        caregiver=g.world.alice.healthcare_agents.get(),
+        done_on=_today(g),
+        kind="call",
+        outcome="reached",
+    )
+
+
+def _contact_done(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementContact
+
+    return BereavementContact.objects.filter(pk=contact.pk, done_by=actor).exists()
+
+
+def _contact_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse(
+            "bereavement:contact",
+            kwargs={"follow_up_id": contact.follow_up_id, "contact_id": contact.pk},
+        ),
+        {
+            "caregiver": str(g.world.alice.healthcare_agents.get().pk),
+            "done_on": _today(g).isoformat(),
+            "kind": "call",
+            "outcome": "reached",
+        },
+    )
+
+
+def _screen_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_screen_record
+
+    bereavement_screen_record(
+        actor=actor, follow_up=contact.follow_up, answers={"unexpected": True}
+    )
+
+
+def _screened(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementFollowUp
+
+    return BereavementFollowUp.objects.filter(pk=contact.follow_up_id, screened_by=actor).exists()
+
+
+def _screen_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse("bereavement:screen", kwargs={"follow_up_id": contact.follow_up_id}),
+        {"screen-unexpected": "on"},
+    )
+
+
+def _refer_by(g: Grid, actor: User, contact: Any) -> None:
+    from pallio.episodes.bereavement import bereavement_refer
+
+    bereavement_refer(
+        actor=actor,
+        follow_up=contact.follow_up,
+        caregiver=g.world.alice.healthcare_agents.get(),
+        service="counselling",
+        referred_to="Riverside grief counselling",
+        referred_on=_today(g),
+    )
+
+
+def _referred(g: Grid, actor: User, contact: Any) -> bool:
+    from pallio.episodes.models import BereavementReferral
+
+    return BereavementReferral.objects.filter(
+        follow_up_id=contact.follow_up_id, referred_by=actor
+    ).exists()
+
+
+def _refer_post(g: Grid, client: Client, contact: Any) -> Any:
+    return client.post(
+        reverse("bereavement:refer", kwargs={"follow_up_id": contact.follow_up_id}),
+        {
+            "refer-caregiver": str(g.world.alice.healthcare_agents.get().pk),
+            "refer-service": "counselling",
+            "refer-referred_to": "Riverside grief counselling",
+            "refer-referred_on": _today(g).isoformat(),
+        },
+    )
+
+
+CASES.update(
+    {
+        "bereavement.record": Case(_family, _contact_by, _contact_done, _contact_post),
+        "bereavement.screen": Case(_family, _screen_by, _screened, _screen_post),
+        "bereavement.refer": Case(_family, _refer_by, _referred, _refer_post),
+    }
+)
+
+
+# --- hospice referrals ------------------------------------------------------------------------
+
+
+def _no_open_hospice_referral(g: Grid, _: str) -> None:
+    HospiceReferral.objects.filter(patient=g.world.alice, status__in=["sent", "accepted"]).update(
+        status="declined", declined_reason="Closed by the test"
+    )
+
+
+def _hospice_refer_by(g: Grid, actor: User, _: Any) -> None:
+    hospice.hospice_referral_send(
+        actor=actor,
+        patient=g.world.alice,
+        agency_name="Bayside Hospice",
+        referred_on=clock.today_in(g.world.riverside.timezone),
+    )
+
+
+def _hospice_refer_post(g: Grid, client: Client, _: Any) -> Any:
+    return client.post(
+        reverse("hospice:refer", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "agency_name": "Bayside Hospice",
+            "referred_on": clock.today_in(g.world.riverside.timezone).isoformat(),
+        },
+    )
+
+
+def _a_hospice_referral(g: Grid, action: str) -> HospiceReferral:
+    _no_open_hospice_referral(g, action)
+    return hospice.hospice_referral_send(
+        actor=g.world.navigator,
+        patient=g.world.alice,
+        agency_name="Bayside Hospice",
+        referred_on=clock.today_in(g.world.riverside.timezone),
+    )
+
+
+def _hospice_accept_by(g: Grid, actor: User, referral: HospiceReferral) -> None:
+    hospice.hospice_referral_status_set(
+        actor=actor,
+        referral=referral,
+        status="accepted",
+        occurred_on=referral.referred_on,
+        expected_version=referral.version,
+    )
+
+
+def _hospice_accept_post(g: Grid, client: Client, referral: HospiceReferral) -> Any:
+    prefix = f"r{referral.pk.hex[:8]}"
+    return client.post(
+        reverse(
+            "hospice:status",
+            kwargs={"patient_id": g.world.alice.pk, "hospice_referral_id": referral.pk},
+        ),
+        {
+            f"{prefix}-version": referral.version,
+            f"{prefix}-status": "accepted",
+            f"{prefix}-occurred_on": referral.referred_on.isoformat(),
+        },
+    )
+
+
+CASES.update(
+    {
+        "hospice.refer": Case(
+            _no_open_hospice_referral,
+            _hospice_refer_by,
+            lambda g, actor, _: HospiceReferral.objects.filter(referred_by=actor).exists(),
+            _hospice_refer_post,
+        ),
+        "hospice.update": Case(
+            _a_hospice_referral,
+            _hospice_accept_by,
+            lambda g, actor, referral: HospiceReferral.objects.filter(
+                pk=referral.pk, status="accepted"
+            ).exists(),
+            _hospice_accept_post,
+        ),
+    }
+)
 
 
 def test_every_action_of_the_matrix_is_walked():

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
+from pallio.adt.tests.samples import held_message
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.tests.factories import plan_of
 from pallio.careplans.tests.idt_samples import riverside_meeting
@@ -69,6 +70,12 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "key": lambda s: "pain",
     "slot_id": lambda s: str(roster_slot(s.world).pk),
     "shift_id": lambda s: str(s.world.oncall_shift.pk),
+    "stay_id": lambda s: str(hospital_stay(s).pk),
+    "review_id": lambda s: str(hospital_stay(s).reviews.get().pk),
+    "follow_up_id": lambda s: str(bereavement(s).pk),
+    "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
+    "message_id": lambda s: str(held_message(s.world).pk),
+    "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -92,6 +99,12 @@ OBJECT_PARAMETERS = {
     "meeting_id",
     "agenda_item_id",
     "call_id",
+    "stay_id",
+    "review_id",
+    "follow_up_id",
+    "contact_id",
+    "message_id",
+    "hospice_referral_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -137,6 +150,52 @@ def support_call(setup: Any) -> Any:
 
         setup._support_call = a_call(setup.world.oncall, setup.world.alice)
     return setup._support_call
+
+
+def hospital_stay(setup: Any) -> Any:
+    """Alice's hospital stay with one review for the team, made once per walk."""
+    if not hasattr(setup, "_hospital_stay"):
+        from datetime import timedelta
+
+        from pallio.core import clock
+        from pallio.episodes.models import StayReview
+        from pallio.episodes.stays import stay_admit
+
+        stay = stay_admit(
+            actor=setup.world.physician,
+            patient=setup.world.alice,
+            kind="inpatient",
+            facility="Riverside General",
+            admitted_at=clock.now() - timedelta(days=1),
+        )
+        StayReview.objects.create(
+            program=setup.world.riverside,
+            patient=setup.world.alice,
+            stay=stay,
+            reason="icu",
+            wishes="Code status comfort-focused care",
+            raised_at=clock.now(),
+        )
+        setup._hospital_stay = stay
+    return setup._hospital_stay
+
+
+def bereavement(setup: Any) -> Any:
+    """Alice's family's bereavement follow-up (she died 40 days ago), made once per walk."""
+    if not hasattr(setup, "_bereavement"):
+        from pallio.episodes.tests.bereavement_samples import bereaved
+
+        setup._bereavement = bereaved(setup.world)
+    return setup._bereavement
+
+
+def hospice_referral(setup: Any) -> Any:
+    """Alice's hospice referral, sent by her navigator, made once per walk."""
+    if not hasattr(setup, "_hospice_referral"):
+        from pallio.episodes.tests.hospice_samples import refer
+
+        setup._hospice_referral = refer(setup.world)
+    return setup._hospice_referral
 
 
 def roster_slot(world: Any) -> Any:

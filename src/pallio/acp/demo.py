@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pallio.accounts.models import User
 from pallio.acp import services
 from pallio.core import clock, privileges
+from pallio.episodes import stays
 
 AGENT_NAMES = ["Maria", "James", "Linh", "Aisha", "Tomás", "Grace", "Samuel", "Priyanka"]
 FOCUS_PATHS = [
@@ -212,13 +213,15 @@ def acp_demo_populate(
                 expected_version=None,
             )
         if avoid_hospital and rng.random() < 0.25:
-            services.hospitalization_record(
+            admitted_on = today - timedelta(days=rng.randint(1, 10))
+            stays.stay_admit(
                 actor=actor,
                 patient=patient,
-                admitted_on=today - timedelta(days=rng.randint(1, 10)),
+                kind="inpatient",
                 facility="Riverside General Hospital",
+                admitted_at=datetime.combine(admitted_on, time(10), tzinfo=zone),
                 reason="Breathlessness",
-                source="Daughter called the team",
+                informant="Daughter called the team",
             )
             inconsistent = True
         if rng.random() < 0.5:

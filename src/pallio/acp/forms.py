@@ -280,12 +280,4 @@ class PlacePreferenceForm(forms.Form):
     )
 
 
-class HospitalizationForm(forms.Form):
-    admitted_on = forms.DateField(label="Admitted on", widget=DateInput)
-    discharged_on = forms.DateField(label="Discharged on", widget=DateInput, required=False)
-    facility = forms.CharField(label="Hospital", max_length=200)
-    reason = forms.CharField(label="Reason", max_length=300, required=False)
-    source = forms.CharField(label="Who told the team", max_length=200, required=False)
-
-
 TREATMENT_CATEGORIES = TreatmentCategory.values

@@ -385,27 +385,3 @@ class PlacePreference(VersionedModel):
 
     def __str__(self) -> str:
         return f"Care: {self.place_of_care or '-'}; death: {self.place_of_death or '-'}"
-
-
-class Hospitalization(TimeStampedModel, EnteredInError):
-    """A hospital stay the team learned of. Minimal: it belongs in a transitions app later."""
-
-    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="hospitalizations"
-    )
-    admitted_on = models.DateField()
-    discharged_on = models.DateField(null=True, blank=True)
-    facility = models.CharField(max_length=200)
-    reason = models.CharField(max_length=300, blank=True)
-    source = models.CharField(max_length=200, blank=True, help_text="Who told the team")
-    recorded_by = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-admitted_on"]
-        indexes = [models.Index(fields=["patient", "entered_in_error", "admitted_on"])]
-
-    def __str__(self) -> str:
-        return f"{self.facility} from {self.admitted_on:%Y-%m-%d}"

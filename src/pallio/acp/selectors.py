@@ -19,7 +19,6 @@ from pallio.acp.models import (
     GoalFocus,
     GoalsOfCareConversation,
     HealthcareAgent,
-    Hospitalization,
     PlacePreference,
     PortableOrder,
     TreatmentCategory,
@@ -29,7 +28,7 @@ from pallio.acp.rules import AcpFacts, ConsistencyRule, rules_failing
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
-from pallio.episodes.models import EpisodeOfCare
+from pallio.episodes.models import EpisodeOfCare, HospitalStay, StayKind
 from pallio.patients.models import Patient
 from pallio.patients.selectors import patient_get_for, patient_header_context
 
@@ -91,10 +90,12 @@ def _facts_annotations() -> dict[str, Any]:
         "f_hosp_choice": Subquery(hospital_pref.values("choice")[:1]),
         "f_hosp_stated": Subquery(hospital_pref.values("stated_on")[:1]),
         "f_admitted": Exists(
-            Hospitalization.objects.filter(
+            HospitalStay.objects.filter(
                 patient_id=pk,
                 entered_in_error=False,
-                admitted_on__gte=Subquery(
+                kind__in=(StayKind.INPATIENT, StayKind.OBSERVATION),
+                # The day in the server's zone; the preference knows only its day.
+                admitted_at__date__gte=Subquery(
                     TreatmentPreference.objects.filter(
                         patient_id=OuterRef(OuterRef("pk")),
                         category=TreatmentCategory.HOSPITALIZATION,
@@ -198,7 +199,9 @@ def acp_records_of(patient: Patient) -> dict[str, Any]:
         "place_preference": PlacePreference.objects.filter(patient=patient)
         .select_related("recorded_by")
         .first(),
-        "hospitalizations": list(Hospitalization.objects.filter(patient=patient)),
+        "hospitalizations": list(
+            HospitalStay.objects.filter(patient=patient).order_by("-admitted_at", "-created_at")
+        ),
         "inconsistencies": rules_failing(_facts_of(facts_row)),
     }
 
@@ -232,7 +235,7 @@ RECORD_MODELS: dict[str, Any] = {
     "document": AdvanceDirectiveDocument,
     "code-status": CodeStatus,
     "order": PortableOrder,
-    "hospitalization": Hospitalization,
+    "hospitalization": HospitalStay,
 }
 
 

@@ -29,7 +29,6 @@ from pallio.acp.models import (
     GoalFocus,
     GoalsOfCareConversation,
     HealthcareAgent,
-    Hospitalization,
     Place,
     PlacePreference,
     PortableOrder,
@@ -292,7 +291,7 @@ VOID_ACTIONS: dict[type, str] = {
 def acp_record_mark_entered_in_error(
     *, actor: Any, patient: Patient, record: Any, reason: str
 ) -> Any:
-    """Mark a conversation, agent, document, code status, order or hospitalization as wrong.
+    """Mark a conversation, agent, document, code status or order as wrong.
     Nothing is deleted; the record stays visible, struck through, with who and why."""
     privilege_check(actor, VOID_ACTIONS.get(type(record), "advance_care_record.void"))
     _same_patient(record, patient)
@@ -302,7 +301,6 @@ def acp_record_mark_entered_in_error(
         AdvanceDirectiveDocument: "acp.document.error",
         CodeStatus: "acp.code_status.error",
         PortableOrder: "acp.portable_order.error",
-        Hospitalization: "acp.hospitalization.error",
     }
     event = kinds.get(type(record))
     if event is None:
@@ -749,47 +747,3 @@ def place_preference_set(
         target=preference,
     )
     return preference
-
-
-@transaction.atomic
-def hospitalization_record(
-    *,
-    actor: Any,
-    patient: Patient,
-    admitted_on: date,
-    facility: str,
-    discharged_on: date | None = None,
-    reason: str = "",
-    source: str = "",
-) -> Hospitalization:
-    errors: dict[str, list[str]] = {}
-    check_text(errors, "facility", facility, 200, required=True)
-    check_text(errors, "reason", reason, 300)
-    check_text(errors, "source", source, 200)
-    today = _today(patient)
-    if not isinstance(admitted_on, date):
-        errors.setdefault("admitted_on", []).append("Enter the date of admission.")
-    else:
-        _check_not_future(errors, "admitted_on", admitted_on, today)
-        if discharged_on is not None and discharged_on < admitted_on:
-            errors.setdefault("discharged_on", []).append("Discharge is before admission.")
-    _check_not_future(errors, "discharged_on", discharged_on, today)
-    _raise(errors)
-    stay = Hospitalization.objects.create(
-        program_id=patient.program_id,
-        patient=patient,
-        admitted_on=admitted_on,
-        discharged_on=discharged_on,
-        facility=facility.strip(),
-        reason=reason.strip(),
-        source=source.strip(),
-        recorded_by=actor,
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        event="acp.hospitalization.record",
-        patient=patient,
-        target=stay,
-    )
-    return stay

@@ -33,6 +33,9 @@ from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
+from pallio.episodes import stays
+from pallio.episodes.models import HospitalStay
+from pallio.episodes.stay_forms import StayForm
 from pallio.patients.selectors import patient_get_for, patient_header_context
 
 
@@ -88,7 +91,7 @@ def _page_forms(context: dict[str, Any]) -> dict[str, Any]:
             else {},
             prefix="place",
         ),
-        "hospitalization_form": forms.HospitalizationForm(prefix="stay"),
+        "hospitalization_form": StayForm(prefix="stay"),
         "treatment_forms": treatment_forms,
         "error_form": forms.EnteredInErrorForm(),
     }
@@ -520,17 +523,22 @@ def place_preference(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_view("acp.record")
 @require_POST
 def hospitalization(request: HttpRequest, patient_id: str) -> HttpResponse:
-    form = forms.HospitalizationForm(request.POST, prefix="stay")
+    """A stay told to the team, recorded in the episodes app (episodes/stays.py)."""
+    form = StayForm(request.POST, prefix="stay")
 
     def act(patient: Any, data: dict[str, Any]) -> None:
-        services.hospitalization_record(
+        stays.stay_record(
             actor=request.user,
             patient=patient,
-            admitted_on=data["admitted_on"],
-            discharged_on=data.get("discharged_on"),
+            kind=data["kind"],
             facility=data["facility"],
+            admitted_at=data["admitted_at"],
+            unit=data.get("unit", ""),
+            icu=bool(data.get("icu")),
             reason=data.get("reason", ""),
-            source=data.get("source", ""),
+            informant=data.get("informant", ""),
+            discharged_at=data.get("discharged_at"),
+            disposition=data.get("disposition", ""),
         )
 
     return _act(request, patient_id, form, "hospitalization_form", act, "Hospital stay recorded.")
@@ -547,6 +555,9 @@ def entered_in_error(request: HttpRequest, patient_id: str) -> HttpResponse:
     form = forms.EnteredInErrorForm(request.POST)
 
     def act(patient: Any, data: dict[str, Any]) -> None:
+        if isinstance(record, HospitalStay):
+            stays.stay_mark_entered_in_error(actor=user, stay=record, reason=data["reason"])
+            return
         services.acp_record_mark_entered_in_error(
             actor=user, patient=patient, record=record, reason=data["reason"]
         )

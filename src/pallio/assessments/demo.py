@@ -13,6 +13,7 @@ same demo every time.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import uuid
@@ -50,6 +51,7 @@ from pallio.assessments.services import (
 from pallio.careplans.models import Task
 from pallio.core import clock, privileges
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.medications.allergies import allergy_none_known_record, allergy_record
 from pallio.medications.models import MedicationStatement
 from pallio.medications.services import MedicationInput, bowel_regimen_check, medication_add
 
@@ -81,6 +83,12 @@ OPIOIDS = (
     ("oxycodone", "5", "3", "oral"),
 )
 BOWEL = (("senna", "17.2", "1", "oral"), ("polyethylene-glycol", "17", "1", "oral"))
+# Allergies a palliative program meets often: (substance, kind, risk, reaction).
+ALLERGIES = (
+    ("Penicillin", "medication", "high", "Hives and swelling of the lips"),
+    ("Codeine", "medication", "low", "Severe nausea and vomiting"),
+    ("Latex", "environment", "high", "Rash and wheezing"),
+)
 NARRATIVES = {
     "physical": "Symptoms reviewed with the ESAS-r; pain and fatigue lead.",
     "psychological": "Low mood at times; coping with support from family.",
@@ -397,6 +405,28 @@ class _Populator:
         ]
         return assessment, sections
 
+    def _allergies(self, course: _Course) -> None:
+        """Allergies as a program's records hold them: some recorded, some answered "none",
+        some not asked yet. Chosen from the record number so the demo's other draws do not
+        move."""
+        if not course.living or self.prescriber is None:
+            return
+        pick = int(hashlib.sha256(course.patient.mrn.encode()).hexdigest()[:6], 16) % 10
+        if pick >= 7:
+            return
+        if pick >= 3:
+            allergy_none_known_record(actor=self.prescriber, patient=course.patient)
+            return
+        substance, category, criticality, reaction = ALLERGIES[pick]
+        allergy_record(
+            actor=self.prescriber,
+            patient=course.patient,
+            substance=substance,
+            category=category,
+            criticality=criticality,
+            reaction=reaction,
+        )
+
     def _medications(self, course: _Course) -> None:
         rng = self.rng
         prescriber = self.prescriber
@@ -530,6 +560,7 @@ class _Populator:
                 self.counts["alerts"] += len(report_evaluate(report_id=report_id, rules=rules))
             for course in courses:
                 self._medications(course)
+                self._allergies(course)
             self.counts["alerts"] += len(missing_reports_check(program=self.program))
             self.counts["alerts"] += len(unstable_phases_check(program=self.program))
         return self.counts

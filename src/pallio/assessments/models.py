@@ -139,6 +139,10 @@ class RuleKind(models.TextChoices):
         "phase_unstable",
         "The phase of care unstable for longer than the program allows",
     )
+    HOSPITAL_ADMISSION = (
+        "hospital_admission",
+        "An enrolled patient arrived in hospital or the emergency department",
+    )
 
 
 class AlertRule(TimeStampedModel):

@@ -37,6 +37,12 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "meeting_id",
         "agenda_item_id",  # one patient on a meeting's agenda
         "call_id",  # a call to the 24/7 line about a patient
+        "stay_id",  # a hospital stay
+        "review_id",  # the team's review of a patient's hospital care
+        "follow_up_id",  # a bereaved family's follow-up, of one patient
+        "contact_id",  # one planned contact of that follow-up
+        "message_id",  # a hospital message (HL7 ADT) naming a person
+        "hospice_referral_id",  # a patient's referral to a hospice
     }
 )
 REFUSED = (403, 404)

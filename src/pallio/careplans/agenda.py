@@ -119,15 +119,7 @@ def _episodes(meeting: IdtMeeting, since: datetime) -> QuerySet[Any]:
             CarePlan.objects.filter(episode_id=OuterRef("pk")).values("review_due")[:1]
         ),
     }
-    for key in HOSPICE_INSTRUMENTS:
-        latest = _latest_report(key)
-        annotations[f"{key}_score"] = Subquery(
-            latest.values("primary_score")[:1], output_field=FloatField()
-        )
-        annotations[f"{key}_at"] = Subquery(latest.values("answered_at")[:1])
-    annotations["pap_scores"] = Subquery(
-        _latest_report("pap").values("scores")[:1], output_field=JSONField()
-    )
+    annotations.update(hospice_score_annotations())
     active = Q(status="active") & Exists(on_team.filter(active=True))
     died = (
         Q(patient__deceased_at__gte=since)
@@ -141,6 +133,23 @@ def _episodes(meeting: IdtMeeting, since: datetime) -> QuerySet[Any]:
         .annotate(**annotations)
         .order_by("patient__family_name", "patient__given_name", "patient_id", "-start")
     )
+
+
+def hospice_score_annotations() -> dict[str, Any]:
+    """Subqueries for the latest prognostic scores of a row's patient (a queryset of a model
+    with a ``patient_id``): ``<key>_score``, ``<key>_at`` for each of HOSPICE_INSTRUMENTS and
+    ``pap_scores``; read by ``hospice_reasons``. No query of their own."""
+    annotations: dict[str, Any] = {}
+    for key in HOSPICE_INSTRUMENTS:
+        latest = _latest_report(key)
+        annotations[f"{key}_score"] = Subquery(
+            latest.values("primary_score")[:1], output_field=FloatField()
+        )
+        annotations[f"{key}_at"] = Subquery(latest.values("answered_at")[:1])
+    annotations["pap_scores"] = Subquery(
+        _latest_report("pap").values("scores")[:1], output_field=JSONField()
+    )
+    return annotations
 
 
 def _team_user_ids(meeting: IdtMeeting) -> QuerySet[Any]:
@@ -166,34 +175,39 @@ def _pap_group(scores: Any) -> str | None:
 
 
 def _hospice_reasons(candidate: Candidate, row: Any, program: Any, zone: ZoneInfo) -> None:
+    for detail in hospice_reasons(row, program, zone):
+        candidate.add("hospice_candidate", detail)
+
+
+def hospice_reasons(row: Any, program: Any, zone: ZoneInfo) -> list[str]:
+    """Why a row annotated by ``hospice_score_annotations`` makes the patient a possible
+    hospice candidate, in plain words, by the program's thresholds (empty when none)."""
+    found: list[str] = []
     ppi_above = float(program.setting("idt_hospice_ppi_above"))
     pap_group = str(program.setting("idt_hospice_pap_group")).upper()
     fast_at_least = float(program.setting("idt_hospice_fast_at_least"))
     pps_at_most = float(program.setting("idt_hospice_pps_at_most"))
     if row.ppi_score is not None and row.ppi_score > ppi_above:
-        candidate.add(
-            "hospice_candidate",
+        found.append(
             f"PPI {_number(row.ppi_score)} on {_day(row.ppi_at, zone)} "
             f"(above {_number(ppi_above)})",
         )
     group = _pap_group(row.pap_scores) if row.pap_score is not None else None
     if group and pap_group in PAP_GROUPS and group >= pap_group:
-        candidate.add(
-            "hospice_candidate",
+        found.append(
             f"PaP group {group} (score {_number(row.pap_score)}) on {_day(row.pap_at, zone)}",
         )
     if row.fast_score is not None and row.fast_score >= fast_at_least:
-        candidate.add(
-            "hospice_candidate",
+        found.append(
             f"FAST stage {_fast_stage(row.fast_score)} on {_day(row.fast_at, zone)} "
             f"({_number(fast_at_least)} or beyond)",
         )
     if row.pps_score is not None and row.pps_score <= pps_at_most:
-        candidate.add(
-            "hospice_candidate",
+        found.append(
             f"PPS {_number(row.pps_score)}% on {_day(row.pps_at, zone)} "
             f"({_number(pps_at_most)}% or less)",
         )
+    return found
 
 
 def _fast_stage(score: float) -> str:
@@ -265,7 +279,7 @@ def _event_reasons(
 ) -> None:
     """Open alerts, hospital stays and visits since, and overdue tasks: one query each."""
     alert_model = apps.get_model("assessments", "Alert")
-    stay_model = apps.get_model("acp", "Hospitalization")
+    stay_model = apps.get_model("episodes", "HospitalStay")
     visit_model = apps.get_model("visits", "Visit")
 
     for alert in (
@@ -279,11 +293,16 @@ def _event_reasons(
             "open_alert", f"{what[:300]} (raised {_day(alert.raised_at, zone)})"
         )
     for stay in stay_model.objects.filter(
-        patient_id__in=patient_ids, entered_in_error=False, admitted_on__gte=since_day
-    ).order_by("admitted_on"):
-        detail = f"Admitted to {stay.facility} {_day(stay.admitted_on, zone)}"
-        if stay.discharged_on:
-            detail += f", home {_day(stay.discharged_on, zone)}"
+        patient_id__in=patient_ids, entered_in_error=False, admitted_at__gte=since
+    ).order_by("admitted_at"):
+        arrived = "Admitted to"
+        if stay.kind == "emergency":
+            arrived = "Seen in the emergency department of"
+        detail = f"{arrived} {stay.facility} {_day(stay.admitted_at, zone)}"
+        if stay.discharged_at:
+            detail += f", left {_day(stay.discharged_at, zone)}"
+        if stay.is_readmission:
+            detail += " (readmission within 30 days)"
         if stay.reason:
             detail += f": {stay.reason}"
         by_patient[stay.patient_id].add("hospital_visit", detail)

@@ -107,18 +107,29 @@ class DecisionForm(forms.Form):
     )
     review_date = forms.DateField(label="Goal review date", required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
-        """`staff`: the program's staff, read once for every item's form on the page."""
+    def __init__(
+        self,
+        *args: Any,
+        staff: list[Any],
+        owner_choices: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`staff`: the program's staff, read once for every item's form on the page;
+        `owner_choices`: their labels (owner_choices_of), also made once per page."""
         super().__init__(*args, **kwargs)
         self._staff = {str(user.pk): user for user in staff}
         self.fields["owner"].choices = [  # type: ignore[attr-defined]
             ("", "Choose who will do it"),
-            *((str(u.pk), f"{u.display_name} ({u.get_discipline_display()})") for u in staff),
+            *(owner_choices if owner_choices is not None else owner_choices_of(staff)),
         ]
 
     def clean_owner(self) -> Any:
         value = self.cleaned_data.get("owner")
         return self._staff.get(str(value)) if value else None
+
+
+def owner_choices_of(staff: list[Any]) -> list[tuple[str, str]]:
+    return [(str(u.pk), f"{u.display_name} ({u.get_discipline_display()})") for u in staff]
 
 
 def staff_of(program_id: Any) -> list[Any]:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pallio.careplans import idt, idt_forms
@@ -143,6 +144,10 @@ def meeting_create(request: HttpRequest, team_id: str) -> HttpResponse:
 
 def _item_forms(view: MeetingView, program_id: Any, bound: dict[str, Any]) -> list[Any]:
     staff = idt_forms.staff_of(program_id)
+    # The "task for" list is the same for every item: rendered once, not once per item (with
+    # hundreds of staff, rendering it per item made a page of the agenda take seconds).
+    owner_choices = idt_forms.owner_choices_of(staff)
+    owner_options = format_html_join("", '<option value="{}">{}</option>', owner_choices)
     rows = []
     for item in view.items:
         prefix = _prefix(item)
@@ -155,7 +160,7 @@ def _item_forms(view: MeetingView, program_id: Any, bound: dict[str, Any]) -> li
             },
         )
         decision = bound.get(f"decision-{item.pk}") or idt_forms.DecisionForm(
-            prefix=f"{prefix}-d", staff=staff
+            prefix=f"{prefix}-d", staff=staff, owner_choices=owner_choices
         )
         reasons = [
             {"label": reason_label(r.get("code", "")), "detail": r.get("detail", "")}
@@ -168,6 +173,7 @@ def _item_forms(view: MeetingView, program_id: Any, bound: dict[str, Any]) -> li
                 "discussion_form": discussion,
                 "decision_form": decision,
                 "open": f"decision-{item.pk}" in bound,
+                "owner_options": owner_options,
             }
         )
     return rows

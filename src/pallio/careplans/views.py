@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from pallio.careplans import forms, selectors, services
@@ -406,10 +408,19 @@ def _render_tasks(
     tab = query["tab"]
     page = selectors.task_list_page_for(user, tab, query["page"])
     people = selectors.task_assignees_for(user)
+    # The "give to" list is the same on every row: rendered once, each row marks its owner.
+    # (Rendered per row by the form, a program with hundreds of clinicians made the page
+    # take seconds and weigh most of a megabyte.)
+    options = format_html_join(
+        "",
+        '<option value="{}">{}</option>',
+        [(str(u.uuid), f"{u.display_name} — {u.get_discipline_display()}") for u in people],
+    )
+    options = format_html('<option value="">Back to the discipline\'s list</option>{}', options)
     rows = []
     for task in page.object_list:
         initial = {"version": task.version}
-        forms_of = {
+        forms_of: dict[str, Any] = {
             "complete": forms.TaskCompleteForm(initial=initial, prefix=f"t{task.pk.hex[:8]}c"),
             "cancel": forms.TaskCancelForm(initial=initial, prefix=f"t{task.pk.hex[:8]}x"),
             "reassign": forms.TaskReassignForm(
@@ -423,6 +434,8 @@ def _render_tasks(
         }
         if failed is not None and failed[0] == task.pk:
             forms_of[failed[1]] = failed_form
+        owner = f'value="{task.assigned_to.uuid}"' if task.assigned_to else 'value=""'
+        forms_of["give_to"] = mark_safe(options.replace(owner, f"{owner} selected", 1))  # noqa: S308  (escaped above)
         rows.append((task, forms_of))
     return render(
         request,

@@ -49,6 +49,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # What a care-team member may do to the clinical record once there (code status, orders,
     # medications, signatures) is decided by discipline in core/privileges.py.
     "acp.worklist": CLINICAL_ROLES,
+    # Hospital and emergency stays (episodes): object access is the patient's rule; who may
+    # record or strike one is decided by discipline in core/privileges.py (stay.*).
+    "stay.view": CLINICAL_ROLES,
+    "stay.record": CLINICAL_ROLES,
     # Assessments, symptom reports, alerts, medications: object access is the patient's rule.
     "assessment.view": CLINICAL_ROLES,
     "assessment.record": CLINICAL_ROLES,
@@ -80,6 +84,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # coordinator and the medical director edit it.
     "roster.view": CLINICAL_ROLES,
     "roster.manage": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Bereavement follow-up of the family (episodes/bereavement.py): each family follows its
+    # patient's rule; who records a contact, a screen or a referral is a clinical privilege.
+    "bereavement.view": CLINICAL_ROLES,
+    # Hospital messages (HL7 v2 ADT) held for review name people who may not be patients of
+    # the program yet: only the program-wide roles see the queue (adt app).
+    "adt.review": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
+    # Hospice: the eligibility aid and referrals follow the patient's rule; who may refer is a
+    # clinical privilege (hospice.refer, hospice.update). The worklist lists reachable patients.
+    "hospice.view": CLINICAL_ROLES,
+    "hospice.worklist": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

@@ -17,6 +17,8 @@ NAV_PERMISSIONS = (
     "patient.search",
     "audit.view",
     "support.calls",
+    "adt.review",
+    "hospice.worklist",
 )
 
 

@@ -199,7 +199,10 @@ def _death_apply(*, actor: Any, patient: Any, data: DeathInput, source: str) -> 
             note="The patient died; the family is bereaved.",
             recorded_at=min(data.died_at, clock.now()),
         )
-    # bereavement: open the family's follow-up here
+    # The family's bereavement follow-up opens with the death, whichever path recorded it.
+    from pallio.episodes.bereavement import bereavement_open
+
+    bereavement_open(actor=actor, patient=patient, died_at=data.died_at)
     return record
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from pallio.medications import catalog
+from pallio.medications.models import Allergy
 
 
 class DateInput(forms.DateInput):
@@ -99,4 +100,54 @@ class ReviewForm(forms.Form):
         max_length=500,
         label="Note (optional)",
         error_messages={"max_length": "Keep the note under 500 characters."},
+    )
+
+
+class AllergyForm(forms.Form):
+    substance = forms.CharField(
+        max_length=200,
+        label="Allergic to",
+        help_text="A medicine, food or other substance, e.g. penicillin, latex, peanuts.",
+        error_messages={
+            "required": "Say what the patient is allergic to.",
+            "max_length": "Keep this under 200 characters.",
+        },
+    )
+    category = forms.ChoiceField(
+        choices=[("", "Not known"), *Allergy.Category.choices],
+        required=False,
+        label="Kind",
+    )
+    criticality = forms.ChoiceField(
+        choices=[("", "Not known"), *Allergy.Criticality.choices],
+        required=False,
+        label="Risk",
+    )
+    reaction = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reaction (optional)",
+        help_text="What happens, e.g. hives, swelling of the throat, nausea.",
+        error_messages={"max_length": "Keep this under 300 characters."},
+    )
+
+
+class AllergyEndForm(forms.Form):
+    allergy = forms.UUIDField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        choices=[
+            (Allergy.Status.RESOLVED.value, "No longer applies"),
+            (Allergy.Status.ENTERED_IN_ERROR.value, "Entered in error"),
+        ],
+        label="Why it comes off the list",
+        error_messages={"required": "Choose no longer applies or entered in error."},
+    )
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        error_messages={
+            "required": "Say why.",
+            "max_length": "Keep this under 500 characters.",
+        },
     )

@@ -56,3 +56,53 @@ class MedicationStatement(VersionedModel):
 
     def __str__(self) -> str:
         return self.display
+
+
+class Allergy(VersionedModel):
+    """An allergy or intolerance (FHIR AllergyIntolerance), or the statement that the patient
+    has no known allergies: a record without a substance. Kept with its history; a wrong
+    entry is marked entered in error with the reason, never deleted."""
+
+    class Category(models.TextChoices):
+        MEDICATION = "medication", "Medication"
+        FOOD = "food", "Food"
+        ENVIRONMENT = "environment", "Environment (latex, pollen, …)"
+        BIOLOGIC = "biologic", "Biologic (blood products, vaccines)"
+
+    class Criticality(models.TextChoices):
+        LOW = "low", "Low risk"
+        HIGH = "high", "High risk (life-threatening reaction possible)"
+        UNABLE = "unable-to-assess", "Unable to assess"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        RESOLVED = "resolved", "No longer applies"
+        ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="allergies"
+    )
+    # Blank for the "no known allergies" statement.
+    substance = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=12, choices=Category.choices, blank=True)
+    criticality = models.CharField(max_length=16, choices=Criticality.choices, blank=True)
+    reaction = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["substance"]
+        indexes = [models.Index(fields=["patient", "status"])]
+
+    @property
+    def no_known_allergies(self) -> bool:
+        return not self.substance
+
+    def __str__(self) -> str:
+        return self.substance or "No known allergies"

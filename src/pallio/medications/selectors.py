@@ -14,7 +14,8 @@ from pallio.audit.services import audit_record
 from pallio.core import access
 from pallio.core.codes import Discipline
 from pallio.medications import mme
-from pallio.medications.models import MedicationStatement
+from pallio.medications.allergies import allergies_for
+from pallio.medications.models import Allergy, MedicationStatement
 from pallio.patients.selectors import patient_get_for
 
 SPECIALIST_KEYS = frozenset({"methadone", "fentanyl-transdermal"})
@@ -35,6 +36,7 @@ def medication_list_for(user: Any, patient_id: Any) -> dict[str, Any]:
     rows = [(s, by_statement.get(s.pk)) for s in statements]
     return {
         "patient": patient,
+        "allergies": allergies_for(patient),
         "rows": rows,
         "mme": summary,
         "pharmacist_review": [s for s in active if s.needs_pharmacist_review and not s.reviewed_at],
@@ -43,6 +45,16 @@ def medication_list_for(user: Any, patient_id: Any) -> dict[str, Any]:
         # Methadone and fentanyl need specialist rules when rotating (CLINICAL.md section 6).
         "specialist": [s for s in active if s.catalog_key in SPECIALIST_KEYS],
     }
+
+
+def allergy_get_for(patient: Any, allergy_id: Any) -> Allergy:
+    """An allergy record of `patient` (already access-checked); Http404 otherwise."""
+    try:
+        return Allergy.objects.select_related("patient__program").get(
+            pk=allergy_id, patient=patient
+        )
+    except (Allergy.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404("No such allergy") from None
 
 
 def statement_get_for(user: Any, patient: Any, statement_id: Any) -> MedicationStatement:

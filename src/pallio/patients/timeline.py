@@ -286,10 +286,6 @@ def _error_note(row: Any) -> str:
     return note + (f": {reason}" if reason else "")
 
 
-def _day(value: date, tz: ZoneInfo) -> datetime:
-    return _local_start(value, tz)
-
-
 # Each builder yields every event of a row; events outside the window are dropped after.
 
 
@@ -653,29 +649,60 @@ def _goal_review(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
     )
 
 
-def _hospitalization(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
-    link = ctx.link("acp.view", "acp:patient", patient_id=ctx.patient.pk)
+STAY_ARRIVAL = {
+    "emergency": "Seen in the emergency department",
+    "inpatient": "Admitted to hospital",
+    "observation": "Kept in hospital for observation",
+}
+
+
+def _stay_link(ctx: _Context, stay: Any) -> str:
+    return ctx.link("stay.view", "stays:stay", patient_id=ctx.patient.pk, stay_id=stay.pk)
+
+
+def _hospital_stay(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
     struck = {
         "entered_in_error": row.entered_in_error,
         "error_note": _error_note(row) if row.entered_in_error else "",
-        "date_only": True,
-        "link": link,
-        "who": row.source or _who(row.recorded_by),
+        "link": _stay_link(ctx, row),
+        "who": row.informant or _who(row.recorded_by) or row.get_source_display(),
     }
+    flags = []
+    if row.is_readmission:
+        flags.append("readmission within 30 days")
+    if row.icu:
+        flags.append("intensive care")
+    detail = " · ".join(part for part in (row.unit, row.reason) if part)
     yield TimelineEvent(
         TimelineKind.HOSPITAL,
-        _day(row.admitted_on, ctx.tz),
-        f"Admitted to hospital: {row.facility}",
-        detail=row.reason,
+        row.admitted_at,
+        f"{STAY_ARRIVAL.get(row.kind, 'Hospital stay')}: {row.facility}"
+        + (f" ({', '.join(flags)})" if flags else ""),
+        detail=detail,
         **struck,
     )
-    if row.discharged_on:
+    if row.discharged_at:
         yield TimelineEvent(
             TimelineKind.HOSPITAL,
-            _day(row.discharged_on, ctx.tz),
+            row.discharged_at,
             f"Left hospital: {row.facility}",
+            detail=row.get_disposition_display(),
             **struck,
         )
+
+
+def _stay_movement(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
+    stay = row.stay
+    yield TimelineEvent(
+        TimelineKind.HOSPITAL,
+        row.started_at,
+        f"Moved to {'intensive care' if row.is_icu else 'another unit'}: {stay.facility}",
+        detail=row.unit,
+        who=_who(row.recorded_by) or stay.get_source_display(),
+        link=_stay_link(ctx, stay),
+        entered_in_error=stay.entered_in_error,
+        error_note="The stay was entered in error" if stay.entered_in_error else "",
+    )
 
 
 def _idt_item(row: Any, ctx: _Context) -> Iterator[TimelineEvent]:
@@ -838,12 +865,29 @@ SOURCES: tuple[_Source, ...] = (
     ),
     _Source(
         TimelineKind.HOSPITAL,
-        "acp.Hospitalization",
+        "episodes.HospitalStay",
         "patient",
-        ("admitted_on", "discharged_on"),
-        _hospitalization,
+        ("admitted_at", "discharged_at"),
+        _hospital_stay,
         ("recorded_by", "entered_in_error_by"),
-        date_only=True,
+    ),
+    _Source(
+        TimelineKind.HOSPITAL,
+        "episodes.StayMovement",
+        "stay__patient",
+        # A move, not the arrival: the first unit of a stay starts with the admission.
+        (
+            (
+                "started_at",
+                Case(
+                    When(started_at=F("stay__admitted_at"), then=Value(None)),
+                    default=F("started_at"),
+                    output_field=models.DateTimeField(),
+                ),
+            ),
+        ),
+        _stay_movement,
+        ("stay", "recorded_by"),
     ),
     _Source(
         TimelineKind.IDT,

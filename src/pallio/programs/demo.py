@@ -50,6 +50,7 @@ from simple_history.utils import bulk_create_with_history
 
 from pallio.accounts.models import Role, User
 from pallio.acp.demo import acp_demo_populate
+from pallio.adt.demo import adt_demo_populate
 from pallio.assessments.demo import assessments_demo_populate
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -58,7 +59,10 @@ from pallio.careplans.idt_demo import idt_demo_populate
 from pallio.careplans.models import Task, TaskKind
 from pallio.core import clock
 from pallio.core.codes import Diagnosis, Discipline, diagnosis_catalog
+from pallio.episodes.bereavement_demo import bereavement_demo_populate
+from pallio.episodes.hospice_demo import hospice_demo_populate
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
+from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.patients.models import (
     AdministrativeSex,
@@ -91,6 +95,9 @@ from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
 
 DEMO_SLUG = "demo"
+# Enrolled patients per program the demo's hospice transitions draw from (4 referred, 4 on
+# the "consider a hospice conversation" worklist).
+HOSPICE_DEMO_PATIENTS = 8
 NORTH_SLUG = "demo-north"
 DEMO_SLUGS = (DEMO_SLUG, NORTH_SLUG)
 # One password for every demo account; it passes the password validators (12+ characters,
@@ -614,6 +621,18 @@ class _ProgramBuilder:
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
         )
+        # Hospital stays after the planning records (an ICU stay is compared with the wishes
+        # recorded there) and before the team meeting (its agenda lists recent stays).
+        stays_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(f"pallio-demo-stays:{self.seed}:{self.spec.slug}"),
+            today=self.today,
+        )
         # Every enrolled patient gets a care plan (bulk, with history; after the goals-of-care
         # conversations above so that goals can link to them).
         careplans_demo_populate(
@@ -670,6 +689,18 @@ class _ProgramBuilder:
             rng=random.Random(self.seed * 7919 + 17),
             today=self.today,
         )
+        # Hospice referrals (one admitted: discharged to hospice) and patients whose scores
+        # call for a hospice conversation; before the team meeting, which lists them.
+        hospice_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:HOSPICE_DEMO_PATIENTS]
+            ),
+            rng=random.Random(f"pallio-demo-hospice:{self.seed}:{self.spec.slug}"),
+            today=self.today,
+        )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
         # keep it after every other part of the demo.
         idt_demo_populate(
@@ -679,6 +710,22 @@ class _ProgramBuilder:
         # calls, so they come after both.
         support_ops_demo_populate(
             program=self.program, rng=random.Random(self.seed * 7919 + 13), today=self.today
+        )
+        # Bereaved families: the follow-ups of the recent deaths, some contacts made.
+        bereavement_demo_populate(
+            program=self.program, rng=random.Random(self.seed * 7919 + 17), today=self.today
+        )
+        # Hospital messages received over the day (HL7 v2 ADT), through the listener's own
+        # pipeline: admissions and a discharge applied, and the review queue's usual cases.
+        adt_demo_populate(
+            program=self.program,
+            patients=list(
+                Patient.objects.filter(program=self.program, episodes__status="active")
+                .distinct()
+                .order_by("mrn")[:ACP_DEMO_PATIENTS]
+            ),
+            rng=random.Random(self.seed * 7919 + 17),
+            now=clock.now(),
         )
         audit_record(
             actor=None,

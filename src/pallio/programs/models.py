@@ -65,6 +65,12 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "idt_hospice_pap_group": "C",
     "idt_hospice_fast_at_least": 7,
     "idt_hospice_pps_at_most": 40,
+    # The hospice eligibility aid counts hospital admissions and emergency visits in this many
+    # months; this many or more support "more ED visits or admissions" (LCD L34538's decline
+    # criteria, CLINICAL.md section 5; the count is SPICT's "2 or more unplanned admissions in
+    # 6 months", section 7).
+    "hospice_admissions_months": 6,
+    "hospice_admissions_at_least": 2,
     # The medical director's view lists active patients not discussed at a team meeting
     # within this many days.
     "idt_not_discussed_days": 14,
@@ -83,7 +89,60 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "support_holidays_subdivision": "MA",
     # Gaps in the on-call roster this many days ahead are flagged to the care coordinator.
     "support_roster_gap_days": 14,
+    # Bereavement follow-up of the family (episodes/bereavement.py): the planned contacts,
+    # each due a number of days or months after the day of death (program's time zone).
+    # Program policy, not a clinical standard; Pallio's default: a condolence card in the
+    # first week, then calls at 1, 3, 6 and 13 months. Kinds: card, call, visit, group.
+    "bereavement_schedule": [
+        {"label": "Condolence card", "kind": "card", "days": 7},
+        {"label": "Call at 1 month", "kind": "call", "months": 1},
+        {"label": "Call at 3 months", "kind": "call", "months": 3},
+        {"label": "Call at 6 months", "kind": "call", "months": 6},
+        {"label": "Call at 13 months", "kind": "call", "months": 13},
+    ],
+    # The bereavement worklist lists planned contacts due within this many days, and every
+    # overdue one.
+    "bereavement_worklist_days": 7,
+    # Hospital messages (HL7 v2 ADT, `pallio adt listen`): the point-of-care codes (PV1-3.1)
+    # of the hospitals' intensive care units, so that an admission or transfer there is
+    # recorded as intensive care. Each hospital names its units; these are common codes.
+    "adt_icu_units": ["ICU", "MICU", "SICU", "CCU", "CICU", "CVICU", "NICU", "PICU"],
 }
+
+
+BEREAVEMENT_CONTACT_KINDS = ("card", "call", "visit", "group")
+
+
+def bereavement_schedule_problems(value: Any) -> list[str]:
+    """What is wrong with a ``bereavement_schedule`` setting, in plain words (empty when it
+    is usable): a list of 1 to 20 contacts, each with a label, a kind, and either days
+    (0 to 800) or months (0 to 26) after the day of death."""
+    if not isinstance(value, list) or not 1 <= len(value) <= 20:
+        return ["The bereavement schedule must list between 1 and 20 contacts."]
+    problems = []
+    for n, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or set(entry) - {"label", "kind", "days", "months"}:
+            problems.append(f"Contact {n}: give only a label, a kind, and days or months.")
+            continue
+        label = entry.get("label")
+        if not isinstance(label, str) or not label.strip() or len(label) > 100:
+            problems.append(f"Contact {n}: give a label of at most 100 characters.")
+        if entry.get("kind") not in BEREAVEMENT_CONTACT_KINDS:
+            problems.append(f"Contact {n}: the kind must be card, call, visit or group.")
+        offsets = [k for k in ("days", "months") if k in entry]
+        if len(offsets) != 1:
+            problems.append(f"Contact {n}: give either days or months after the death.")
+            continue
+        amount, limit = entry[offsets[0]], 800 if offsets[0] == "days" else 26
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= limit:
+            problems.append(f"Contact {n}: {offsets[0]} must be a whole number from 0 to {limit}.")
+    return problems
+
+
+def bereavement_worklist_days_problems(value: Any) -> list[str]:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 60:
+        return ["The bereavement worklist window must be a whole number of days from 0 to 60."]
+    return []
 
 
 def validate_timezone(value: str) -> None:

@@ -109,9 +109,10 @@ def on_call_screen_for(user: Any) -> dict[str, Any]:
 
 def call_chart_facts(patient: Any) -> dict[str, Any]:
     """The chart's key facts for the call screen (patient already access-checked): code
-    status and portable order, goals of care, agent, allergies (not recorded in Pallio),
+    status and portable order, goals of care, agent, allergies,
     current medications with MME and the as-needed ones, last symptom scores, phase, and the
-    enrollment (hospice status is not recorded yet). A fixed number of queries."""
+    enrollment with the hospice status (read with the enrollment, in the same query). A fixed
+    number of queries."""
     from pallio.acp.models import (
         CodeStatus,
         GoalsOfCareConversation,
@@ -119,8 +120,10 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
         PortableOrder,
     )
     from pallio.assessments.models import PhaseOfCare, SymptomReport
+    from pallio.episodes import hospice
     from pallio.episodes.models import EpisodeOfCare
     from pallio.medications import mme
+    from pallio.medications.allergies import allergies_for
     from pallio.medications.models import MedicationStatement
 
     code_status = (
@@ -160,7 +163,12 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
         .first()
     )
     phase = PhaseOfCare.objects.filter(patient_id=patient.pk).order_by("-recorded_at").first()
-    episode = EpisodeOfCare.objects.filter(patient_id=patient.pk).order_by("-start").first()
+    episode: Any = (
+        EpisodeOfCare.objects.filter(patient_id=patient.pk)
+        .annotate(**hospice.hospice_status_annotations())
+        .order_by("-start")
+        .first()
+    )
     esas_rows = []
     if esas is not None:
         values = (esas.scores or {}).get("item_values", {})
@@ -173,7 +181,7 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
         "portable_order": order,
         "goals": goals,
         "agent": agent,
-        "allergies_recorded": False,
+        "allergies": allergies_for(patient),
         "medications": medications,
         "as_needed": [m for m in medications if m.as_needed],
         "mme": mme.mme_summary(medications),
@@ -181,6 +189,14 @@ def call_chart_facts(patient: Any) -> dict[str, Any]:
         "esas_rows": esas_rows,
         "phase": phase,
         "episode": episode,
+        "hospice_status": hospice.hospice_status_text(
+            episode.hospice_status,
+            episode.hospice_agency,
+            episode.hospice_status_on,
+            episode.hospice_referred_on,
+        )
+        if episode is not None
+        else hospice.hospice_status_text(None, None, None, None),
     }
 
 

@@ -26,6 +26,7 @@ from pallio.acp.tests.factories import CLEAN_PDF, conversation_input, full_plan,
 from pallio.audit.models import AuditEvent
 from pallio.core import clock
 from pallio.episodes.models import EpisodeOfCare
+from pallio.episodes.tests.stay_helpers import a_stay
 
 pytestmark = pytest.mark.django_db
 
@@ -358,7 +359,7 @@ def test_review_list_shows_each_inconsistency(world, as_user):
         stated_on=today - timedelta(days=20),
         expected_version=None,
     )
-    services.hospitalization_record(
+    a_stay(
         actor=world.director,
         patient=world.bob,
         admitted_on=today - timedelta(days=3),

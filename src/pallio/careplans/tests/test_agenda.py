@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from tests.support.personas import make_patient
 
-from pallio.acp.services import hospitalization_record
 from pallio.assessments import services as assessments
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.agenda import agenda_candidates, agenda_since
@@ -22,6 +21,7 @@ from pallio.careplans.services import care_plan_for_episode, task_create
 from pallio.careplans.tests.idt_samples import planned_meeting, riverside_team
 from pallio.core import clock
 from pallio.episodes.models import EpisodeOfCare
+from pallio.episodes.tests.stay_helpers import a_stay
 from pallio.visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -108,14 +108,14 @@ def test_a_stable_phase_is_not_a_reason(world):
 
 def test_a_hospital_stay_and_an_emergency_visit_are_listed(world):
     admitted = today(world) - timedelta(days=2)
-    hospitalization_record(
+    a_stay(
         actor=world.physician,
         patient=world.alice,
         admitted_on=admitted,
         facility="Riverside General",
         reason="Pneumonia",
     )
-    hospitalization_record(
+    a_stay(
         actor=world.physician,
         patient=world.alice,
         admitted_on=today(world) - timedelta(days=30),
@@ -327,8 +327,11 @@ def _add_busy_patients(world: Any, count: int, offset: int) -> None:
             title="Late call",
             due=today(world) - timedelta(days=1),
         )
-        hospitalization_record(
-            actor=world.physician, patient=patient, admitted_on=today(world), facility="General"
+        a_stay(
+            actor=world.physician,
+            patient=patient,
+            admitted_on=today(world) - timedelta(days=1),
+            facility="General",
         )
         report(world, patient, "pps", {"pps": "30"})
 

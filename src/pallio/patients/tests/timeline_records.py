@@ -24,6 +24,7 @@ from pallio.core import clock
 from pallio.core.codes import ICD10CM
 from pallio.core.models import versioned_save
 from pallio.episodes.models import EpisodeOfCare
+from pallio.episodes.tests.stay_helpers import a_stay
 from pallio.referrals.models import Referral
 from pallio.visits.models import (
     NoteAddendum,
@@ -255,7 +256,7 @@ def one_of_each(world: Any) -> dict[str, Any]:
     )
     records.update(plan=plan, problem=problem, goal=goal, intervention=intervention)
 
-    records["hospital_stay"] = acp_services.hospitalization_record(
+    records["hospital_stay"] = a_stay(
         actor=world.physician,
         patient=alice,
         admitted_on=tz_today - timedelta(days=30),

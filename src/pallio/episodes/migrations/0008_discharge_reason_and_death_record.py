@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('episodes', '0003_episode_first_contact_at'),
+        ('episodes', '0007_hospice_referral'),
         ('patients', '0002_patient_primary_care'),
         ('programs', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -1,0 +1,119 @@
+"""The MLLP listener over real TCP connections: acknowledgements on the same connection,
+and bad input (noise, unreadable messages, oversized blocks) never stops it serving."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from pallio.adt.listener import END_BLOCK, Listener, frame
+from pallio.adt.models import AdtMessage, AdtStatus
+from pallio.adt.tests.samples import adt_message
+
+pytestmark = pytest.mark.django_db
+
+
+def unknown(control_id: str) -> str:
+    return adt_message(
+        control_id=control_id,
+        given="Zelda",
+        family="Unknown",
+        born=date(1940, 1, 1),
+        record_number="X9",
+    )
+
+
+async def _ack(reader: asyncio.StreamReader) -> str:
+    data = await asyncio.wait_for(reader.readuntil(END_BLOCK), 10)
+    assert data[:1] == b"\x0b"
+    return data[1:-2].decode()
+
+
+def msa(ack: str) -> list[str]:
+    return next(line for line in ack.split("\r") if line.startswith("MSA")).split("|")
+
+
+def run(scenario):
+    """Run the listener and a client in one loop; database work runs in this test's thread
+    (thread-sensitive), inside its transaction."""
+
+    async def main(program_id):
+        listener = await Listener(program_id=program_id, port=0).start()
+        try:
+            return await scenario(listener.port)
+        finally:
+            await listener.stop()
+
+    return main
+
+
+def test_garbage_then_a_good_message_on_the_same_and_a_new_connection(world):
+    async def scenario(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        # Noise with no start block, then noise glued to a framed message.
+        writer.write(b"GARBAGE\x1c\r" + b"more noise" + frame(unknown("C1")))
+        await writer.drain()
+        first = await _ack(reader)
+        # An unreadable message inside a proper frame: AE, and the connection goes on.
+        writer.write(frame(b"not hl7 at all"))
+        await writer.drain()
+        refused = await _ack(reader)
+        writer.write(frame(unknown("C2")))
+        await writer.drain()
+        second = await _ack(reader)
+        writer.close()
+        reader2, writer2 = await asyncio.open_connection("127.0.0.1", port)
+        writer2.write(frame(b"\x00\xff\xfe binary junk"))
+        writer2.write(frame(unknown("C3")))
+        await writer2.drain()
+        junk = await _ack(reader2)
+        third = await _ack(reader2)
+        writer2.close()
+        return first, refused, second, junk, third
+
+    first, refused, second, junk, third = async_to_sync(run(scenario))(world.riverside.pk)
+    assert msa(first)[:3] == ["MSA", "AA", "C1"]
+    assert msa(refused)[1] == "AE" and "does not begin with an MSH segment" in refused
+    assert msa(second)[:3] == ["MSA", "AA", "C2"]
+    assert msa(junk)[1] == "AE"
+    assert msa(third)[:3] == ["MSA", "AA", "C3"]
+    held = AdtMessage.objects.filter(status=AdtStatus.UNMATCHED).values_list(
+        "control_id", flat=True
+    )
+    assert sorted(held) == ["C1", "C2", "C3"]
+    assert AdtMessage.objects.filter(status=AdtStatus.ERROR).count() == 2
+
+
+def test_an_oversized_block_is_refused_and_the_connection_still_serves(world):
+    async def scenario(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"\x0bMSH|" + b"A" * 300_000 + END_BLOCK)
+        writer.write(frame(unknown("C9")))
+        await writer.drain()
+        refused = await _ack(reader)
+        good = await _ack(reader)
+        writer.close()
+        return refused, good
+
+    refused, good = async_to_sync(run(scenario))(world.riverside.pk)
+    assert msa(refused)[1] == "AE" and "larger than 64 KB" in refused
+    assert msa(good)[:3] == ["MSA", "AA", "C9"]
+
+
+def test_a_repeat_on_another_connection_is_acknowledged_not_applied_twice(world):
+    async def scenario(port):
+        acks = []
+        for _ in range(2):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(frame(unknown("R1")))
+            await writer.drain()
+            acks.append(await _ack(reader))
+            writer.close()
+        return acks
+
+    acks = async_to_sync(run(scenario))(world.riverside.pk)
+    assert [msa(a)[1] for a in acks] == ["AA", "AA"]
+    assert AdtMessage.objects.filter(control_id="R1", status=AdtStatus.DUPLICATE).count() == 1

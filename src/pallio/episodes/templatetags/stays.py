@@ -1,0 +1,16 @@
+"""Template tags that put hospital stays on other apps' pages (the chart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from pallio.episodes.stay_selectors import stays_chart_summary
+
+register = template.Library()
+
+
+@register.inclusion_tag("episodes/parts/chart_section.html")
+def stays_chart_section(patient: Any) -> dict[str, Any]:
+    return stays_chart_summary(patient)
