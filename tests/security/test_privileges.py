@@ -481,7 +481,7 @@ def _a_review(g: Grid, action: str) -> StayReview:
     )
 
 
-def _review_by(g: Grid, actor: User, review: StayReview) -> None:
+def _stay_review_by(g: Grid, actor: User, review: StayReview) -> None:
     stay_review_record(actor=actor, review=review, note="Talked it over at the meeting")
 
 
@@ -489,7 +489,7 @@ def _review_written(g: Grid, actor: User, review: StayReview) -> bool:
     return StayReview.objects.filter(pk=review.pk, reviewed_by=actor).exists()
 
 
-def _review_post(g: Grid, client: Client, review: StayReview) -> Any:
+def _stay_review_post(g: Grid, client: Client, review: StayReview) -> Any:
     return client.post(
         reverse("stays:review", kwargs={"review_id": review.pk}),
         {f"{review.pk}-note": "Talked it over at the meeting"},
@@ -865,7 +865,7 @@ CASES: dict[str, Case] = {
         _an_agent, _void_by, _voided(HealthcareAgent), _void_post("agent")
     ),
     "stay.record": Case(lambda g, a: None, _stay_by, _stay_written, _stay_post),
-    "stay_review.record": Case(_a_review, _review_by, _review_written, _review_post),
+    "stay_review.record": Case(_a_review, _stay_review_by, _review_written, _stay_review_post),
     "stay.void": Case(_a_stay, _stay_void_by, _voided(HospitalStay), _void_post("hospitalization")),
     "symptom_report.record": Case(
         lambda g, a: None, _report_by, _new_rows(SymptomReport), _report_api
