@@ -80,16 +80,23 @@ def test_refer_to_hospice_through_to_discharge(world, browsing, sign_in):
     )
     referral.get_by_label(re.compile(r"^On\b")).fill(today.isoformat())
     referral.get_by_role("button", name="Record answer").click()
-    expect(nina.get_by_text("The hospice's answer is recorded.")).to_be_visible()
-    expect(nina.get_by_test_id("hospice-referral")).to_contain_text("Admitted")
-    expect(nina.get_by_text("The patient is not enrolled")).to_be_visible()
+    # The admission discharges the patient and ends the care team's memberships: the
+    # navigator is taken back to the caseload, with the reason.
+    expect(nina.get_by_text("discharged to hospice, and off your caseload")).to_be_visible()
     browsing.shot(nina, "admitted")
-    browsing.axe_check(nina, "admitted")
+    browsing.axe_check(nina, "caseload after the admission")
     episode = EpisodeOfCare.objects.get(patient=world.alice)
     assert episode.status == "finished" and episode.end is not None
+    assert episode.discharge_reason == "hospice"
 
-    nina.get_by_role("link", name="Chart").click()
-    expect(nina.get_by_test_id("chart-hospice-status")).to_contain_text(
+    # The coordinator, who reaches every patient of the program, reads the outcome.
+    cora = sign_in(world.coordinator)
+    cora.goto(f"/hospice/{world.alice.pk}/")
+    expect(cora.get_by_test_id("hospice-referral")).to_contain_text("Admitted")
+    expect(cora.get_by_text("The patient is not enrolled")).to_be_visible()
+    browsing.axe_check(cora, "admitted")
+    cora.get_by_role("link", name="Chart").click()
+    expect(cora.get_by_test_id("chart-hospice-status")).to_contain_text(
         "Admitted to Bayside Hospice"
     )
-    browsing.shot(nina, "chart")
+    browsing.shot(cora, "chart")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import params, privileges
+from pallio.core import access, params, privileges
 from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
@@ -122,6 +122,15 @@ def referral_status(
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
+            if not access.can_access_patient(request.user, referral.patient):
+                # The admission discharged the patient to hospice and ended the care team's
+                # memberships: the caseload, rather than a page the user no longer reaches.
+                messages.success(
+                    request,
+                    "The hospice admitted the patient: discharged to hospice, and off your "
+                    "caseload.",
+                )
+                return redirect("episodes:caseload")
             messages.success(request, "The hospice's answer is recorded.")
             return redirect(_page_url(referral.patient_id))
     return _render_page(

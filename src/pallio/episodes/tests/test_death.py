@@ -17,8 +17,9 @@ from pallio.careplans.models import Task, TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.privileges import PrivilegeDenied
+from pallio.episodes.bereavement import ADD_FAMILY_TASK
 from pallio.episodes.death import DeathInput, death_record
-from pallio.episodes.models import DeathRecord, EpisodeOfCare
+from pallio.episodes.models import BereavementFollowUp, DeathRecord, EpisodeOfCare
 from pallio.referrals.models import Letter
 from pallio.referrals.tests.factories import enrolled_referral
 from pallio.support import services as support
@@ -107,7 +108,11 @@ def test_a_death_closes_every_open_task_and_alert_with_the_reason(world):
     assert Task.objects.filter(patient=alice, status="open").count() >= 2
     with clock.frozen(NOON):
         death_record(actor=world.physician, patient=alice, data=_death())
-    assert not Task.objects.filter(patient=alice, status="open").exists()
+    # What stays open is the bereavement follow-up's own work, which the death opens.
+    assert not (
+        Task.objects.filter(patient=alice, status="open").exclude(title=ADD_FAMILY_TASK).exists()
+    )
+    assert BereavementFollowUp.objects.filter(patient=alice, status="open").exists()
     cancelled = Task.objects.filter(patient=alice, status="cancelled")
     assert cancelled.count() >= 2
     assert set(cancelled.values_list("cancel_reason", flat=True)) <= {"Patient died", ""}

@@ -202,8 +202,11 @@ def test_refer_and_answer_through_the_pages(hworld, as_user):
             f"{prefix}-occurred_on": today(hworld).isoformat(),
         },
     )
-    assert ok.status_code == 302
-    body = client.get(page_url(hworld)).content.decode()
+    # The admission discharged the patient and ended the care team's memberships: the
+    # navigator goes back to the caseload; the coordinator still reads the record.
+    assert ok.status_code == 302 and ok["Location"] == reverse("episodes:caseload")
+    assert client.get(page_url(hworld)).status_code == 404
+    body = as_user(hworld.coordinator).get(page_url(hworld)).content.decode()
     assert "Admitted" in body and "not enrolled" in body
 
 
