@@ -163,3 +163,17 @@ def test_coordinator_apply_that_does_not_fit_changes_nothing(world, frozen, as_u
     assert "no open hospital stay to discharge" in response.content.decode()
     held.refresh_from_db()
     assert held.status == AdtStatus.UNMATCHED and held.patient is None
+
+
+def test_an_admission_by_message_tells_the_care_team_at_once(world, frozen):
+    """The message's admission goes through the same service as the chart's: the alert
+    worklist and a task for the nurse navigator, as soon as the message is applied."""
+    from pallio.assessments.models import Alert
+
+    receipt = receive(world)
+    assert receipt.message.status == AdtStatus.APPLIED
+    alert = Alert.objects.get(patient=world.alice, rule_key="hospital-admission")
+    assert alert.detail == "Admitted to hospital: Mercy General, 5W"
+    assert alert.status == "open" and alert.discipline == "nurse_navigator"
+    assert alert.task is not None and alert.task.assigned_to == world.navigator
+    assert alert.task.status == "open"
