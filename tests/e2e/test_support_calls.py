@@ -109,7 +109,11 @@ def test_an_expected_death_reported_by_phone(world, browsing, sign_in, width):
     browsing.shot(owen, f"death-form-{width}")
     browsing.axe_check(owen, f"death form {width}")
     owen.get_by_role("button", name="Record the death").click()
-    expect(owen.get_by_text("Death recorded.")).to_be_visible()
+    expect(
+        owen.get_by_text(
+            "Death recorded: the patient's open work is closed and the team lead has a task."
+        )
+    ).to_be_visible()
     expect(owen.get_by_role("heading", name="Death reported")).to_be_visible()
 
     owen.locator("#id_disposition").select_option(label="Death pronouncement visit")

@@ -4,16 +4,22 @@ and bad input (noise, unreadable messages, oversized blocks) never stops it serv
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.db import connections
 
 from pallio.adt.listener import END_BLOCK, Listener, frame
 from pallio.adt.models import AdtMessage, AdtStatus
 from pallio.adt.tests.samples import adt_message
 
-pytestmark = pytest.mark.django_db
+# Committed data: the listener runs in its own thread, with its own connection.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("audit_trail_deletable"),
+]
 
 
 def unknown(control_id: str) -> str:
@@ -37,8 +43,8 @@ def msa(ack: str) -> list[str]:
 
 
 def run(scenario):
-    """Run the listener and a client in one loop; database work runs in this test's thread
-    (thread-sensitive), inside its transaction."""
+    """Run the listener and a client in one loop, in a thread of their own; the test's data
+    is committed (transactional test), so the listener's connection reads it."""
 
     async def main(program_id):
         listener = await Listener(program_id=program_id, port=0).start()
@@ -47,7 +53,19 @@ def run(scenario):
         finally:
             await listener.stop()
 
-    return main
+    def call(program_id):
+        # In a thread of its own, where no other event loop runs (a browser test earlier in
+        # the same process leaves Playwright's loop marked as running in this one).
+        def in_thread():
+            try:
+                return async_to_sync(main)(program_id)
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(in_thread).result()
+
+    return call
 
 
 def test_garbage_then_a_good_message_on_the_same_and_a_new_connection(world):
@@ -74,7 +92,7 @@ def test_garbage_then_a_good_message_on_the_same_and_a_new_connection(world):
         writer2.close()
         return first, refused, second, junk, third
 
-    first, refused, second, junk, third = async_to_sync(run(scenario))(world.riverside.pk)
+    first, refused, second, junk, third = run(scenario)(world.riverside.pk)
     assert msa(first)[:3] == ["MSA", "AA", "C1"]
     assert msa(refused)[1] == "AE" and "does not begin with an MSH segment" in refused
     assert msa(second)[:3] == ["MSA", "AA", "C2"]
@@ -98,7 +116,7 @@ def test_an_oversized_block_is_refused_and_the_connection_still_serves(world):
         writer.close()
         return refused, good
 
-    refused, good = async_to_sync(run(scenario))(world.riverside.pk)
+    refused, good = run(scenario)(world.riverside.pk)
     assert msa(refused)[1] == "AE" and "larger than 64 KB" in refused
     assert msa(good)[:3] == ["MSA", "AA", "C9"]
 
@@ -114,6 +132,6 @@ def test_a_repeat_on_another_connection_is_acknowledged_not_applied_twice(world)
             writer.close()
         return acks
 
-    acks = async_to_sync(run(scenario))(world.riverside.pk)
+    acks = run(scenario)(world.riverside.pk)
     assert [msa(a)[1] for a in acks] == ["AA", "AA"]
     assert AdtMessage.objects.filter(control_id="R1", status=AdtStatus.DUPLICATE).count() == 1
