@@ -547,6 +547,15 @@ class _ProgramBuilder:
 
     # ids and small helpers
 
+    def _enrolled_now(self, limit: int) -> list[Any]:
+        """The first `limit` patients (by record number) enrolled at this point of the demo:
+        read again for each part, since earlier parts discharge some."""
+        return list(
+            Patient.objects.filter(program=self.program, episodes__status="active")
+            .distinct()
+            .order_by("mrn")[:limit]
+        )
+
     def _uuid(self) -> uuid.UUID:
         return uuid.UUID(int=self.rng.getrandbits(128), version=4)
 
@@ -613,11 +622,7 @@ class _ProgramBuilder:
         # second a patient), so a sample of the enrolled patients gets them.
         acp_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:ACP_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(self.seed * 7919 + 1),
             today=self.today,
         )
@@ -625,11 +630,7 @@ class _ProgramBuilder:
         # recorded there) and before the team meeting (its agenda lists recent stays).
         stays_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:ACP_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(f"pallio-demo-stays:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
@@ -669,11 +670,7 @@ class _ProgramBuilder:
         # Last night's calls to the 24/7 line, through the support services.
         calls_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:ACP_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(self.seed * 7919 + 13),
             night_end=self.anchor,
         )
@@ -681,11 +678,7 @@ class _ProgramBuilder:
         # with their reasons, through the services: each death closes the patient's work.
         transitions_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:ACP_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(self.seed * 7919 + 17),
             today=self.today,
         )
@@ -693,11 +686,7 @@ class _ProgramBuilder:
         # call for a hospice conversation; before the team meeting, which lists them.
         hospice_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:HOSPICE_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(HOSPICE_DEMO_PATIENTS),
             rng=random.Random(f"pallio-demo-hospice:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
@@ -719,11 +708,7 @@ class _ProgramBuilder:
         # pipeline: admissions and a discharge applied, and the review queue's usual cases.
         adt_demo_populate(
             program=self.program,
-            patients=list(
-                Patient.objects.filter(program=self.program, episodes__status="active")
-                .distinct()
-                .order_by("mrn")[:ACP_DEMO_PATIENTS]
-            ),
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(self.seed * 7919 + 17),
             now=clock.now(),
         )
