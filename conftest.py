@@ -37,6 +37,24 @@ def world(db):
 
 
 @pytest.fixture
+def mail_server(settings):
+    """A real SMTP server (aiosmtpd) on a free local port, not yet started, with Django's
+    mail settings pointed at it: `.start()` and `.stop()` bring it up and take it down."""
+    from tests.test_letters_email import MailServer
+
+    server = MailServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def as_user(client):
     from tests.support.personas import login
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import signal
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -68,20 +67,6 @@ class MailServer:
 
 
 pytestmark = pytest.mark.usefixtures("audit_trail_deletable")
-
-
-@pytest.fixture
-def mail_server(settings: Any) -> Iterator[MailServer]:
-    server = MailServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def run_worker() -> None:

@@ -78,6 +78,19 @@ def test_an_admission_over_mllp_reaches_the_record_and_the_queue_is_reviewed(
     browsing.shot(phil, "stay-on-record")
     browsing.axe_check(phil, "record with the stay")
 
+    # The care team hears of it at once: the alert worklist, and the navigator's task.
+    nina = sign_in(world.navigator)
+    nina.goto("/assessments/alerts/")
+    admission = nina.get_by_test_id("alert-group").filter(has_text="Alice Anders")
+    expect(admission.get_by_test_id("alert-row")).to_contain_text(
+        "Admitted to hospital: Mercy General, MICU"
+    )
+    browsing.shot(nina, "admission-on-alert-worklist")
+    browsing.axe_check(nina, "alert worklist with the admission")
+    nina.set_viewport_size(PHONE)
+    browsing.shot(nina, "admission-on-alert-worklist-390")
+    nina.set_viewport_size(DESK)
+
     cora = sign_in(world.coordinator)
     cora.get_by_role("link", name="Hospital messages").click()
     queue = cora.get_by_test_id("adt-queue")

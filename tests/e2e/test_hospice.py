@@ -45,6 +45,7 @@ def test_refer_to_hospice_through_to_discharge(world, browsing, sign_in):
 
     # A referral without an agency is refused in plain words and nothing is written.
     nina.get_by_text("Refer to a hospice").click()
+    nina.get_by_label("Agency email for the hand-off package").fill("intake at bayside")
     nina.get_by_role("button", name="Send referral").click()
     expect(nina.get_by_text("This field is required.")).to_be_visible()
     browsing.shot(nina, "referral-refused")
@@ -53,9 +54,22 @@ def test_refer_to_hospice_through_to_discharge(world, browsing, sign_in):
     nina.get_by_label("Agency phone").fill("617-555-0190")
     nina.get_by_label("Note for the hospice").fill("Daughter O'Brien is the main contact.")
     nina.get_by_role("button", name="Send referral").click()
-    expect(nina.get_by_text("Referred to Bayside Hospice; the package is ready.")).to_be_visible()
+    expect(nina.get_by_text("Enter the agency's email address, such as")).to_be_visible()
+    assert not HospiceReferral.objects.exists()
+    nina.get_by_label("Agency email for the hand-off package").fill("intake@bayside.example.org")
+    nina.get_by_role("button", name="Send referral").click()
+    expect(
+        nina.get_by_text(
+            "Referred to Bayside Hospice; the hand-off package is being emailed to "
+            "intake@bayside.example.org."
+        )
+    ).to_be_visible()
     referral = nina.get_by_test_id("hospice-referral")
     expect(referral).to_contain_text("Sent")
+    expect(referral.get_by_test_id("package-delivery")).to_have_text(
+        "Waiting to be emailed to intake@bayside.example.org."
+    )
+    browsing.shot(nina, "referral-sent")
     expect(referral.get_by_role("link", name="PDF")).to_be_visible()
 
     # Declined without a reason, or admitted before the referral: refused, nothing changes.

@@ -98,7 +98,7 @@ def _latest_report(key: str) -> QuerySet[Any]:
         instrument_key=key,
         entered_in_error=False,
         primary_score__isnull=False,
-    ).order_by("-answered_at")
+    ).order_by("-answered_at", "-pk")
 
 
 def _episodes(meeting: IdtMeeting, since: datetime) -> QuerySet[Any]:
@@ -138,7 +138,8 @@ def _episodes(meeting: IdtMeeting, since: datetime) -> QuerySet[Any]:
 def hospice_score_annotations() -> dict[str, Any]:
     """Subqueries for the latest prognostic scores of a row's patient (a queryset of a model
     with a ``patient_id``): ``<key>_score``, ``<key>_at`` for each of HOSPICE_INSTRUMENTS and
-    ``pap_scores``; read by ``hospice_reasons``. No query of their own."""
+    ``pap_scores`` and ``pps_before`` (the PPS before the newest); read by
+    ``hospice_reasons``. No query of their own."""
     annotations: dict[str, Any] = {}
     for key in HOSPICE_INSTRUMENTS:
         latest = _latest_report(key)
@@ -148,6 +149,10 @@ def hospice_score_annotations() -> dict[str, Any]:
         annotations[f"{key}_at"] = Subquery(latest.values("answered_at")[:1])
     annotations["pap_scores"] = Subquery(
         _latest_report("pap").values("scores")[:1], output_field=JSONField()
+    )
+    # The PPS before the newest one: "PPS 40% or less and falling" compares the two.
+    annotations["pps_before"] = Subquery(
+        _latest_report("pps").values("primary_score")[1:2], output_field=FloatField()
     )
     return annotations
 
@@ -203,10 +208,17 @@ def hospice_reasons(row: Any, program: Any, zone: ZoneInfo) -> list[str]:
             f"({_number(fast_at_least)} or beyond)",
         )
     if row.pps_score is not None and row.pps_score <= pps_at_most:
-        found.append(
-            f"PPS {_number(row.pps_score)}% on {_day(row.pps_at, zone)} "
-            f"({_number(pps_at_most)}% or less)",
-        )
+        before = getattr(row, "pps_before", None)
+        if not program.setting("idt_hospice_pps_must_fall"):
+            found.append(
+                f"PPS {_number(row.pps_score)}% on {_day(row.pps_at, zone)} "
+                f"({_number(pps_at_most)}% or less)",
+            )
+        elif before is not None and row.pps_score < before:
+            found.append(
+                f"PPS {_number(row.pps_score)}% on {_day(row.pps_at, zone)}, down from "
+                f"{_number(before)}% ({_number(pps_at_most)}% or less and falling)",
+            )
     return found
 
 

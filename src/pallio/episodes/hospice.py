@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, F, FloatField, OuterRef, Q, Subquery, Window
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from pallio.audit.models import Action
@@ -38,6 +39,7 @@ from pallio.episodes.models import (
     HospiceReferral,
     HospiceReferralEvent,
     HospiceReferralStatus,
+    PackageDelivery,
 )
 
 WORKLIST_PAGE_SIZE = 50
@@ -475,6 +477,8 @@ class _ScoreRow:
             setattr(self, f"{key}_at", newest.answered_at if newest else None)
         pap = (reports.get("pap") or [None])[0]
         self.pap_scores = pap.scores if pap else None
+        earlier = [r for r in (reports.get("pps") or [])[1:] if r.primary_score is not None]
+        self.pps_before = earlier[0].primary_score if earlier else None
 
 
 # --- the worklist ---------------------------------------------------------------------------
@@ -495,18 +499,10 @@ def _open_or_done_referral() -> Exists:
 
 def hospice_worklist_for(user: Any, page: Any) -> Page[Any]:
     """The patients the user may reach whose latest scores pass the program's hospice
-    thresholds (PPI, PaP group, FAST, PPS), not already referred or admitted to hospice:
-    "consider a hospice conversation". A fixed number of queries whatever its length."""
-    from pallio.assessments.models import SymptomReport
-
+    thresholds (PPI, PaP group, FAST, PPS low and falling), not already referred or admitted
+    to hospice: "consider a hospice conversation". A fixed number of queries whatever its length."""
     program = user.program
     zone = ZoneInfo(program.timezone)
-    pps_before = SymptomReport.objects.filter(
-        patient_id=OuterRef("patient_id"),
-        instrument_key="pps",
-        entered_in_error=False,
-        primary_score__isnull=False,
-    ).order_by("-answered_at", "-id")
     # A generous filter in the database (any PaP at all: its group is read from the report),
     # then the exact rule, the team meeting's, on what it returns.
     loose = (
@@ -524,10 +520,7 @@ def hospice_worklist_for(user: Any, page: Any) -> Page[Any]:
         )
         .filter(access.patient_access_q(user, prefix="patient__"))
         .exclude(_open_or_done_referral())
-        .annotate(
-            **hospice_score_annotations(),
-            pps_before=Subquery(pps_before.values("primary_score")[1:2], output_field=FloatField()),
-        )
+        .annotate(**hospice_score_annotations())
         .filter(loose)
         .select_related("patient")
         .order_by("patient__family_name", "patient__given_name", "patient_id")
@@ -580,10 +573,12 @@ def hospice_referral_send(
     agency_name: str,
     referred_on: date,
     agency_phone: str = "",
+    agency_email: str = "",
     note: str = "",
 ) -> HospiceReferral:
     """Refer an enrolled patient to a hospice agency and send the hand-off package: it is
-    built now from the record and kept as sent (PDF content and FHIR R4 Bundle)."""
+    built now from the record and kept as sent (PDF content and FHIR R4 Bundle), and, when
+    the agency's email is given, emailed to it by the background worker once this commits."""
     from pallio.episodes import hospice_package
 
     privileges.privilege_check(actor, "hospice.refer")
@@ -592,10 +587,18 @@ def hospice_referral_send(
     zone = ZoneInfo(patient.program.timezone)
     today = clock.today_in(patient.program.timezone)
     agency_name, agency_phone, note = agency_name.strip(), agency_phone.strip(), note.strip()
+    agency_email = agency_email.strip()
     errors: dict[str, list[str]] = {}
     check_text(errors, "agency_name", agency_name, 200, required=True)
     check_text(errors, "agency_phone", agency_phone, 40)
     check_text(errors, "note", note, 500)
+    if agency_email:
+        try:
+            validate_email(agency_email)
+        except ValidationError:
+            errors.setdefault("agency_email", []).append(
+                "Enter the agency's email address, such as intake@hospice.example.org."
+            )
     _check_day(errors, "referred_on", referred_on, today=today)
     if errors:
         raise ValidationError(errors)
@@ -625,6 +628,8 @@ def hospice_referral_send(
         episode=episode,
         agency_name=agency_name,
         agency_phone=agency_phone,
+        agency_email=agency_email,
+        package_delivery=PackageDelivery.QUEUED if agency_email else PackageDelivery.NOT_EMAILED,
         referred_on=referred_on,
         status_on=referred_on,
         note=note,
@@ -650,9 +655,47 @@ def hospice_referral_send(
         event="hospice.refer",
         patient=patient,
         target=referral,
-        detail={"agency": agency_name[:200]},
+        detail={"agency": agency_name[:200], "emailed": bool(agency_email)},
     )
+    if agency_email:
+        _package_enqueue_on_commit(referral.pk)
     return referral
+
+
+def _package_enqueue_on_commit(referral_id: Any) -> None:
+    from pallio.episodes.hospice_tasks import hospice_package_enqueue
+
+    transaction.on_commit(lambda: hospice_package_enqueue(str(referral_id)))
+
+
+@transaction.atomic
+def hospice_package_resend(*, actor: Any, referral: HospiceReferral) -> HospiceReferral:
+    """Email the hand-off package again after a failed delivery (the mail server was down,
+    the address was wrong and has been corrected at the agency): queued for the worker."""
+    privileges.privilege_check(actor, "hospice.refer")
+    locked = HospiceReferral.objects.select_for_update().get(pk=referral.pk)
+    if locked.program_id != actor.program_id:
+        raise ValidationError("No such referral.")
+    if locked.package_delivery != PackageDelivery.FAILED:
+        raise ValidationError(
+            "Only a package that could not be delivered can be sent again "
+            f"(this one: {locked.get_package_delivery_display().lower()})."
+        )
+    if locked.patient.deceased_at is not None:
+        raise ValidationError("The patient has died: the package is not sent.")
+    locked.package_delivery = PackageDelivery.QUEUED
+    locked.package_error = ""
+    locked.updated_at = clock.now()
+    locked.save(update_fields=["package_delivery", "package_error", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=Action.UPDATE,
+        event="hospice.package.resend",
+        patient=locked.patient,
+        target=locked,
+    )
+    _package_enqueue_on_commit(locked.pk)
+    return locked
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from pallio.accounts.models import User
-from pallio.core import privileges
+from pallio.core import clock, privileges
 from pallio.episodes import hospice
 from pallio.episodes.models import EpisodeOfCare
 
@@ -110,18 +110,25 @@ def hospice_demo_populate(
             )
     if scorer is not None:
         assessments.instruments_sync_shipped()
-        scores = (
-            [("ppi", PPI_HIGH)],
-            [("fast", {"fast": "7b"})],
-            [("pps", {"pps": "50"}), ("pps", {"pps": "30"})],
-            [("ppi", PPI_HIGH), ("pps", {"pps": "40"})],
+        # Each score with how many days ago it was taken: a PPS counts when low and falling.
+        scores: tuple[list[tuple[str, dict[str, str], int]], ...] = (
+            [("ppi", PPI_HIGH, 0)],
+            [("fast", {"fast": "7b"}, 0)],
+            [("pps", {"pps": "50"}, 14), ("pps", {"pps": "30"}, 0)],
+            [("ppi", PPI_HIGH, 0), ("pps", {"pps": "40"}, 0)],
         )
         for patient, reports in zip(candidates, scores, strict=False):
-            for key, answers in reports:
+            for key, answers, days_ago in reports:
                 made, _ = assessments.report_submit(
                     actor=scorer,
                     patient=patient,
-                    data=assessments.ReportInput(key, answers, "clinician", "visit"),
+                    data=assessments.ReportInput(
+                        key,
+                        answers,
+                        "clinician",
+                        "visit",
+                        answered_at=clock.now() - timedelta(days=days_ago),
+                    ),
                 )
                 # Judged now, as the rest of the demo's reports are (no worker runs here).
                 assessments.report_evaluate(report_id=made.pk)

@@ -20,6 +20,14 @@ class HospiceReferralForm(forms.Form):
         help_text="The agency's name as the team knows it.",
     )
     agency_phone = forms.CharField(label="Agency phone", max_length=40, required=False)
+    agency_email = forms.CharField(
+        label="Agency email for the hand-off package",
+        max_length=254,
+        required=False,
+        help_text="The package (PDF and FHIR bundle) is emailed here. Leave empty to hand it "
+        "over another way: it can be downloaded below once sent.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
     referred_on = forms.DateField(label="Referred on", widget=DateInput())
     note = forms.CharField(
         label="Note for the hospice",

@@ -20,6 +20,11 @@ urlpatterns = [
         name="status",
     ),
     path(
+        "<uuid:patient_id>/referrals/<uuid:hospice_referral_id>/package/resend/",
+        views.package_resend,
+        name="package_resend",
+    ),
+    path(
         "<uuid:patient_id>/referrals/<uuid:hospice_referral_id>/package.pdf",
         views.package_pdf,
         name="package_pdf",

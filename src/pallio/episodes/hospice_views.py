@@ -83,13 +83,17 @@ def referral_send(request: HttpRequest, patient_id: str) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            hospice.hospice_referral_send(actor=request.user, patient=patient, **form.cleaned_data)
+            referral = hospice.hospice_referral_send(
+                actor=request.user, patient=patient, **form.cleaned_data
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(
-                request, f"Referred to {form.cleaned_data['agency_name']}; the package is ready."
-            )
+            if referral.agency_email:
+                done = f"the hand-off package is being emailed to {referral.agency_email}."
+            else:
+                done = "download the hand-off package below to send it."
+            messages.success(request, f"Referred to {referral.agency_name}; {done}")
             return redirect(_page_url(patient.pk))
     return _render_page(request, patient.pk, status=status, audit=False, refer_form=form)
 
@@ -136,6 +140,19 @@ def referral_status(
     return _render_page(
         request, referral.patient_id, status=status, audit=False, failed=(referral.pk, form)
     )
+
+
+@staff_view("hospice.view")
+@require_POST
+def package_resend(request: HttpRequest, patient_id: str, hospice_referral_id: str) -> HttpResponse:
+    referral = hospice.referral_get_for(request.user, patient_id, hospice_referral_id)
+    try:
+        hospice.hospice_package_resend(actor=request.user, referral=referral)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The package will be emailed again to {referral.agency_email}.")
+    return redirect(_page_url(referral.patient_id))
 
 
 def _package_of(request: HttpRequest, patient_id: str, referral_id: str, *, action: str) -> Any:

@@ -449,6 +449,15 @@ HOSPICE_NEXT_STATUSES: dict[str, tuple[str, ...]] = {
 }
 
 
+class PackageDelivery(models.TextChoices):
+    NOT_EMAILED = "", "Not emailed"
+    QUEUED = "queued", "Waiting to be emailed"
+    SENT = "sent", "Emailed"
+    FAILED = "failed", "Not delivered yet"
+    # Never sent, and never will be: the patient died before it went.
+    WITHHELD = "withheld", "Not sent"
+
+
 class HospiceReferral(VersionedModel):
     """A referral of an enrolled patient to a hospice agency, with the hand-off package sent
     and its status (sent, accepted, admitted, declined with a reason). The agency is a name
@@ -476,6 +485,15 @@ class HospiceReferral(VersionedModel):
     # The hand-off package as it was sent: what the PDF prints and the FHIR R4 Bundle.
     package = models.JSONField(default=dict)
     package_bundle = models.JSONField(default=dict)
+    # Where the package is emailed (PDF and FHIR Bundle attached, by the background worker),
+    # and how that went; no address: the team hands it over another way (fax, portal).
+    agency_email = models.EmailField(blank=True)
+    package_delivery = models.CharField(
+        max_length=8, choices=PackageDelivery.choices, default=PackageDelivery.NOT_EMAILED
+    )
+    package_attempts = models.PositiveSmallIntegerField(default=0)
+    package_error = models.CharField(max_length=300, blank=True)
+    package_sent_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -60,11 +60,15 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # policy (Pallio's default: monthly), not a clinical threshold.
     "care_plan_review_days": 28,
     # The weekly team meeting lists hospice candidates by these thresholds (issue 9; CLINICAL.md
-    # sections 2 and 5): PPI above 6, PaP group C, FAST stage 7 or more, PPS 40% or less.
+    # sections 2 and 5): PPI above 6, PaP group C, FAST stage 7 or more, PPS 40% or less and
+    # falling.
     "idt_hospice_ppi_above": 6,
     "idt_hospice_pap_group": "C",
     "idt_hospice_fast_at_least": 7,
     "idt_hospice_pps_at_most": 40,
+    # ...and only when it has fallen since the PPS before it ("PPS <= 40 falling", issue 14;
+    # CLINICAL.md section 5: "falling KPS/PPS"). False lists any PPS at or under the threshold.
+    "idt_hospice_pps_must_fall": True,
     # The hospice eligibility aid counts hospital admissions and emergency visits in this many
     # months; this many or more support "more ED visits or admissions" (LCD L34538's decline
     # criteria, CLINICAL.md section 5; the count is SPICT's "2 or more unplanned admissions in

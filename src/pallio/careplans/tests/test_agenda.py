@@ -185,13 +185,44 @@ def test_hospice_candidates_by_each_score(world):
     report(world, world.alice, "ppi", PPI_7_5)
     report(world, world.alice, "pap", PAP_C)
     report(world, world.alice, "fast", {"fast": "7b"})
+    report(world, world.alice, "pps", {"pps": "50"})
+    assessments.SymptomReport.objects.filter(instrument_key="pps").update(
+        answered_at=clock.now() - timedelta(days=7)
+    )
     report(world, world.alice, "pps", {"pps": "30"})
     found = reasons_of(planned_meeting(world), world.alice)["hospice_candidate"]
     day = today(world).isoformat()
     assert f"PPI 7.5 on {day} (above 6)" in found
     assert f"PaP group C (score 17.5) on {day}" in found
     assert f"FAST stage 7b on {day} (7 or beyond)" in found
-    assert f"PPS 30% on {day} (40% or less)" in found
+    assert f"PPS 30% on {day}, down from 50% (40% or less and falling)" in found
+
+
+def pps_series(world: Any, *values: str) -> None:
+    """PPS scores a week apart, the last today."""
+    for weeks_ago, value in zip(range(len(values) - 1, -1, -1), values, strict=True):
+        report(world, world.alice, "pps", {"pps": value})
+        assessments.SymptomReport.objects.filter(
+            instrument_key="pps", answered_at__gte=clock.now() - timedelta(seconds=1)
+        ).update(answered_at=clock.now() - timedelta(days=7 * weeks_ago))
+
+
+def test_a_low_pps_counts_only_when_it_is_falling(world):
+    pps_series(world, "30")
+    assert "hospice_candidate" not in reasons_of(planned_meeting(world), world.alice)
+    pps_series(world, "30", "30")
+    meeting = planned_meeting(world, when=clock.now() + timedelta(days=1))
+    assert "hospice_candidate" not in reasons_of(meeting, world.alice)
+
+
+def test_a_program_may_list_any_low_pps(world):
+    pps_series(world, "30")
+    program = world.riverside
+    program.settings = {**program.settings, "idt_hospice_pps_must_fall": False}
+    program.save(update_fields=["settings"])
+    assert reasons_of(planned_meeting(world), world.alice)["hospice_candidate"] == [
+        f"PPS 30% on {today(world).isoformat()} (40% or less)"
+    ]
 
 
 def test_scores_below_the_thresholds_are_not_hospice_reasons(world):
@@ -212,7 +243,7 @@ def test_the_latest_score_counts(world):
 
 
 def test_thresholds_come_from_the_program_settings(world):
-    report(world, world.alice, "pps", {"pps": "40"})
+    pps_series(world, "60", "40")
     report(world, world.alice, "ppi", PPI_7_5)
     program = world.riverside
     program.settings = {
@@ -227,7 +258,7 @@ def test_thresholds_come_from_the_program_settings(world):
     program.save(update_fields=["settings"])
     meeting = planned_meeting(world, when=clock.now() + timedelta(days=2))
     assert reasons_of(meeting, world.alice)["hospice_candidate"] == [
-        f"PPS 40% on {today(world).isoformat()} (50% or less)"
+        f"PPS 40% on {today(world).isoformat()}, down from 60% (50% or less and falling)"
     ]
 
 

@@ -28,8 +28,19 @@ def test_a_patient_past_a_threshold_is_listed_with_the_reason(hworld):
     report(hworld, hworld.alice, "pps", {"pps": "30"})
     rows = list(hospice_worklist_for(hworld.navigator, 1))
     assert [r.patient for r in rows] == [hworld.alice]
-    assert rows[0].reasons == [f"PPS 30% on {today(hworld).isoformat()} (40% or less)"]
+    assert rows[0].reasons == [
+        f"PPS 30% on {today(hworld).isoformat()}, down from 50% (40% or less and falling)"
+    ]
     assert rows[0].pps_falling
+
+
+def test_a_low_pps_that_is_not_falling_is_not_listed(hworld):
+    report(hworld, hworld.alice, "pps", {"pps": "30"})
+    assert names(hworld, hworld.navigator) == []
+    report(hworld, hworld.alice, "pps", {"pps": "30"}, days_ago=14)
+    assert names(hworld, hworld.navigator) == []
+    report(hworld, hworld.alice, "pps", {"pps": "40"}, days_ago=7)
+    assert names(hworld, hworld.navigator) == ["Anders"]
 
 
 def test_scores_below_the_thresholds_are_not_listed(hworld):

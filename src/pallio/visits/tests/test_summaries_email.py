@@ -7,7 +7,6 @@ A real SMTP server (aiosmtpd) listens on a free local port; the worker is django
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
-from tests.test_letters_email import MailServer, run_worker
+from tests.test_letters_email import run_worker
 
 from pallio.visits.models import SummaryDelivery, VisitSummary
 from pallio.visits.summaries import summary_create_for_note
@@ -27,20 +26,6 @@ pytestmark = pytest.mark.usefixtures("audit_trail_deletable")
 
 FAMILY = "family@example.net"
 DOCTOR = "park@clinic.example.org"
-
-
-@pytest.fixture
-def mail_server(settings: Any) -> Iterator[MailServer]:
-    server = MailServer()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 class RefusingInbox:
