@@ -248,6 +248,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form gets the site's 403 page with words a user can act on.
+CSRF_FAILURE_VIEW = "pallio.core.errors.csrf_failure"
 
 # MFA may be waived only for the demo outside production, and never in production.
 PALLIO_REQUIRE_MFA = True
@@ -346,7 +348,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"safe": {"()": "pallio.core.logging.SafeFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
+    # Refused requests (4xx) in one line, without a traceback; on the request logger itself
+    # and on the handler (for django.security.*, whose records start on child loggers).
+    "filters": {"refusal": {"()": "pallio.core.logging.RefusalWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "safe", "filters": ["refusal"]}
+    },
+    "loggers": {"django.request": {"filters": ["refusal"]}},
     "root": {"handlers": ["console"], "level": env("PALLIO_LOG_LEVEL", "WARNING")},
 }
 
