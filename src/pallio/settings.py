@@ -198,13 +198,14 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2id (ADR 0010); a PBKDF2 hash still verifies and is replaced by Argon2 at the next
+# sign-in. Tests hash with MD5 for speed; the upgrade test sets these hashers itself.
+PALLIO_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 PASSWORD_HASHERS = (
-    ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if TESTING
-    else [
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.Argon2PasswordHasher",
-    ]
+    ["django.contrib.auth.hashers.MD5PasswordHasher"] if TESTING else PALLIO_PASSWORD_HASHERS
 )
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
