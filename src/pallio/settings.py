@@ -198,13 +198,14 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2id (ADR 0010); a PBKDF2 hash still verifies and is replaced by Argon2 at the next
+# sign-in. Tests hash with MD5 for speed; the upgrade test sets these hashers itself.
+PALLIO_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 PASSWORD_HASHERS = (
-    ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if TESTING
-    else [
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.Argon2PasswordHasher",
-    ]
+    ["django.contrib.auth.hashers.MD5PasswordHasher"] if TESTING else PALLIO_PASSWORD_HASHERS
 )
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -248,6 +249,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form gets the site's 403 page with words a user can act on.
+CSRF_FAILURE_VIEW = "pallio.core.errors.csrf_failure"
 
 # MFA may be waived only for the demo outside production, and never in production.
 PALLIO_REQUIRE_MFA = True
@@ -346,7 +349,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"safe": {"()": "pallio.core.logging.SafeFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
+    # Refused requests (4xx) in one line, without a traceback; on the request logger itself
+    # and on the handler (for django.security.*, whose records start on child loggers).
+    "filters": {"refusal": {"()": "pallio.core.logging.RefusalWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "safe", "filters": ["refusal"]}
+    },
+    "loggers": {"django.request": {"filters": ["refusal"]}},
     "root": {"handlers": ["console"], "level": env("PALLIO_LOG_LEVEL", "WARNING")},
 }
 

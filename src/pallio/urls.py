@@ -4,6 +4,10 @@ from pallio.core import views as core_views
 
 # Bad values in an address answer 400 with what was wrong (pallio.core.params).
 handler400 = "pallio.core.params.bad_request"
+# Refusals, missing pages and failures: inside the layout, with a way back (core/errors.py).
+handler403 = "pallio.core.errors.permission_denied"
+handler404 = "pallio.core.errors.page_not_found"
+handler500 = "pallio.core.errors.server_error"
 
 urlpatterns = [
     path("", core_views.home, name="home"),

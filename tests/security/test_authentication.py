@@ -370,3 +370,37 @@ def test_force_login_helper_matches_a_real_sign_in(world, client):
     shortcut = login(Client(), world.navigator)
     chart = reverse("patients:chart", kwargs={"patient_id": world.alice.pk})
     assert real.get(chart).status_code == shortcut.get(chart).status_code == 200
+
+
+# --- password hashing (ADR 0010) ----------------------------------------------------------
+
+
+def test_production_hashes_passwords_with_argon2_first():
+    assert settings.PALLIO_PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert any(h.endswith(".PBKDF2PasswordHasher") for h in settings.PALLIO_PASSWORD_HASHERS)
+
+
+@pytest.mark.django_db
+def test_a_pbkdf2_password_becomes_argon2_at_sign_in(world, client, settings):
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = settings.PALLIO_PASSWORD_HASHERS
+    user = world.coordinator
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    totp = with_totp(user)
+
+    # A wrong password changes nothing.
+    assert sign_in_password(client, user.username, "not the password at all").status_code == 200
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$")
+
+    response = sign_in(client, user, totp)
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
+    assert user.check_password(PASSWORD)
+    # The next sign-in verifies the Argon2 hash.
+    client.post(reverse("account_logout"))
+    response = sign_in_password(Client(), user.username)
+    assert response.status_code == 302 and response["Location"] == MFA_AUTHENTICATE
