@@ -6,11 +6,16 @@ its acknowledgement written back on the same connection. Bytes that are not a fr
 message (noise before a start block, an oversized message) are skipped or refused with an
 AE, and the connection goes on being served; a failure inside one message is answered with
 an AE and never stops the listener.
+
+Only the hospitals' interface engines may connect: a connection from an address outside the
+listener's allowed networks (loopback only unless others are given) is closed before a byte
+is read, and logged in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import threading
 from collections.abc import Callable
@@ -25,6 +30,34 @@ from . import acks
 from .models import MAX_MESSAGE_BYTES
 
 logger = logging.getLogger(__name__)
+
+# Loopback only, unless the listener is given the hospitals' networks.
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: list[str]) -> tuple[Network, ...]:
+    """Addresses or networks ("10.20.0.0/16", "192.0.2.7") as networks; ValueError names the
+    first one that is neither."""
+    found = []
+    for value in values:
+        try:
+            found.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address or network.") from None
+    return tuple(found)
+
+
+def sender_allowed(peer: Any, allowed: tuple[Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer[0] if isinstance(peer, tuple) else peer)
+    except (ValueError, TypeError, IndexError):
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed)
+
 
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
@@ -107,6 +140,7 @@ class Listener:
     port: int = 2575
     server: Any = None
     handler: Callable[[bytes], Any] | None = None
+    allowed: tuple[Network, ...] = LOOPBACK
     _connections: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def start(self) -> Listener:
@@ -116,6 +150,11 @@ class Listener:
         )
 
         def connected(reader: Any, writer: Any) -> None:
+            peer = writer.get_extra_info("peername")
+            if not sender_allowed(peer, self.allowed):
+                logger.warning("ADT connection refused from %s: not an allowed sender", peer)
+                writer.close()
+                return
             task = asyncio.ensure_future(_serve_connection(reader, writer, handle))
             self._connections.add(task)
             task.add_done_callback(self._connections.discard)
@@ -138,8 +177,14 @@ class Listener:
 class ListenerThread:
     """A listener on its own event loop in a background thread (tests, benchmarks)."""
 
-    def __init__(self, program_id: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.listener = Listener(program_id=program_id, host=host, port=port)
+    def __init__(
+        self,
+        program_id: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allowed: tuple[Network, ...] = LOOPBACK,
+    ) -> None:
+        self.listener = Listener(program_id=program_id, host=host, port=port, allowed=allowed)
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)

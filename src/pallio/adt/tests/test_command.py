@@ -22,6 +22,11 @@ def test_listen_refuses_a_port_out_of_range(world):
         call_command("adt", "listen", "--program", "riverside", "--port", "70000")
 
 
+def test_listen_refuses_an_allowed_sender_that_is_not_an_address(world):
+    with pytest.raises(CommandError, match=r"'hospital\.example\.org' is not an IP address"):
+        call_command("adt", "listen", "--program", "riverside", "--allow", "hospital.example.org")
+
+
 def test_icu_units_default_and_override(world):
     assert "MICU" in icu_units(world.riverside)
     world.riverside.settings = {"adt_icu_units": ["4-ICU"]}

@@ -11,7 +11,14 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.db import connections
 
-from pallio.adt.listener import END_BLOCK, Listener, frame
+from pallio.adt.listener import (
+    END_BLOCK,
+    LOOPBACK,
+    Listener,
+    frame,
+    parse_networks,
+    sender_allowed,
+)
 from pallio.adt.models import AdtMessage, AdtStatus
 from pallio.adt.tests.samples import adt_message
 
@@ -42,12 +49,12 @@ def msa(ack: str) -> list[str]:
     return next(line for line in ack.split("\r") if line.startswith("MSA")).split("|")
 
 
-def run(scenario):
+def run(scenario, allowed=LOOPBACK):
     """Run the listener and a client in one loop, in a thread of their own; the test's data
     is committed (transactional test), so the listener's connection reads it."""
 
     async def main(program_id):
-        listener = await Listener(program_id=program_id, port=0).start()
+        listener = await Listener(program_id=program_id, port=0, allowed=allowed).start()
         try:
             return await scenario(listener.port)
         finally:
@@ -135,3 +142,32 @@ def test_a_repeat_on_another_connection_is_acknowledged_not_applied_twice(world)
     acks = run(scenario)(world.riverside.pk)
     assert [msa(a)[1] for a in acks] == ["AA", "AA"]
     assert AdtMessage.objects.filter(control_id="R1", status=AdtStatus.DUPLICATE).count() == 1
+
+
+def test_a_sender_outside_the_allowed_networks_is_cut_off_before_a_byte_is_read(world, caplog):
+    async def scenario(port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(frame(adt_message(control_id="OUTSIDER")))
+        await writer.drain()
+        closed = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        return closed
+
+    assert run(scenario, allowed=parse_networks(["10.20.0.0/16"]))(world.riverside.pk) == b""
+    assert not AdtMessage.objects.exists()
+    refused = [r for r in caplog.records if "ADT connection refused" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].exc_info is None
+
+
+def test_allowed_networks_are_read_as_addresses_or_networks():
+    allowed = parse_networks(["10.20.0.0/16", "192.0.2.7"])
+    assert sender_allowed(("10.20.3.4", 5000), allowed)
+    assert sender_allowed(("192.0.2.7", 5000), allowed)
+    assert sender_allowed(("::ffff:10.20.3.4", 5000, 0, 0), allowed)
+    assert not sender_allowed(("10.21.0.1", 5000), allowed)
+    assert not sender_allowed(("127.0.0.1", 5000), allowed)
+    assert not sender_allowed(None, allowed)
+    assert sender_allowed(("127.0.0.1", 5000), LOOPBACK)
+    assert sender_allowed(("::1", 5000, 0, 0), LOOPBACK)
+    with pytest.raises(ValueError, match=r"'10\.20\.0\.0/33' is not an IP address or network"):
+        parse_networks(["10.20.0.0/33"])
