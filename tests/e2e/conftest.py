@@ -120,12 +120,35 @@ class Browsing:
     def axe_check(self, page: Any, step: str = "") -> None:
         axe_check(page, step=step)
 
+    def nav(self, page: Any, name: str) -> None:
+        """Follow the main menu's link `name`, opening the menu and its group as a person would."""
+        follow_nav(page, name)
+
     def without_csp(self, page: Any) -> Any:
         return without_csp(page)
 
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+def open_nav(page: Any, name: str) -> Any:
+    """Show the main menu's link `name`: open the phone menu, then the link's group; return it."""
+    menu = page.get_by_role("navigation", name="Main")
+    link = menu.get_by_role("link", name=name, exact=True)
+    toggle = menu.locator("summary.nav-menu-toggle")
+    if toggle.is_visible() and not menu.locator("details.nav-menu[open]").count():
+        toggle.click()
+    if not link.is_visible():
+        # The link is hidden while its group is closed: find the group by the link's text.
+        entry = page.locator("a.nav-link").get_by_text(name, exact=True)
+        menu.locator("details.nav-group", has=entry).locator("summary").click()
+    link.wait_for()
+    return link
+
+
+def follow_nav(page: Any, name: str) -> None:
+    open_nav(page, name).click()
 
 
 @contextmanager
