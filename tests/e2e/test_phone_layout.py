@@ -164,6 +164,10 @@ def test_on_a_phone_the_menu_is_one_button(world: Any, sign_in: Any, browsing: A
 def test_the_worklists_fit_a_phone(
     world: Any, sign_in: Any, browsing: Any, persona: str, link: str, heading: str
 ) -> None:
+    from pallio.referrals.tests.factories import enrolled_referral
+
+    # A referral waiting in the queue, and on the chart of a patient of the navigator.
+    enrolled_referral(world, accept=False)
     page = sign_in(getattr(world, persona))
     page.set_viewport_size(PHONE)
     browsing.nav(page, link)
