@@ -31,7 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BLOCKING_IMPACTS = {"serious", "critical"}
+# Every impact axe-core reports fails a test, the minor and moderate ones too.
+BLOCKING_IMPACTS = {"minor", "moderate", "serious", "critical", None}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")
@@ -120,12 +123,35 @@ class Browsing:
     def axe_check(self, page: Any, step: str = "") -> None:
         axe_check(page, step=step)
 
+    def nav(self, page: Any, name: str) -> None:
+        """Follow the main menu's link `name`, opening the menu and its group as a person would."""
+        follow_nav(page, name)
+
     def without_csp(self, page: Any) -> Any:
         return without_csp(page)
 
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+def open_nav(page: Any, name: str) -> Any:
+    """Show the main menu's link `name`: open the phone menu, then the link's group; return it."""
+    menu = page.get_by_role("navigation", name="Main")
+    link = menu.get_by_role("link", name=name, exact=True)
+    toggle = menu.locator("summary.nav-menu-toggle")
+    if toggle.is_visible() and not menu.locator("details.nav-menu[open]").count():
+        toggle.click()
+    if not link.is_visible():
+        # The link is hidden while its group is closed: find the group by the link's text.
+        entry = page.locator("a.nav-link").get_by_text(name, exact=True)
+        menu.locator("details.nav-group", has=entry).locator("summary").click()
+    link.wait_for()
+    return link
+
+
+def follow_nav(page: Any, name: str) -> None:
+    open_nav(page, name).click()
 
 
 @contextmanager
@@ -151,27 +177,35 @@ def without_csp(page: Any) -> Iterator[Any]:
 
 
 def axe_check(page: Any, step: str = "") -> None:
-    """Run axe-core on the page shown in `page`; fail on serious or critical violations.
+    """Run axe-core on the page shown in `page` at 1280 px and at 390 px; fail on any violation.
 
     The application's Content-Security-Policy (script-src 'self') rightly refuses an injected
     script, so axe is injected into a copy of the page opened with Playwright's bypass_csp=True
-    (see `without_csp`); that option is used for this injection only.
+    (see `without_csp`); that option is used for this injection only. The copy is checked at
+    the window's width first, then at the other of the two widths every page must work at.
     """
+    shown = page.viewport_size or DESKTOP
+    other = DESKTOP if shown["width"] <= PHONE["width"] else PHONE
+    found: list[dict[str, Any]] = []
     with without_csp(page) as checked:
         checked.add_script_tag(path=str(AXE_SOURCE))
-        results = checked.evaluate(
-            """async () => {
-                const r = await axe.run(document, {resultTypes: ['violations']});
-                return r.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
-                }));
-            }"""
-        )
+        for size in (shown, other):
+            checked.set_viewport_size(size)
+            results = checked.evaluate(
+                """async () => {
+                    const r = await axe.run(document, {resultTypes: ['violations']});
+                    return r.violations.map(v => ({
+                        id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')),
+                    }));
+                }"""
+            )
+            found += [
+                {"width": size["width"], **v} for v in results if v["impact"] in BLOCKING_IMPACTS
+            ]
         # Nothing a page shows may run, even without the policy's protection.
         assert checked.evaluate("() => window.__xss") is None, "markup from the data ran"
-    blocking = [v for v in results if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe on {step or page.url}:\n" + json.dumps(blocking, indent=2)
+    assert not found, f"axe on {step or page.url}:\n" + json.dumps(found, indent=2)
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_an_admission_over_mllp_reaches_the_record_and_the_queue_is_reviewed(
     nina.set_viewport_size(DESK)
 
     cora = sign_in(world.coordinator)
-    cora.get_by_role("link", name="Hospital messages").click()
+    browsing.nav(cora, "Hospital messages")
     queue = cora.get_by_test_id("adt-queue")
     expect(queue).to_contain_text("Zelda Quill")
     expect(queue).to_contain_text("Waiting for a patient match")

@@ -96,7 +96,7 @@ def test_a_severe_report_is_on_top_of_the_navigators_worklist_after_one_worker_c
 
     worker_cycle()
 
-    nina.get_by_role("link", name="Alerts", exact=True).click()
+    browsing.nav(nina, "Alerts")
     expect(nina.get_by_role("heading", name="Alert worklist")).to_be_visible()
     top = nina.get_by_test_id("alert-group").first
     expect(top).to_contain_text("Anders, Alice")
@@ -135,7 +135,7 @@ def test_an_unacknowledged_alert_escalates_to_the_team_leads_worklist(world, bro
         assert (step.step, step.to_user) == ("lead", world.physician)
 
         phil = sign_in(world.physician)
-        phil.get_by_role("link", name="Alerts", exact=True).click()
+        browsing.nav(phil, "Alerts")
         top = phil.get_by_test_id("alert-row").first
         expect(top).to_contain_text("escalated to you")
         expect(top).to_contain_text("Escalated to Phil Physician (team lead)")

@@ -143,7 +143,7 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
     assert Alert.objects.filter(patient=world.alice, rule_key="esas-severe").count() == 1
 
-    nina.get_by_role("link", name="Alerts", exact=True).click()
+    browsing.nav(nina, "Alerts")
     expect(nina.get_by_role("heading", name="Alert worklist")).to_be_visible()
     row = nina.get_by_test_id("alert-row").filter(has_text="Pain 9")
     expect(row).to_have_count(1)
@@ -183,7 +183,7 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     browsing.axe_check(nina, "trends page")
 
     # The caseload's sparkline, drawn on the server.
-    nina.get_by_role("link", name="Caseload").click()
+    browsing.nav(nina, "Caseload")
     spark = nina.get_by_test_id("caseload-row").filter(has_text="Anders").locator("svg.sparkline")
     expect(spark).to_be_visible()
     expect(spark).to_have_attribute("aria-label", re.compile(r"latest 25, 12 reports"))

@@ -21,7 +21,7 @@ def test_privacy_officer_sees_refusals_by_user_and_the_alert(world, browsing, si
     expect(sam.get_by_text(world.alice.family_name)).to_have_count(0)
 
     priya = sign_in(world.privacy)
-    priya.get_by_role("link", name="Audit trail").click()
+    browsing.nav(priya, "Audit trail")
     priya.get_by_role("link", name="Denied access by user").click()
     expect(priya.get_by_role("heading", name="Denied access", exact=True)).to_be_visible()
 

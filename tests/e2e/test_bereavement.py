@@ -26,7 +26,7 @@ def test_record_a_bereavement_call_from_the_worklist(world, browsing, sign_in):
         actor=None, episode=world.alice.episodes.get(status="active"), user=world.social_worker
     )
     sam = sign_in(world.social_worker)
-    sam.get_by_role("link", name="Bereavement").click()
+    browsing.nav(sam, "Bereavement")
     expect(sam.get_by_role("heading", name="Bereavement follow-up")).to_be_visible()
     rows = sam.get_by_test_id("bereavement-row")
     expect(rows).to_have_count(2)
@@ -79,7 +79,7 @@ def test_record_a_bereavement_call_from_the_worklist(world, browsing, sign_in):
         world.social_worker,
     )
     sam.set_viewport_size(DESK)
-    sam.get_by_role("link", name="Bereavement", exact=True).click()
+    browsing.nav(sam, "Bereavement")
     expect(sam.get_by_test_id("bereavement-row")).to_have_count(1)
     expect(sam.get_by_test_id("bereavement-row")).to_contain_text("Condolence card")
     expect(sam.get_by_test_id("bereavement-row")).to_contain_text("Condolence card")

@@ -25,7 +25,7 @@ def test_refer_to_hospice_through_to_discharge(world, browsing, sign_in):
     report(world, world.alice, "ppi", PPI_7_5)
     today = clock.today_in(world.riverside.timezone)
     nina = sign_in(world.navigator)
-    nina.get_by_role("link", name="Hospice").click()
+    browsing.nav(nina, "Hospice")
     candidate = nina.get_by_test_id("hospice-candidate").filter(has_text="Alice Anders")
     expect(candidate).to_contain_text("PPI 7.5")
     browsing.shot(nina, "worklist")

@@ -93,7 +93,7 @@ def test_record_a_stay_see_the_readmission_and_review_the_care(world, browsing, 
     expect(section).to_contain_text("waiting for the team")
 
     phil = sign_in(world.physician)
-    phil.get_by_role("link", name="Care reviews").click()
+    browsing.nav(phil, "Care reviews")
     expect(phil.get_by_role("heading", name="Care reviews")).to_be_visible()
     browsing.axe_check(phil, "care reviews")
     phil.get_by_text("Record the team's review").click()

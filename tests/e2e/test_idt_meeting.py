@@ -25,7 +25,7 @@ def test_run_a_team_meeting_from_its_agenda_to_signed_minutes(world, browsing, s
     riverside_alert(world)  # severe pain reported: alice has an open alert
     team = riverside_team(world)
     phil = sign_in(world.physician)
-    phil.get_by_role("link", name="Team meetings").click()
+    browsing.nav(phil, "Team meetings")
     phil.get_by_role("link", name="Riverside North").click()
     browsing.shot(phil, "team")
     browsing.axe_check(phil, "team page")
@@ -133,7 +133,7 @@ def test_the_medical_director_sees_who_was_not_discussed(world, browsing, sign_i
 
 def test_the_medical_director_creates_a_team(world, browsing, sign_in):
     dana = sign_in(world.director)
-    dana.get_by_role("link", name="Team meetings").click()
+    browsing.nav(dana, "Team meetings")
     dana.get_by_role("link", name="Create a team").click()
     dana.get_by_role("button", name="Create the team").click()
     expect(dana.get_by_text("Please correct the fields marked below.")).to_be_visible()

@@ -115,7 +115,7 @@ def test_referral_travels_from_the_public_form_to_the_care_team(world, page, bro
 
     # (b) The intake coordinator triages it.
     cora = sign_in(world.coordinator)
-    cora.get_by_role("link", name="Referrals", exact=True).click()
+    browsing.nav(cora, "Referrals")
     expect(cora.get_by_role("heading", level=1)).to_have_text("Referral queue")
     rows = cora.get_by_test_id("queue-row")
     expect(rows).to_have_count(3)
@@ -172,7 +172,7 @@ def test_referral_travels_from_the_public_form_to_the_care_team(world, page, bro
 
     # (c) The nurse navigator finds the new patient on her caseload and opens the chart.
     nina = sign_in(world.navigator)
-    nina.get_by_role("link", name="Caseload", exact=True).click()
+    browsing.nav(nina, "Caseload")
     expect(nina.get_by_role("heading", level=1)).to_have_text("My caseload")
     row = nina.get_by_test_id("caseload-row").filter(has_text="Anders, Alicia")
     expect(row).to_have_count(1)
@@ -194,7 +194,7 @@ def test_referral_travels_from_the_public_form_to_the_care_team(world, page, bro
 
     # (d) The other program's coordinator finds nothing of it.
     hal = sign_in(world.hillside_coordinator)
-    hal.get_by_role("link", name="Referrals", exact=True).click()
+    browsing.nav(hal, "Referrals")
     expect(hal.get_by_role("heading", level=1)).to_have_text("Referral queue")
     expect(hal.get_by_text(reference)).to_have_count(0)
     expect(hal.get_by_text("Anders")).to_have_count(0)
@@ -231,7 +231,7 @@ def test_self_referral_and_phone_referral_pages_are_accessible(world, page, brow
     browsing.axe_check(page, "self-referral form")
 
     cora = sign_in(world.coordinator)
-    cora.get_by_role("link", name="Phone referral", exact=True).click()
+    browsing.nav(cora, "Phone referral")
     expect(cora.get_by_label("Caller / referrer name")).to_be_visible()
     browsing.shot(cora, "phone-referral-form")
     browsing.axe_check(cora, "phone referral form")

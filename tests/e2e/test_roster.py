@@ -48,7 +48,7 @@ def test_the_coordinator_keeps_the_roster(world, browsing, sign_in):
     first_line_every_day(world)
     cora = sign_in(world.coordinator)
     expect(cora.get_by_test_id("on-call-now")).to_contain_text("Backup: Owen Oncall")
-    cora.get_by_role("link", name="On-call roster").click()
+    browsing.nav(cora, "On-call roster")
     expect(cora.get_by_role("heading", name="On-call roster")).to_be_visible()
     # Nothing built yet: both lines are uncovered.
     expect(cora.get_by_test_id("gaps")).to_contain_text("First line (nurse)")
@@ -122,6 +122,6 @@ def test_a_clinician_sees_who_is_on_call_and_the_line_number_on_the_chart(world,
     expect(card).to_contain_text("617-555-0100")
     expect(card).to_contain_text("Backup: Owen Oncall")
     check_both_widths(browsing, nina, "chart-on-call")
-    nina.get_by_role("link", name="On-call roster").click()
+    browsing.nav(nina, "On-call roster")
     expect(nina.get_by_role("link", name="Add a shift")).to_have_count(0)
     check_both_widths(browsing, nina, "roster-read-only")

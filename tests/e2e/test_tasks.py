@@ -26,7 +26,7 @@ def test_complete_cancel_and_reassign_tasks(world, browsing, sign_in):
             assigned_to=world.navigator,
         )
     nina = sign_in(world.navigator)
-    nina.get_by_role("link", name="Tasks").click()
+    browsing.nav(nina, "Tasks")
     expect(nina.get_by_role("heading", name="Tasks")).to_be_visible()
     browsing.shot(nina, "tasks-1280")
     browsing.axe_check(nina, "task list")

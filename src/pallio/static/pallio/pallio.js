@@ -17,4 +17,43 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosubmit] select").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());
   });
+  // The main menu (base.html) works as plain <details>; this adds what menus are expected to
+  // do: on a wide screen it is always open, one group opens at a time, Escape closes the
+  // open group (or the phone menu) and returns to its button, a click elsewhere closes it.
+  const menu = document.querySelector("[data-nav-menu]");
+  if (menu) {
+    const wide = window.matchMedia("(min-width: 992px)");
+    const fit = () => {
+      menu.open = wide.matches;
+    };
+    fit();
+    wide.addEventListener("change", fit);
+    const groups = menu.querySelectorAll("[data-nav-group]");
+    groups.forEach((group) => {
+      group.addEventListener("toggle", () => {
+        if (group.open) {
+          groups.forEach((other) => {
+            if (other !== group) other.open = false;
+          });
+        }
+      });
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      const open = Array.from(groups).find((group) => group.open);
+      if (open) {
+        open.open = false;
+        open.querySelector("summary").focus();
+      } else if (menu.open && !wide.matches && menu.contains(document.activeElement)) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      groups.forEach((group) => {
+        if (group.open && !group.contains(event.target)) group.open = false;
+      });
+      if (menu.open && !wide.matches && !menu.contains(event.target)) menu.open = false;
+    });
+  }
 });
