@@ -198,6 +198,13 @@ def _after_change(request: HttpRequest, episode: Any, message: str) -> HttpRespo
     return redirect("enrollment:care_team", patient_id=episode.patient_id)
 
 
+def _back_to_page(user: Any, patient_id: str) -> HttpResponse:
+    """A change's address opened again (reloaded after a refusal): the page, reached by the
+    same rule."""
+    enrollment_context_for(user, patient_id, audit=False)
+    return redirect("enrollment:care_team", patient_id=patient_id)
+
+
 @staff_view("caseload.view")
 @require_http_methods(["GET"])
 def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
@@ -205,9 +212,11 @@ def care_team(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @staff_view("caseload.view")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def care_team_add(request: HttpRequest, patient_id: str) -> HttpResponse:
     user: Any = request.user
+    if request.method == "GET":
+        return _back_to_page(user, patient_id)
     episode = _reach_for_change(user, patient_id)
     form = forms.CareTeamAddForm(request.POST)
     if form.is_valid():
@@ -231,9 +240,11 @@ def care_team_add(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @staff_view("caseload.view")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def care_team_end(request: HttpRequest, patient_id: str, member_id: str) -> HttpResponse:
     user: Any = request.user
+    if request.method == "GET":
+        return _back_to_page(user, patient_id)
     episode = _reach_for_change(user, patient_id)
     form = forms.CareTeamEndForm(request.POST)
     if form.is_valid():
@@ -256,9 +267,11 @@ def care_team_end(request: HttpRequest, patient_id: str, member_id: str) -> Http
 
 
 @staff_view("caseload.view")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def care_team_lead(request: HttpRequest, patient_id: str) -> HttpResponse:
     user: Any = request.user
+    if request.method == "GET":
+        return _back_to_page(user, patient_id)
     episode = _reach_for_change(user, patient_id)
     form = forms.CareTeamLeadForm(request.POST)
     if form.is_valid():
