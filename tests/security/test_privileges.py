@@ -1109,12 +1109,44 @@ def _dismissed(g: Grid, actor: User, message: Any) -> bool:
     return AdtMessage.objects.filter(pk=message.pk, status="dismissed", resolved_by=actor).exists()
 
 
+def _a_newcomer(g: Grid, _: str) -> User:
+    """A clinician of the program not on alice's team yet, for each user to add."""
+    from tests.support.personas import make_staff
+
+    n = User.objects.filter(username__startswith="newcomer").count()
+    return make_staff(
+        g.world.riverside, f"newcomer{n}", Role.CLINICIAN, "dietitian", "New", f"Comer{n}"
+    )
+
+
+def _team_add_by(g: Grid, actor: User, newcomer: User) -> None:
+    from pallio.episodes.services import care_team_member_add
+
+    care_team_member_add(
+        actor=actor, episode=g.world.alice.episodes.get(status="active"), user=newcomer
+    )
+
+
+def _team_added(g: Grid, actor: User, newcomer: User) -> bool:
+    from pallio.episodes.models import CareTeamMember
+
+    return CareTeamMember.objects.filter(user=newcomer, added_by=actor, active=True).exists()
+
+
+def _team_add_post(g: Grid, client: Client, newcomer: User) -> Any:
+    return client.post(
+        reverse("enrollment:care_team_add", kwargs={"patient_id": g.world.alice.pk}),
+        {"user": str(newcomer.uuid)},
+    )
+
+
 CASES.update(
     {
         "episode.discharge": Case(
             _an_enrolled_patient, _discharge_by, _discharged, _discharge_post
         ),
         "episode.reenroll": Case(_a_discharged_patient, _reenroll_by, _reenrolled, _reenroll_post),
+        "care_team.manage": Case(_a_newcomer, _team_add_by, _team_added, _team_add_post),
         "adt_message.resolve": Case(
             _held,
             lambda g, actor, message: adt_services.adt_message_dismiss(

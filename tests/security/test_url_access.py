@@ -76,6 +76,9 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
     "message_id": lambda s: str(held_message(s.world).pk),
     "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
+    "member_id": lambda s: str(
+        s.world.alice.team_memberships.filter(user=s.world.navigator).latest("created_at").pk
+    ),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -105,6 +108,7 @@ OBJECT_PARAMETERS = {
     "contact_id",
     "message_id",
     "hospice_referral_id",
+    "member_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.

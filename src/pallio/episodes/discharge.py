@@ -205,7 +205,7 @@ def episode_reenroll(
     task; the earlier episodes, their plans and notes stay as they were."""
     from pallio.careplans.models import TaskKind
     from pallio.careplans.services import task_create
-    from pallio.episodes.services import episode_open
+    from pallio.episodes.services import care_team_check, episode_open
 
     privilege_check(actor, "episode.reenroll")
     errors: Errors = {}
@@ -217,10 +217,11 @@ def episode_reenroll(
         raise ValidationError("This patient was never enrolled: accept a referral instead.")
     note = note if isinstance(note, str) else ""
     check_text(errors, "note", note, 500)
-    if not team:
-        errors.setdefault("team", []).append("Choose at least one member of the care team.")
-    elif any(m.program_id != patient.program_id or not m.is_active for m in team):
-        errors.setdefault("team", []).append("Choose care team members from this program.")
+    try:
+        lead = care_team_check(program_id=patient.program_id, team=team, lead=lead)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
     today = clock.today_in(patient.program.timezone)
     if not isinstance(first_visit_due, date):
         errors.setdefault("first_visit_due", []).append("Give the date of the first visit.")
@@ -231,7 +232,6 @@ def episode_reenroll(
             "Plan the first visit within the next 90 days."
         )
     _raise(errors)
-    lead = lead if lead in team else team[0]
     for member in CareTeamMember.objects.filter(patient=patient, active=True):
         from pallio.episodes.services import care_team_end
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -100,3 +101,56 @@ class ReenrollForm(forms.Form):
         assert isinstance(lead_field, forms.ChoiceField)
         team_field.choices = choices
         lead_field.choices = choices
+
+
+# --- the care team (enrollment_views.care_team_*) ------------------------------------------
+#
+# The fields carry ids only; the views find the people and the services decide whether the
+# change is allowed (who may join, the lead, a member added twice), with their own messages.
+
+
+class CareTeamAddForm(forms.Form):
+    user = forms.UUIDField(
+        label="Staff member to add",
+        error_messages={
+            "required": "Choose who joins the team.",
+            "invalid": "Choose who joins the team.",
+        },
+    )
+    make_lead = forms.BooleanField(label="Make them the team's lead", required=False)
+
+    def __init__(self, *args: Any, people: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer(people)
+
+    def offer(self, people: Sequence[Any]) -> None:
+        """The staff the list offers (the page's candidates, also when shown again)."""
+        choices = [("", "Choose a staff member")] + [
+            (str(p.uuid), f"{p.display_name} — {p.get_discipline_display()}") for p in people
+        ]
+        self.fields["user"].widget = forms.Select(choices=choices)
+
+
+class CareTeamEndForm(forms.Form):
+    new_lead = forms.UUIDField(
+        label="New lead",
+        required=False,
+        error_messages={"invalid": "Choose the new lead among the team's members."},
+    )
+
+    def __init__(self, *args: Any, others: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose the new lead")] + [
+            (str(m.pk), f"{m.user.display_name} — {m.get_discipline_display()}") for m in others
+        ]
+        self.fields["new_lead"].widget = forms.Select(choices=choices)
+
+
+class CareTeamLeadForm(forms.Form):
+    member = forms.UUIDField(
+        label="New lead",
+        error_messages={
+            "required": "Choose the new lead among the team's members.",
+            "invalid": "Choose the new lead among the team's members.",
+        },
+    )

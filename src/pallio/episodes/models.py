@@ -1,4 +1,5 @@
-"""Enrollment (EpisodeOfCare), the care team, and break-the-glass grants."""
+"""Enrollment (EpisodeOfCare), the care team and its lead changes, and break-the-glass
+grants."""
 
 from __future__ import annotations
 
@@ -98,7 +99,15 @@ class CareTeamMember(TimeStampedModel):
     discipline = models.CharField(max_length=32, choices=Discipline.choices)
     is_lead = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    # A membership is never deleted: it ends, and keeps who added it, who ended it and when
+    # (the care-team history on the chart). The start is `created_at`.
+    added_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -113,10 +122,39 @@ class CareTeamMember(TimeStampedModel):
                 condition=models.Q(active=True),
                 name="careteam_one_active_membership",
             ),
+            models.UniqueConstraint(
+                fields=["episode"],
+                condition=models.Q(active=True, is_lead=True),
+                name="careteam_one_active_lead",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_discipline_display()})"
+
+
+class CareTeamLeadChange(TimeStampedModel):
+    """The lead of an episode's care team changed: who made the change, when, and from whom
+    to whom (`from_user` is empty when the team had no lead)."""
+
+    episode = models.ForeignKey(
+        EpisodeOfCare, on_delete=models.PROTECT, related_name="lead_changes"
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    from_user = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_user = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Lead {self.from_user_id} -> {self.to_user_id}"
 
 
 class BreakGlassGrant(TimeStampedModel):

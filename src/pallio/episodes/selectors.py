@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -117,10 +118,86 @@ def enrollment_context_for(user: Any, patient_id: Any, *, audit: bool = True) ->
 
 def reenroll_candidates_for(user: Any) -> list[Any]:
     """The program's active clinical staff who can be put on a care team."""
-    return list(
-        User.objects.filter(
-            program_id=user.program_id,
-            is_active=True,
-            role__in=[access.ROLE_CLINICIAN, access.ROLE_DIRECTOR, access.ROLE_INTAKE],
-        ).order_by("last_name", "first_name", "pk")
+    from pallio.episodes.services import care_team_candidates
+
+    return list(care_team_candidates(user.program_id))
+
+
+# --- the care team and its history ------------------------------------------------------------
+
+CARE_TEAM_HISTORY_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class CareTeamEvent:
+    """One line of a care team's history, in plain words."""
+
+    at: Any
+    text: str
+    by: str
+
+
+def care_team_history_of(patient: Any) -> list[CareTeamEvent]:
+    """Who joined and left the patient's care teams and who led them, newest first, over all
+    the patient's enrollments (bounded; three queries)."""
+    from pallio.episodes.models import CareTeamLeadChange, CareTeamMember
+
+    events: list[CareTeamEvent] = []
+    members = (
+        CareTeamMember.objects.filter(patient=patient)
+        .select_related("user", "added_by", "ended_by")
+        .order_by("-created_at")[:CARE_TEAM_HISTORY_LIMIT]
     )
+    for m in members:
+        discipline = m.get_discipline_display().lower()
+        events.append(
+            CareTeamEvent(
+                m.created_at,
+                f"{m.user.display_name} joined the team ({discipline})",
+                m.added_by.display_name if m.added_by else "",
+            )
+        )
+        if m.ended_at is not None:
+            events.append(
+                CareTeamEvent(
+                    m.ended_at,
+                    f"{m.user.display_name} left the team ({discipline})",
+                    m.ended_by.display_name if m.ended_by else "",
+                )
+            )
+    changes = (
+        CareTeamLeadChange.objects.filter(patient=patient)
+        .select_related("from_user", "to_user", "changed_by")
+        .order_by("-created_at")[:CARE_TEAM_HISTORY_LIMIT]
+    )
+    for c in changes:
+        text = (
+            f"Lead changed from {c.from_user.display_name} to {c.to_user.display_name}"
+            if c.from_user
+            else f"{c.to_user.display_name} became the lead"
+        )
+        events.append(
+            CareTeamEvent(c.created_at, text, c.changed_by.display_name if c.changed_by else "")
+        )
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events[:CARE_TEAM_HISTORY_LIMIT]
+
+
+def care_team_context_for(user: Any, patient_id: Any, *, audit: bool = True) -> dict[str, Any]:
+    """The care-team page: the patient (access-checked), the open enrollment's current team,
+    the history, and the staff who could be added."""
+    from pallio.episodes.services import care_team_candidates, care_team_of
+
+    context = enrollment_context_for(user, patient_id, audit=audit)
+    episode = context["open_episode"]
+    members = list(care_team_of(episode)) if episode is not None else []
+    on_team = {m.user_id for m in members}
+    context.update(
+        {
+            "members": members,
+            "lead": next((m for m in members if m.is_lead), None),
+            "history": care_team_history_of(context["patient"]),
+            "candidates": [u for u in care_team_candidates(user.program_id) if u.pk not in on_team],
+        }
+    )
+    return context

@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from pallio.accounts.models import User
 from pallio.core import access, clock, params
 from pallio.core.access import staff_view
 from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
+from pallio.episodes.services import care_team_candidates
 
 
 class CaseloadQuery(params.QueryForm):
@@ -28,11 +28,7 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
     text = query["q"]
     page = caseload_page_for(user, person, query["page"], text=text)
     colleagues = (
-        User.objects.filter(
-            program_id=user.program_id,
-            is_active=True,
-            role__in=["clinician", "medical_director", "on_call"],
-        ).order_by("last_name", "first_name")
+        care_team_candidates(user.program_id)
         if access.has_perm(user, "caseload.view_others")
         else []
     )

@@ -16,10 +16,10 @@ from ninja import Field, File, Header, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 from pydantic import ConfigDict, StrictBool, field_validator
 
-from pallio.accounts.models import User
 from pallio.audit.services import audit_read
 from pallio.core import access
 from pallio.core.models import ConflictError
+from pallio.episodes.services import care_team_people
 from pallio.patients.models import AdministrativeSex, AuthorizationStatus, PayerType, Residence
 from pallio.patients.selectors import patient_get_for
 from pallio.referrals import services
@@ -43,8 +43,6 @@ from pallio.referrals.selectors import (
 
 router = Router()
 
-# Roles whose members can be put on a care team (as on the accept page).
-TEAM_ROLES = ("clinician", "medical_director", "on_call")
 # Postgres integer columns stop here; larger numbers are refused as input, not as a crash.
 MAX_VERSION = 2_147_483_647
 
@@ -372,26 +370,18 @@ TRIAGE_RESPONSES: dict[int, Any] = {200: ReferralOut, **BODY_ERRORS}
 @router.post("/{referral_id}/accept", response=TRIAGE_RESPONSES, summary="Accept a referral")
 def referral_accept(request: HttpRequest, referral_id: uuid.UUID, payload: AcceptIn) -> Any:
     """Enroll the patient with the chosen care team; the lead gets the first-contact task."""
-    wanted = set(payload.team)
 
     def act(user: Any, referral: Referral) -> None:
-        if payload.lead is not None and payload.lead not in wanted:
-            raise ValidationError({"lead": ["The lead must be one of the chosen team members."]})
-        staff = {
-            member.uuid: member
-            for member in User.objects.filter(
-                program_id=user.program_id, is_active=True, role__in=TEAM_ROLES, uuid__in=wanted
-            )
-        }
-        if set(staff) != wanted:
-            # The same answer for a staff id that does not exist and one of another program.
-            raise ValidationError({"team": ["Choose care team members from this program."]})
+        # Who may join and who may lead is the episodes services' rule (care_team_check).
+        team, lead = care_team_people(
+            program_id=user.program_id, ids=payload.team, lead=payload.lead
+        )
         services.referral_accept(
             actor=user,
             referral=referral,
             expected_version=payload.version,
-            team=[staff[member_id] for member_id in dict.fromkeys(payload.team)],
-            lead=staff[payload.lead] if payload.lead else None,
+            team=team,
+            lead=lead,
         )
 
     return _decide(request, referral_id, act)

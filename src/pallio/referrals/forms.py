@@ -345,12 +345,8 @@ class AcceptForm(forms.Form):
         team_field.queryset = staff
         lead_field.queryset = staff
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        lead = data.get("lead")
-        if lead is not None and lead not in data.get("team", []):
-            self.add_error("lead", "The lead must be one of the chosen team members.")
-        return data
+    # Whether the lead is on the team is the episodes services' rule (care_team_check): the
+    # view shows its refusal under the lead.
 
 
 class SkipMedicationForm(forms.Form):

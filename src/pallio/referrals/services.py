@@ -31,7 +31,7 @@ from pallio.core.phones import InvalidPhone, phone_to_e164
 from pallio.core.uploads import CheckedUpload, safe_file_name, upload_check
 from pallio.core.validation import check_text
 from pallio.episodes.models import EpisodeOfCare
-from pallio.episodes.services import episode_open
+from pallio.episodes.services import care_team_check, episode_open
 from pallio.medications.services import MedicationInput, medication_add
 from pallio.patients.models import AdministrativeSex, AuthorizationStatus, PayerType, Residence
 from pallio.patients.services import (
@@ -608,11 +608,7 @@ def referral_accept(
         raise ValidationError(
             "Link this referral to an existing patient or create a new patient first."
         )
-    if not team:
-        raise ValidationError("Choose at least one member of the care team.")
-    for member in team:
-        if member.program_id != referral.program_id or not member.is_active:
-            raise ValidationError("Choose care team members from this program.")
+    lead = care_team_check(program_id=referral.program_id, team=team, lead=lead)
     patient = referral.patient
     assert patient is not None
     today = clock.today_in(referral.program.timezone)
@@ -643,7 +639,6 @@ def referral_accept(
             authorization=referral.authorization,
             authorization_number=referral.authorization_number,
         )
-    lead = lead or next((m for m in team if m.discipline == "nurse_navigator"), team[0])
     episode = episode_open(
         actor=actor,
         patient=patient,

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
-from pallio.accounts.models import User
 from pallio.audit.models import Action
 from pallio.audit.services import audit_read, audit_record
 from pallio.core import access, clock, params
@@ -24,6 +23,7 @@ from pallio.core.codes import diagnosis_search
 from pallio.core.models import ConflictError
 from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
+from pallio.episodes.services import care_team_candidates, care_team_suggest
 from pallio.medications.forms import MedicationForm
 from pallio.medications.parse import parse_medication_line
 from pallio.medications.services import CONFIRM_HIGH_DOSE, MedicationInput
@@ -255,13 +255,11 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
             sex=referral.sex,
         )
     staff = (
-        User.objects.filter(
-            program=program, is_active=True, role__in=["clinician", "medical_director", "on_call"]
-        )
+        care_team_candidates(program.pk)
         .annotate(caseload=Count("team_memberships", filter=Q(team_memberships__active=True)))
         .order_by("discipline", "caseload", "last_name")
     )
-    suggested = _suggested_team(program, list(staff))
+    suggested, suggested_lead = care_team_suggest(program, list(staff))
     v = {"version": referral.version}
     context = {
         "referral": referral,
@@ -282,7 +280,7 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
             }
         ),
         "accept_form": forms.AcceptForm(
-            initial={**v, "team": suggested, "lead": _suggested_lead(suggested)},
+            initial={**v, "team": suggested, "lead": suggested_lead},
             staff=staff,
         ),
         "decline_form": forms.DeclineForm(initial=v),
@@ -293,22 +291,6 @@ def _triage_context(request: HttpRequest, referral: Referral, **forms_: Any) -> 
     }
     context.update(forms_)
     return context
-
-
-def _suggested_team(program: Program, staff: list[Any]) -> list[Any]:
-    """One clinician per default discipline: a team clinician before a director or on-call
-    clinician, then the one with the smallest caseload."""
-    chosen = []
-    for discipline in program.setting("default_team_disciplines"):
-        options = [u for u in staff if u.discipline == discipline]
-        if options:
-            chosen.append(min(options, key=lambda u: (u.role != "clinician", u.caseload)))
-    return chosen
-
-
-def _suggested_lead(team: list[Any]) -> Any:
-    """The nurse navigator leads and owns the first contact (CLINICAL.md section 1)."""
-    return next((u for u in team if u.discipline == "nurse_navigator"), team[0] if team else None)
 
 
 @staff_view("referral.view")
@@ -411,11 +393,7 @@ def create_patient(request: HttpRequest, referral_id: str) -> HttpResponse:
 @require_POST
 def accept(request: HttpRequest, referral_id: str) -> HttpResponse:
     user: Any = request.user
-    staff = User.objects.filter(
-        program_id=user.program_id,
-        is_active=True,
-        role__in=["clinician", "medical_director", "on_call"],
-    )
+    staff = care_team_candidates(user.program_id)
 
     def act(referral: Referral, data: dict[str, Any]) -> None:
         services.referral_accept(

@@ -46,9 +46,9 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
     held = [a for a in privileges.actions() if privileges.can(user, a)]
     # The social domain is the care coordinator's own (practical needs, insurance), and the
     # coordinator is a member of the interdisciplinary team: the plan and its meeting; the
-    # coordinator manages enrollment and discharge, records the hospital stays the team is
-    # told of, arranges the move to hospice (CLINICAL.md section 1), and with the family
-    # after a death may make a bereavement call and arrange a referral.
+    # coordinator manages enrollment, discharge and the care team, records the hospital stays
+    # the team is told of, arranges the move to hospice (CLINICAL.md section 1), and with the
+    # family after a death may make a bereavement call and arrange a referral.
     assert held == [
         "assessment_domain.social.sign",
         "care_plan.edit",
@@ -58,6 +58,7 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
         "idt.sign",
         "episode.discharge",
         "episode.reenroll",
+        "care_team.manage",
         "stay.record",
         "stay.void",
         "bereavement.record",

@@ -628,9 +628,8 @@ def test_accepting_enrolls_the_patient_with_the_chosen_team(world):
         lambda w: [str(w.hillside_nurse.uuid)],
         lambda w: [str(uuid.uuid4())],
         lambda w: [str(w.navigator.uuid), str(w.hillside_nurse.uuid)],
-        lambda w: [str(w.privacy.uuid)],
     ],
-    ids=["other-program", "unknown", "mixed", "not-a-clinician"],
+    ids=["other-program", "unknown", "mixed"],
 )
 def test_the_team_must_be_clinicians_of_the_program(world, team):
     referral = make_referral(world.riverside)
@@ -646,6 +645,31 @@ def test_the_team_must_be_clinicians_of_the_program(world, team):
         {
             "loc": ["body", "team"],
             "msg": "Choose care team members from this program.",
+            "type": "invalid",
+        }
+    ]
+    referral.refresh_from_db()
+    assert referral.status == Status.IN_REVIEW
+
+
+def test_a_role_that_may_not_join_a_team_is_refused_by_name(world):
+    referral = make_referral(world.riverside)
+    client = token_client(world.coordinator)
+    version = post(client, f"{API}/referrals/{referral.pk}/create-patient", {"version": 1}).json()[
+        "version"
+    ]
+    response = post(
+        client,
+        f"{API}/referrals/{referral.pk}/accept",
+        {"version": version, "team": [str(world.privacy.uuid)]},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "team"],
+            "msg": "Priya Privacy cannot join a care team: a privacy officer does not care for "
+            "patients on a team. Choose a care-team clinician, the medical director or an "
+            "on-call clinician.",
             "type": "invalid",
         }
     ]
