@@ -22,7 +22,7 @@ def keep_one_lead(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('episodes', '0008_discharge_reason_and_death_record'),
+        ('episodes', '0009_hospice_package_email'),
         ('patients', '0002_patient_primary_care'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
