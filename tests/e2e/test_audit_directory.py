@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 from playwright.sync_api import expect
+from tests.support.personas import make_patient
 
 from pallio.audit.models import AuditEvent
-from tests.support.personas import make_patient
 
 pytestmark = pytest.mark.browser
 

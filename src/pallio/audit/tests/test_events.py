@@ -31,7 +31,9 @@ def _fstring_pattern(node: ast.AST) -> str | None:
     """`f"hospice.{status}"` as the pattern "hospice.*"."""
     if not isinstance(node, ast.JoinedStr):
         return None
-    return "".join(part.value if isinstance(part, ast.Constant) else "*" for part in node.values)
+    return "".join(
+        str(part.value) if isinstance(part, ast.Constant) else "*" for part in node.values
+    )
 
 
 def _dict_values(function: ast.AST, name: str) -> list[str]:
