@@ -49,7 +49,7 @@ def test_privacy_officer_sees_refusals_by_user_and_the_alert(world, browsing, si
     events = priya.get_by_test_id("audit-row")
     expect(events).to_have_count(3)
     for i in range(3):
-        expect(events.nth(i)).to_contain_text("access.denied")
+        expect(events.nth(i)).to_contain_text("Was refused a page")
         expect(events.nth(i)).to_contain_text("Denied")
     browsing.shot(priya, "denials-of-sam")
     browsing.axe_check(priya, "audit trail filtered to refusals")

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from pallio.acp.views import WorklistQuery as AcpWorklistQuery
 from pallio.assessments.selectors import WorklistQuery as AlertWorklistQuery
+from pallio.audit.directory import PatientDirectoryQuery, StaffDirectoryQuery
 from pallio.audit.selectors import AuditQuery
 from pallio.core import params
 from pallio.episodes.views import CaseloadQuery
@@ -36,6 +37,10 @@ from tests.support.personas import login
 # The query form each page reads; a page missing here is still fuzzed with the common names.
 QUERY_FORMS: dict[str, type[forms.Form]] = {
     "audit:log": AuditQuery,
+    "audit:patients": PatientDirectoryQuery,
+    "audit:staff": StaffDirectoryQuery,
+    "audit:patient_trail": params.PageQuery,
+    "audit:staff_trail": params.PageQuery,
     "referrals:queue": QueueQuery,
     "referrals:diagnoses": params.SearchQuery,
     "patients:search": params.SearchQuery,

@@ -21,6 +21,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "referral_id",
         "attachment_id",
         "owner",  # a colleague's caseload: the patients on it
+        "staff_id",  # a staff member's audit trail: the patients they reached
         "alert_id",
         "conversation_id",
         "agent_id",

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from pallio.audit import directory
+from pallio.audit.events import role_names
 from pallio.audit.models import Action, Outcome
 from pallio.audit.selectors import (
     AuditFilters,
@@ -19,6 +21,7 @@ from pallio.audit.selectors import (
 from pallio.audit.services import audit_record
 from pallio.core import params
 from pallio.core.access import staff_view
+from pallio.core.codes import Discipline
 from pallio.core.params import BadQuery
 
 CSV_COLUMNS = [
@@ -84,7 +87,12 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
     return render(
         request,
         "audit/log.html",
-        {**_page_context(request), "page": page, "filters": filters},
+        {
+            **_page_context(request),
+            "page": page,
+            "rows": directory.event_rows(user, page.object_list),
+            "filters": filters,
+        },
     )
 
 
@@ -135,5 +143,136 @@ def denials(request: HttpRequest) -> HttpResponseBase:
             "alerts": security_alerts_for(user),
             "threshold": program.setting("denials_alert_threshold"),
             "window": program.setting("denials_alert_window_minutes"),
+        },
+    )
+
+
+# --- the directory: a patient's or a staff member's trail, found by name ---------------------
+
+EVENTS_PER_PAGE = 50
+MATCHES_PER_PAGE = 25
+
+
+def _search(
+    request: HttpRequest,
+    *,
+    form: type[params.QueryForm],
+    search: Any,
+    event: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponseBase:
+    """A directory search: nothing asked, the form; a bad query, the form with what was
+    wrong and nothing searched or recorded; otherwise one page of matches, the search on the
+    record with what was typed and how many matched."""
+    user: Any = request.user
+    context = {**context, "q": request.GET.get("q", "")[:200], "errors": []}
+    if "q" not in request.GET:
+        return render(request, template, context)
+    try:
+        data = params.parse(form, request.GET)
+    except BadQuery as exc:
+        return render(request, template, {**context, "errors": exc.problems}, status=400)
+    text = data["q"]
+    page = Paginator(search(user, text), MATCHES_PER_PAGE).get_page(data["page"] or 1)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event=event,
+        detail={"query": text, "found": page.paginator.count, "page": page.number},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        template,
+        {**context, "q": text, "page": page, "searched": True, "query": query.urlencode()},
+    )
+
+
+def _trail_page(request: HttpRequest, events: Any) -> tuple[Any, list[directory.EventRow]]:
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(params.page_of(request.GET))
+    return page, directory.event_rows(request.user, page.object_list)
+
+
+@staff_view("audit.view")
+@require_GET
+def patient_directory(request: HttpRequest) -> HttpResponseBase:
+    """Find a patient of the program by name or record number, to read their trail."""
+    return _search(
+        request,
+        form=directory.PatientDirectoryQuery,
+        search=directory.patient_directory_search,
+        event="audit.patient_search",
+        template="audit/patients.html",
+        context={},
+    )
+
+
+@staff_view("audit.view")
+@require_GET
+def patient_trail(request: HttpRequest, patient_id: Any) -> HttpResponseBase:
+    """Every event about one patient of the program, newest first."""
+    user: Any = request.user
+    patient = directory.patient_for_audit(user, patient_id)
+    page_number = params.page_of(request.GET)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="audit.patient_trail",
+        patient=patient,
+        target=patient,
+        detail={"page": page_number},
+    )
+    page, rows = _trail_page(request, directory.events_about_patient(user, patient))
+    return render(
+        request,
+        "audit/patient_trail.html",
+        {
+            "patient": patient,
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+@staff_view("audit.view")
+@require_GET
+def staff_directory(request: HttpRequest) -> HttpResponseBase:
+    """Find a staff member of the program by name or username, to read their trail."""
+    return _search(
+        request,
+        form=directory.StaffDirectoryQuery,
+        search=directory.staff_directory_search,
+        event="audit.staff_search",
+        template="audit/staff.html",
+        context={"roles": role_names(), "disciplines": dict(Discipline.choices)},
+    )
+
+
+@staff_view("audit.view")
+@require_GET
+def staff_trail(request: HttpRequest, staff_id: Any) -> HttpResponseBase:
+    """Everything one staff member of the program did, newest first."""
+    user: Any = request.user
+    staff = directory.staff_for_audit(user, staff_id)
+    page_number = params.page_of(request.GET)
+    audit_record(
+        actor=user,
+        action=Action.READ,
+        event="audit.staff_trail",
+        target=staff,
+        detail={"user": staff.username, "page": page_number},
+    )
+    page, rows = _trail_page(request, directory.events_by_staff(user, staff))
+    return render(
+        request,
+        "audit/staff_trail.html",
+        {
+            "staff": staff,
+            "role": role_names().get(staff.role, ""),
+            "discipline": directory.discipline_name(staff.discipline),
+            "page": page,
+            "rows": rows,
         },
     )
