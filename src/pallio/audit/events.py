@@ -72,6 +72,8 @@ EVENT_PHRASES: dict[str, str] = {
     "episode.reporting_cadence": "Changed the symptom-reporting schedule",
     "careteam.add": "Added a member to the care team",
     "careteam.end": "Ended a care-team membership",
+    "careteam.lead": "Changed the care team's lead",
+    "careteam.read": "Viewed the care team",
     "caseload.view": "Opened a caseload",
     "death.record": "Recorded the death",
     "phase.form": "Opened the phase of care form",
@@ -103,6 +105,7 @@ EVENT_PHRASES: dict[str, str] = {
     "hospice.declined": "Recorded that hospice declined the patient",
     "hospice.package.print": "Printed the hospice referral package",
     "hospice.package.export": "Exported the hospice referral package",
+    "hospice.package.resend": "Asked for the hospice referral package to be emailed again",
     # Bereavement
     "bereavement.open": "Opened bereavement follow-up",
     "bereavement.view": "Opened bereavement follow-up",
