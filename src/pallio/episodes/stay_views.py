@@ -115,7 +115,10 @@ CORRECTABLE = ("kind", "facility", "unit", "admitted_at", "discharged_at", "reas
 def _correction_form(stay: Any, data: Any = None) -> CorrectionForm:
     initial = {name: getattr(stay, name) for name in CORRECTABLE}
     initial["version"] = stay.version
-    return CorrectionForm(data, initial=initial, discharged=stay.discharged_at is not None)
+    # Prefixed: the move and discharge forms on the same page have fields of the same names.
+    return CorrectionForm(
+        data, initial=initial, prefix="fix", discharged=stay.discharged_at is not None
+    )
 
 
 def _stay_page(

@@ -295,7 +295,7 @@ def _correction(stay, **fields):
         "reason": "Pneumonia",
     }
     data.update(fields)
-    return data
+    return {f"fix-{name}": value for name, value in data.items()}
 
 
 def test_the_navigator_corrects_a_stay_from_its_page(world, frozen, as_user):
