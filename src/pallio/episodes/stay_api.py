@@ -1,4 +1,9 @@
-"""FHIR R4 Encounter in: a hospital (or an interface engine) tells the team of a stay.
+"""FHIR R4 Encounter: a hospital (or an interface engine) tells the team of a stay, and a
+client reads the stays back.
+
+``GET /api/v1/fhir/Encounter/<id>`` answers one stay (ETag its version) and
+``GET /api/v1/fhir/Encounter?patient=<id>`` a searchset Bundle of the patient's stays, both
+only for a patient the caller reaches (404 else, the same for "no such id") and audited.
 
 ``POST /api/v1/fhir/Encounter`` with an Encounter (``application/fhir+json`` or
 ``application/json``) records the stay through the same services as the chart page and the
@@ -25,6 +30,7 @@ from pallio.episodes.stay_fhir import (
     subject_id,
     to_fhir,
 )
+from pallio.episodes.stay_selectors import stay_get_by_id_for, stays_of_patient_for
 from pallio.patients.selectors import patient_get_for
 
 router = Router()
@@ -85,3 +91,65 @@ def encounter_create(request: HttpRequest) -> Any:
     response["Location"] = f"{request.path.rstrip('/')}/{stay.pk}"
     response["ETag"] = f'W/"{stay.version}"'
     return response
+
+
+def _not_found() -> HttpResponse:
+    return _outcome(404, [("", "No stay by that id that you can reach.")], "not-found")
+
+
+def _may_read(user: Any) -> bool:
+    return access.has_perm(user, "stay.view")
+
+
+@router.get(
+    "/{stay_id}",
+    summary="Read a hospital stay as a FHIR Encounter",
+    response={200: dict, 403: dict, 404: dict},
+)
+def encounter_read(request: HttpRequest, stay_id: str) -> Any:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    if not _may_read(user):
+        return _outcome(403, [("", "Your role does not allow reading stays.")], "forbidden")
+    try:
+        _patient, stay = stay_get_by_id_for(user, stay_id)
+    except Http404:
+        return _not_found()
+    response = JsonResponse(to_fhir(stay), content_type=FHIR_JSON)
+    response["ETag"] = f'W/"{stay.version}"'
+    return response
+
+
+@router.get(
+    "",
+    summary="Search a patient's hospital stays as FHIR Encounters",
+    response={200: dict, 400: dict, 403: dict, 404: dict},
+)
+def encounter_search(request: HttpRequest, patient: str = "") -> Any:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    if not _may_read(user):
+        return _outcome(403, [("", "Your role does not allow reading stays.")], "forbidden")
+    patient_id = patient.removeprefix("Patient/")
+    if not patient_id:
+        return _outcome(400, [("patient", "Search by patient (patient=<id>).")], "required")
+    try:
+        _patient, stays = stays_of_patient_for(user, patient_id)
+    except Http404:
+        return _outcome(
+            404,
+            [("patient", "No patient of your program by that id that you can reach.")],
+            "not-found",
+        )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(stays),
+        "entry": [
+            {
+                "fullUrl": f"{request.path.rstrip('/')}/{stay.pk}",
+                "resource": to_fhir(stay),
+                "search": {"mode": "match"},
+            }
+            for stay in stays
+        ],
+    }
+    return JsonResponse(bundle, content_type=FHIR_JSON)

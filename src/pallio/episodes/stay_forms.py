@@ -66,6 +66,24 @@ class DischargeForm(forms.Form):
     disposition = _disposition(required=True)
 
 
+class CorrectionForm(forms.Form):
+    """Put right what was recorded wrongly: a typo in the hospital's name, a wrong time."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label="Kind of stay", choices=StayKind.choices)
+    facility = forms.CharField(label="Hospital", max_length=200)
+    unit = forms.CharField(label="Unit or ward", max_length=100, required=False)
+    admitted_at = _moment("Arrived or admitted")
+    discharged_at = _moment("Left hospital")
+    reason = forms.CharField(label="Reason", max_length=300, required=False)
+
+    def __init__(self, *args: Any, discharged: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not discharged:
+            # A stay still going on is ended with "Record the discharge", not here.
+            del self.fields["discharged_at"]
+
+
 class TreatmentsForm(forms.Form):
     """What was done in hospital that the person's wishes speak to."""
 

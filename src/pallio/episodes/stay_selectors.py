@@ -189,6 +189,28 @@ def stay_get_for(user: Any, patient_id: Any, stay_id: Any, *, audit: bool = True
     return patient, stay
 
 
+def stay_get_by_id_for(user: Any, stay_id: Any) -> tuple[Any, HospitalStay]:
+    """(patient, stay) for a stay named by its id alone (FHIR Encounter read): only in the
+    user's program, only of a patient they reach; 404 else, the same for both. Audited."""
+    patient_id = (
+        HospitalStay.objects.filter(pk=_as_uuid(stay_id), program_id=user.program_id)
+        .values_list("patient_id", flat=True)
+        .first()
+    )
+    if patient_id is None:
+        raise Http404("No such stay")
+    return stay_get_for(user, patient_id, stay_id)
+
+
+def stays_of_patient_for(user: Any, patient_id: Any) -> tuple[Any, list[HospitalStay]]:
+    """(patient, stays) of a patient the user reaches (FHIR Encounter search); 404 else.
+    Audited as one read of the list."""
+    patient = patient_get_for(user, _as_uuid(patient_id), audit=False)
+    stays = _stays_of(patient)
+    audit_record(actor=user, action=Action.READ, event="stay.list", patient=patient)
+    return patient, stays
+
+
 def stays_chart_summary(patient: Any) -> dict[str, Any]:
     """For the chart (the patient already access-checked and the read audited there)."""
     stays = _stays_of(patient)

@@ -26,6 +26,11 @@ urlpatterns = [
         name="treatments",
     ),
     path(
+        "patient/<uuid:patient_id>/<uuid:stay_id>/correct/",
+        views.stay_correct,
+        name="correct",
+    ),
+    path(
         "patient/<uuid:patient_id>/<uuid:stay_id>/entered-in-error/",
         views.stay_entered_in_error,
         name="entered_in_error",

@@ -19,6 +19,7 @@ from pallio.core.models import ConflictError
 from pallio.core.validation import apply_service_errors
 from pallio.episodes import stays
 from pallio.episodes.stay_forms import (
+    CorrectionForm,
     DischargeForm,
     EnteredInErrorForm,
     ReviewForm,
@@ -108,6 +109,18 @@ def stay_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 # --- one stay -------------------------------------------------------------------------------
 
 
+CORRECTABLE = ("kind", "facility", "unit", "admitted_at", "discharged_at", "reason")
+
+
+def _correction_form(stay: Any, data: Any = None) -> CorrectionForm:
+    initial = {name: getattr(stay, name) for name in CORRECTABLE}
+    initial["version"] = stay.version
+    # Prefixed: the move and discharge forms on the same page have fields of the same names.
+    return CorrectionForm(
+        data, initial=initial, prefix="fix", discharged=stay.discharged_at is not None
+    )
+
+
 def _stay_page(
     request: HttpRequest, patient_id: Any, stay_id: Any, *, status: int = 200, **bound: Any
 ) -> HttpResponse:
@@ -123,6 +136,7 @@ def _stay_page(
         or TreatmentsForm(
             initial={**version, "intubated": stay.intubated, "cpr_performed": stay.cpr_performed}
         ),
+        "correction_form": bound.get("correction_form") or _correction_form(stay),
         "error_form": bound.get("error_form") or EnteredInErrorForm(),
         "open_panel": next(iter(bound), ""),
         "can_record": privileges.can(user, "stay.record"),
@@ -208,6 +222,26 @@ def stay_treatments(request: HttpRequest, patient_id: str, stay_id: str) -> Http
 
     form = TreatmentsForm(request.POST)
     return _stay_change(request, patient_id, stay_id, form, "treatments_form", act, "Saved.")
+
+
+@staff_view("stay.record")
+@require_POST
+def stay_correct(request: HttpRequest, patient_id: str, stay_id: str) -> HttpResponse:
+    user: Any = request.user
+    _patient, stay = stay_get_for(user, patient_id, stay_id, audit=False)
+
+    def act(stay: Any, data: dict[str, Any]) -> None:
+        stays.stay_update(
+            actor=user,
+            stay=stay,
+            expected_version=data.get("version"),
+            **{name: data[name] for name in CORRECTABLE if name in data},
+        )
+
+    form = _correction_form(stay, request.POST)
+    return _stay_change(
+        request, patient_id, stay_id, form, "correction_form", act, "Stay corrected."
+    )
 
 
 @staff_view("stay.record")

@@ -317,7 +317,13 @@ def stay_discharge(
 
 
 # The fields a correction may change, and their limits.
-UPDATABLE_TEXT = {"facility": 200, "reason": 300, "informant": 200, "visit_number": 64}
+UPDATABLE_TEXT = {
+    "facility": 200,
+    "unit": 100,
+    "reason": 300,
+    "informant": 200,
+    "visit_number": 64,
+}
 UPDATABLE = {
     *UPDATABLE_TEXT,
     "kind",
@@ -331,9 +337,9 @@ UPDATABLE = {
 
 @transaction.atomic
 def stay_update(*, actor: Any, stay: HospitalStay, **fields: Any) -> HospitalStay:
-    """Correct or complete a stay: facility, reason, kind, times, disposition, and whether
-    the person was intubated or had CPR. ``expected_version`` (from a page) catches an edit
-    made meanwhile by someone else."""
+    """Correct or complete a stay: facility, unit (where the person is, or was last), reason,
+    kind, times, disposition, and whether the person was intubated or had CPR.
+    ``expected_version`` (from a page) catches an edit made meanwhile by someone else."""
     _check(actor, "stay.record")
     _check_same_program(actor, stay.patient)
     expected_version = fields.pop("expected_version", None)
@@ -401,6 +407,11 @@ def stay_update(*, actor: Any, stay: HospitalStay, **fields: Any) -> HospitalSta
         first.save(update_fields=["started_at", "updated_at"])
         last.ended_at = discharged_at
         last.save(update_fields=["ended_at", "updated_at"])
+    if movements and "unit" in changed:
+        # The stay's unit is the one of its last movement: a corrected unit corrects that.
+        last = movements[-1]
+        last.unit = stay.unit
+        last.save(update_fields=["unit", "updated_at"])
     readmission_flags_refresh(stay.patient)
     stay.refresh_from_db()
     audit_record(

@@ -82,6 +82,10 @@ def copy_back(apps, schema_editor):
             entered_in_error_by_id=stay.entered_in_error_by_id,
             entered_in_error_reason=stay.entered_in_error_reason,
         )
+    # The stays now live in the old table again; left here too, moving forward once more
+    # would copy them a second time under the same ids.
+    apps.get_model("episodes", "StayMovement").objects.all().delete()
+    stay_model.objects.all().delete()
 
 
 class Migration(migrations.Migration):

@@ -4,6 +4,7 @@ episodes/stay_fhir.py); bad input answers an OperationOutcome and records nothin
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,9 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from pallio.accounts.services import api_token_create
 from pallio.assessments.models import Alert
+from pallio.audit.models import AuditEvent
 from pallio.core import clock
+from pallio.episodes import stays
 from pallio.episodes.models import EpisodeOfCare, HospitalStay
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +191,74 @@ def test_a_volunteer_may_not_record_a_stay_through_the_api(world, frozen):
 
 def test_without_a_token_the_api_refuses(world, frozen):
     assert post(Client(), encounter(world.alice.pk)).status_code == 401
+
+
+# --- read and search ------------------------------------------------------------------------
+
+
+def _stay_of(world, patient, actor, facility="Riverside General"):
+    return stays.stay_admit(
+        actor=actor,
+        patient=patient,
+        kind="inpatient",
+        facility=facility,
+        unit="4 West",
+        admitted_at=NOW - timedelta(days=1),
+    )
+
+
+def test_an_encounter_is_read_by_its_id_with_its_version_and_the_read_audited(world, frozen):
+    stay = _stay_of(world, world.alice, world.navigator)
+    response = token_client(world.navigator).get(f"{URL}/{stay.pk}")
+    assert response.status_code == 200 and response["ETag"] == f'W/"{stay.version}"'
+    body = response.json()
+    assert body["id"] == str(stay.pk) and body["status"] == "in-progress"
+    assert body["subject"]["reference"] == f"Patient/{world.alice.pk}"
+    assert body["location"][0]["location"]["display"] == "4 West"
+    assert AuditEvent.objects.filter(
+        event="stay.read", object_id=str(stay.pk), user_id=world.navigator.pk
+    ).exists()
+
+
+def test_an_encounter_search_by_patient_answers_a_bundle_of_their_stays(world, frozen):
+    stay = _stay_of(world, world.alice, world.navigator)
+    _stay_of(world, world.bob, world.director, facility="Elsewhere")
+    client = token_client(world.navigator)
+    for patient in (str(world.alice.pk), f"Patient/{world.alice.pk}"):
+        body = client.get(URL, {"patient": patient}).json()
+        assert body["resourceType"] == "Bundle" and body["type"] == "searchset"
+        assert body["total"] == 1
+        assert [e["resource"]["id"] for e in body["entry"]] == [str(stay.pk)]
+    assert AuditEvent.objects.filter(event="stay.list", patient_id=world.alice.pk).exists()
+
+
+def test_a_stay_of_a_patient_out_of_reach_is_404_by_id_and_by_search(world, frozen):
+    stay = _stay_of(world, world.alice, world.navigator)
+    client = token_client(world.social_worker)  # not on Alice's team
+    assert client.get(f"{URL}/{stay.pk}").status_code == 404
+    assert client.get(URL, {"patient": str(world.alice.pk)}).status_code == 404
+
+
+def test_another_programs_stay_is_404_the_same_as_no_such_id(world, frozen):
+    theirs = _stay_of(world, world.hana, world.hillside_nurse, facility="Hillside Medical")
+    client = token_client(world.navigator)
+    missing = client.get(f"{URL}/{uuid.uuid4()}")
+    foreign = client.get(f"{URL}/{theirs.pk}")
+    assert missing.status_code == foreign.status_code == 404
+    assert missing.json() == foreign.json()
+    assert client.get(URL, {"patient": str(world.hana.pk)}).status_code == 404
+    assert "Hillside Medical" not in foreign.content.decode()
+
+
+def test_reading_encounters_without_the_privilege_is_403(world, frozen):
+    stay = _stay_of(world, world.alice, world.navigator)
+    client = token_client(world.privacy)
+    assert client.get(f"{URL}/{stay.pk}").status_code == 403
+    assert client.get(URL, {"patient": str(world.alice.pk)}).status_code == 403
+
+
+def test_a_search_without_a_patient_or_with_a_bad_id_is_refused_plainly(world, frozen):
+    client = token_client(world.navigator)
+    assert client.get(URL).status_code == 400
+    assert client.get(URL, {"patient": "not-an-id"}).status_code == 404
+    assert client.get(f"{URL}/not-an-id").status_code == 404

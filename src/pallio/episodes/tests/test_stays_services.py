@@ -219,3 +219,114 @@ def test_a_stay_struck_in_error_cannot_be_changed(world, frozen):
         stays.stay_discharge(
             actor=world.physician, stay=stay, discharged_at=NOW, disposition="home"
         )
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def _snapshot(stay):
+    stay = HospitalStay.objects.get(pk=stay.pk)
+    moves = list(
+        stay.movements.order_by("started_at").values_list("unit", "started_at", "ended_at")
+    )
+    return (
+        stay.facility,
+        stay.unit,
+        stay.kind,
+        stay.admitted_at,
+        stay.discharged_at,
+        stay.reason,
+        stay.version,
+        moves,
+    )
+
+
+def test_a_correction_puts_right_the_facility_unit_kind_times_and_reason(world, frozen):
+    stay = admit(world, at=NOW - timedelta(days=3), unit="4 Wset", reason="Breathles")
+    stay = stays.stay_discharge(
+        actor=world.physician, stay=stay, discharged_at=NOW - timedelta(days=1), disposition="home"
+    )
+    stay = stays.stay_update(
+        actor=world.navigator,
+        stay=stay,
+        facility="Riverside General Hospital",
+        unit="4 West",
+        kind="observation",
+        admitted_at=NOW - timedelta(days=3, hours=2),
+        discharged_at=NOW - timedelta(days=1, hours=1),
+        reason="Breathless",
+        expected_version=stay.version,
+    )
+    assert (stay.facility, stay.unit, stay.kind, stay.reason) == (
+        "Riverside General Hospital",
+        "4 West",
+        "observation",
+        "Breathless",
+    )
+    [move] = stay.movements.all()
+    assert move.unit == "4 West"
+    assert move.started_at == NOW - timedelta(days=3, hours=2)
+    assert move.ended_at == NOW - timedelta(days=1, hours=1)
+    assert stay.disposition == "home"
+    event = AuditEvent.objects.get(event="stay.update", object_id=str(stay.pk))
+    assert event.user_id == world.navigator.pk
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"discharged_at": NOW - timedelta(days=4)},
+        {"admitted_at": NOW - timedelta(hours=20)},
+        {"admitted_at": NOW + timedelta(hours=1)},
+        {"discharged_at": NOW + timedelta(hours=1)},
+        {"facility": "   "},
+        {"kind": "hospice"},
+        {"unit": "x" * 101},
+    ],
+    ids=[
+        "discharge-before-admission",
+        "admission-after-discharge",
+        "admission-in-future",
+        "discharge-in-future",
+        "no-facility",
+        "unknown-kind",
+        "unit-too-long",
+    ],
+)
+def test_a_refused_correction_changes_nothing(world, frozen, change):
+    stay = admit(world, at=NOW - timedelta(days=3), unit="4 West")
+    stay = stays.stay_discharge(
+        actor=world.physician, stay=stay, discharged_at=NOW - timedelta(days=1), disposition="home"
+    )
+    before = _snapshot(stay)
+    audited = AuditEvent.objects.count()
+    with pytest.raises(ValidationError):
+        stays.stay_update(actor=world.physician, stay=stay, expected_version=stay.version, **change)
+    assert _snapshot(stay) == before
+    assert AuditEvent.objects.count() == audited
+
+
+def test_a_stale_correction_changes_nothing(world, frozen):
+    stay = admit(world, at=NOW - timedelta(days=3), unit="4 West")
+    before = _snapshot(stay)
+    with pytest.raises(ConflictError):
+        stays.stay_update(
+            actor=world.physician, stay=stay, facility="Elsewhere", expected_version=0
+        )
+    assert _snapshot(stay) == before
+
+
+def test_a_correction_without_the_privilege_changes_nothing(world, frozen):
+    stay = admit(world, at=NOW - timedelta(days=3), unit="4 West")
+    before = _snapshot(stay)
+    with pytest.raises(PrivilegeDenied):
+        stays.stay_update(actor=world.privacy, stay=stay, facility="Elsewhere")
+    assert _snapshot(stay) == before
+
+
+def test_a_correction_from_another_program_changes_nothing(world, frozen):
+    stay = admit(world, at=NOW - timedelta(days=3), unit="4 West")
+    before = _snapshot(stay)
+    with pytest.raises(ValidationError):
+        stays.stay_update(actor=world.hillside_nurse, stay=stay, facility="Elsewhere")
+    assert _snapshot(stay) == before

@@ -265,3 +265,105 @@ def test_the_stays_page_costs_the_same_queries_for_one_or_many(world, frozen, as
         one_more(days)
     assert _count(client, _patient_url(world)) == one
     assert _count(client, reverse("patients:chart", kwargs={"patient_id": world.alice.pk})) == chart
+
+
+# --- correcting a stay ----------------------------------------------------------------------
+
+
+def _discharged_stay(world):
+    stay = stays.stay_admit(
+        actor=world.navigator,
+        patient=world.alice,
+        kind="inpatient",
+        facility="Rivresid General",
+        unit="4 Wset",
+        admitted_at=NOW - timedelta(days=3),
+    )
+    return stays.stay_discharge(
+        actor=world.navigator, stay=stay, discharged_at=NOW - timedelta(days=1), disposition="home"
+    )
+
+
+def _correction(stay, **fields):
+    data = {
+        "version": stay.version,
+        "kind": "inpatient",
+        "facility": "Riverside General",
+        "unit": "4 West",
+        "admitted_at": "2026-03-07T08:30",
+        "discharged_at": "2026-03-09T16:45",
+        "reason": "Pneumonia",
+    }
+    data.update(fields)
+    return {f"fix-{name}": value for name, value in data.items()}
+
+
+def test_the_navigator_corrects_a_stay_from_its_page(world, frozen, as_user):
+    stay = _discharged_stay(world)
+    client = as_user(world.navigator)
+    page = client.get(_stay_url(stay)).content.decode()
+    assert "Correct the stay" in page and 'value="Rivresid General"' in page
+    response = client.post(_stay_url(stay, "stays:correct"), _correction(stay))
+    assert response.status_code == 302 and response["Location"] == _stay_url(stay)
+    stay.refresh_from_db()
+    assert (stay.facility, stay.unit, stay.reason) == ("Riverside General", "4 West", "Pneumonia")
+    # 08:30 and 16:45 in New York (daylight time) are 12:30 and 20:45 in UTC.
+    assert stay.admitted_at == datetime(2026, 3, 7, 13, 30, tzinfo=UTC)
+    assert stay.discharged_at == datetime(2026, 3, 9, 20, 45, tzinfo=UTC)
+    assert AuditEvent.objects.filter(
+        event="stay.update", object_id=str(stay.pk), user_id=world.navigator.pk
+    ).exists()
+
+
+def test_a_correction_of_a_stay_still_going_on_has_no_discharge_time(world, frozen, as_user):
+    stay = stays.stay_admit(
+        actor=world.navigator,
+        patient=world.alice,
+        kind="inpatient",
+        facility="Riverside General",
+        admitted_at=NOW - timedelta(days=1),
+    )
+    client = as_user(world.navigator)
+    data = _correction(stay, discharged_at="2026-03-09T16:45", admitted_at="2026-03-09T09:00")
+    assert client.post(_stay_url(stay, "stays:correct"), data).status_code == 302
+    stay.refresh_from_db()
+    assert stay.is_open and stay.unit == "4 West"
+
+
+def test_a_discharge_before_the_admission_is_refused_on_the_correction(world, frozen, as_user):
+    stay = _discharged_stay(world)
+    response = as_user(world.navigator).post(
+        _stay_url(stay, "stays:correct"), _correction(stay, discharged_at="2026-03-06T10:00")
+    )
+    assert response.status_code == 400
+    assert "The discharge is before the admission." in response.content.decode()
+    stay.refresh_from_db()
+    assert stay.facility == "Rivresid General" and stay.version == 2
+
+
+def test_a_stale_correction_gets_a_conflict_and_changes_nothing(world, frozen, as_user):
+    stay = _discharged_stay(world)
+    response = as_user(world.navigator).post(
+        _stay_url(stay, "stays:correct"), _correction(stay, version=1)
+    )
+    assert response.status_code == 409
+    assert stays.STALE_MESSAGE.split(".")[0] in response.content.decode()
+    stay.refresh_from_db()
+    assert stay.facility == "Rivresid General"
+
+
+def test_a_correction_for_a_patient_out_of_reach_is_404(world, frozen, as_user):
+    stay = _discharged_stay(world)
+    for user in (world.social_worker, world.hillside_nurse):
+        response = as_user(user).post(_stay_url(stay, "stays:correct"), _correction(stay))
+        assert response.status_code == 404
+    stay.refresh_from_db()
+    assert stay.facility == "Rivresid General"
+
+
+def test_a_correction_without_the_privilege_is_403(world, frozen, as_user):
+    stay = _discharged_stay(world)
+    response = as_user(world.privacy).post(_stay_url(stay, "stays:correct"), _correction(stay))
+    assert response.status_code == 403
+    stay.refresh_from_db()
+    assert stay.facility == "Rivresid General"
