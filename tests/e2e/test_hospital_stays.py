@@ -65,7 +65,7 @@ def test_record_a_stay_see_the_readmission_and_review_the_care(world, browsing, 
     expect(nina.get_by_test_id("readmission")).to_have_text("Readmission within 30 days")
     browsing.axe_check(nina, "stay page")
 
-    nina.get_by_text("Record a move").click()
+    nina.get_by_text("Record a move", exact=True).click()
     nina.get_by_label("New unit or ward").fill("Medical ICU")
     nina.get_by_label("Intensive care (ICU)").check()
     moved = (now - timedelta(hours=2)).astimezone(zone)

@@ -72,7 +72,13 @@ class CorrectionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     kind = forms.ChoiceField(label="Kind of stay", choices=StayKind.choices)
     facility = forms.CharField(label="Hospital", max_length=200)
-    unit = forms.CharField(label="Unit or ward", max_length=100, required=False)
+    unit = forms.CharField(
+        label="Unit or ward",
+        max_length=100,
+        required=False,
+        help_text="Corrects the name of the current (or last) unit. A move to another unit, "
+        "or into or out of intensive care, is recorded with \u201cRecord a move\u201d.",
+    )
     admitted_at = _moment("Arrived or admitted")
     discharged_at = _moment("Left hospital")
     reason = forms.CharField(label="Reason", max_length=300, required=False)
