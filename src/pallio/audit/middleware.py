@@ -22,6 +22,7 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "attachment_id",
         "owner",  # a colleague's caseload: the patients on it
         "staff_id",  # a staff member's audit trail: the patients they reached
+        "member_id",  # a membership of a patient's care team
         "alert_id",
         "conversation_id",
         "agent_id",
