@@ -143,7 +143,7 @@ def test_print_the_summary(world, browsing, sign_in):
 
 def test_worklists_page(world, browsing, sign_in):
     dana = sign_in(world.director)
-    dana.goto("/acp/worklists/")
+    browsing.nav(dana, "Advance care planning")
     expect(dana.get_by_role("heading", name="Advance care planning worklists")).to_be_visible()
     browsing.shot(dana, "worklists")
     browsing.axe_check(dana, "worklists")

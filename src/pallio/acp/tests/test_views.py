@@ -481,3 +481,14 @@ def test_chart_header_shows_code_status_as_coloured_words(world, as_user, status
 def test_chart_header_says_code_status_not_documented_on_a_warning_badge(world, as_user):
     header = _header_code_status(as_user(world.navigator), world.alice)
     assert "Not documented" in header and "code-status-unknown" in header
+
+
+def test_the_worklists_are_in_the_menu_only_for_those_who_may_open_them(world, as_user):
+    link = f'href="{reverse("acp:worklists")}"'
+    nina = as_user(world.navigator)
+    assert link in text_of(nina.get(reverse("acp:worklists")))
+    priya = as_user(world.privacy)
+    assert priya.get(reverse("acp:worklists")).status_code == 403
+    audit_page = priya.get(reverse("audit:log"))
+    assert audit_page.status_code == 200
+    assert link not in text_of(audit_page)
