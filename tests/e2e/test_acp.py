@@ -66,6 +66,7 @@ def test_change_code_status_and_see_it_in_the_header(world, browsing, sign_in):
     phil = sign_in(world.physician)
     phil.goto(f"/acp/{world.alice.pk}/")
     expect(phil.get_by_test_id("code-status")).to_have_text("Not documented")
+    browsing.axe_check(phil, "acp page with no code status")
     phil.get_by_text("Change code status").click()
     phil.get_by_role("combobox", name=re.compile(r"^Code status")).select_option(
         label="DNR/DNI (do not resuscitate, do not intubate)"
@@ -97,6 +98,18 @@ def test_change_code_status_and_see_it_in_the_header(world, browsing, sign_in):
     expect(phil.get_by_test_id("code-status")).to_contain_text("Comfort-focused care")
     browsing.shot(phil, "chart-header")
     browsing.axe_check(phil, "chart")
+
+    services.code_status_change(
+        actor=world.director,
+        patient=world.alice,
+        status="full_code",
+        effective_date=clock.today_in(world.riverside.timezone),
+        expected_current_id=services.current_code_status_of(world.alice).pk,
+    )
+    phil.reload()
+    expect(phil.get_by_test_id("code-status-badge")).to_have_text("Full code")
+    browsing.shot(phil, "chart-header-full-code")
+    browsing.axe_check(phil, "chart with full code")
 
 
 def test_print_the_summary(world, browsing, sign_in):
@@ -130,7 +143,7 @@ def test_print_the_summary(world, browsing, sign_in):
 
 def test_worklists_page(world, browsing, sign_in):
     dana = sign_in(world.director)
-    dana.goto("/acp/worklists/")
+    browsing.nav(dana, "Advance care planning")
     expect(dana.get_by_role("heading", name="Advance care planning worklists")).to_be_visible()
     browsing.shot(dana, "worklists")
     browsing.axe_check(dana, "worklists")

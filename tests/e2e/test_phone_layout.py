@@ -28,6 +28,7 @@ GROUPS = {
     "Team meetings": "Care",
     "Care reviews": "Care",
     "Medication review": "Care",
+    "Advance care planning": "Care",
     "Hospice": "Care",
     "Bereavement": "Care",
     "24/7 line": "Program",
@@ -158,6 +159,7 @@ def test_on_a_phone_the_menu_is_one_button(world: Any, sign_in: Any, browsing: A
         ("coordinator", "Referrals", "Referral queue"),
         ("navigator", "Caseload", "My caseload"),
         ("navigator", "Alerts", "Alert worklist"),
+        ("navigator", "Advance care planning", "Advance care planning worklists"),
         ("privacy", "Audit trail", "Audit trail"),
     ],
 )

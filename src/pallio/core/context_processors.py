@@ -19,6 +19,7 @@ NAV_PERMISSIONS = (
     "support.calls",
     "adt.review",
     "hospice.worklist",
+    "acp.worklist",
 )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from pallio.acp.rules import NO_CPR
 from pallio.acp.selectors import acp_chart_summary
 from pallio.acp.selectors import current_code_status as _current
 
@@ -14,8 +15,13 @@ register = template.Library()
 
 @register.inclusion_tag("acp/parts/code_status_badge.html")
 def current_code_status(patient: Any) -> dict[str, Any]:
-    """The current code status and its date, for the chart header on every patient page."""
-    return {"status": _current(patient), "patient": patient}
+    """The current code status and its date, for the chart header on every patient page.
+
+    A status that refuses resuscitation is marked apart from full code, so it stands out.
+    """
+    status = _current(patient)
+    refuses_cpr = status is not None and status.status in NO_CPR
+    return {"status": status, "refuses_cpr": refuses_cpr, "patient": patient}
 
 
 @register.inclusion_tag("acp/parts/chart_section.html")

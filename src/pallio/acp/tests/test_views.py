@@ -448,3 +448,47 @@ def test_patient_page_query_count_does_not_grow(world, as_user):
         data=services.AgentInput(name="Second", relationship="SIB", rank=1, phone="6175550177"),
     )
     assert count() == few
+
+
+def _header_code_status(client, patient) -> str:
+    chart = client.get(reverse("patients:chart", kwargs={"patient_id": patient.pk}))
+    return text_of(chart).split('data-testid="code-status"')[1].split("</dd>")[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "words", "colour"),
+    [
+        ("dnr_dni", "DNR/DNI (do not resuscitate, do not intubate)", "code-status-no-cpr"),
+        ("dnr", "DNR (do not resuscitate)", "code-status-no-cpr"),
+        ("comfort_focused", "Comfort-focused care", "code-status-no-cpr"),
+        ("full_code", "Full code", "code-status-full"),
+    ],
+)
+def test_chart_header_shows_code_status_as_coloured_words(world, as_user, status, words, colour):
+    services.code_status_change(
+        actor=world.director,
+        patient=world.alice,
+        status=status,
+        effective_date=today_of(world.alice),
+        expected_current_id=None,
+    )
+    header = _header_code_status(as_user(world.navigator), world.alice)
+    assert f"{words}</span>" in header
+    assert colour in header
+    assert f">{status}<" not in header
+
+
+def test_chart_header_says_code_status_not_documented_on_a_warning_badge(world, as_user):
+    header = _header_code_status(as_user(world.navigator), world.alice)
+    assert "Not documented" in header and "code-status-unknown" in header
+
+
+def test_the_worklists_are_in_the_menu_only_for_those_who_may_open_them(world, as_user):
+    link = f'href="{reverse("acp:worklists")}"'
+    nina = as_user(world.navigator)
+    assert link in text_of(nina.get(reverse("acp:worklists")))
+    priya = as_user(world.privacy)
+    assert priya.get(reverse("acp:worklists")).status_code == 403
+    audit_page = priya.get(reverse("audit:log"))
+    assert audit_page.status_code == 200
+    assert link not in text_of(audit_page)
