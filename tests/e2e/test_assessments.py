@@ -246,3 +246,15 @@ def test_a_report_answered_in_part_the_cadence_and_the_suicide_screen_offer(
     ).to_be_visible()
     browsing.shot(phil, "asq-form")
     browsing.axe_check(phil, "ASQ form")
+
+
+def test_the_phase_selector_starts_at_the_recorded_phase(world, browsing, sign_in):
+    from pallio.assessments.services import phase_record
+
+    phase_record(actor=world.navigator, patient=world.alice, phase="terminal", contact="visit")
+    nina = sign_in(world.navigator)
+    nina.goto(f"/assessments/patients/{world.alice.pk}/")
+    expect(nina.get_by_test_id("current-phase")).to_contain_text("Terminal")
+    expect(nina.get_by_role("combobox", name="Phase of care")).to_have_value("terminal")
+    browsing.shot(nina, "phase-kept")
+    browsing.axe_check(nina, "trends with the recorded phase")

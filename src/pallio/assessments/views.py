@@ -37,7 +37,12 @@ def _messages_of(error: ValidationError) -> list[str]:
 @require_GET
 def trends(request: HttpRequest, patient_id: str) -> HttpResponse:
     context = selectors.patient_trends_for(request.user, patient_id)
-    context["phase_form"] = forms.PhaseForm()
+    # The selector starts at the phase now recorded, so recording it again at a contact is
+    # one click and a change is a deliberate choice.
+    current = context["phase"].current
+    context["phase_form"] = forms.PhaseForm(
+        initial={"phase": current.phase} if current is not None else None
+    )
     context["episode"] = selectors.active_episode(context["patient"])
     if context["episode"] is not None:
         context["cadence_form"] = forms.CadenceForm(

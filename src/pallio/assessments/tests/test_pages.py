@@ -3,6 +3,7 @@ assessment, and the medication list with its opioid awareness."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -111,6 +112,24 @@ def test_phase_form_records_the_phase_at_a_contact(world, as_user):
     as_user(world.navigator).post(url, {"phase": "deteriorating", "contact": "call"})
     as_user(world.navigator).post(url, {"phase": "dying", "contact": "call"})
     assert list(PhaseOfCare.objects.values_list("phase", flat=True)) == ["deteriorating"]
+
+
+def _selected_phase(client, patient) -> list[str]:
+    url = reverse("assessments:trends", kwargs={"patient_id": patient.pk})
+    body = client.get(url).content.decode()
+    select = re.search(r'<select name="phase".*?</select>', body, re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', select.group(0))
+
+
+def test_phase_selector_starts_at_the_recorded_phase(world, as_user):
+    client = as_user(world.navigator)
+    # Nothing recorded yet: no phase is chosen for the clinician.
+    assert _selected_phase(client, world.alice) == []
+    phase_record(actor=world.navigator, patient=world.alice, phase="terminal", contact="visit")
+    assert _selected_phase(client, world.alice) == ["terminal"]
+    phase_record(actor=world.navigator, patient=world.alice, phase="deteriorating", contact="call")
+    assert _selected_phase(client, world.alice) == ["deteriorating"]
 
 
 def test_assessment_sections_follow_age(world):
