@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     ON_CALL = "on_call", "On-call clinician"
     # No patient access: reads the audit trail.
     PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
+    # No patient access: runs the program's settings and its staff accounts.
+    PROGRAM_ADMIN = "program_admin", "Program administrator"
 
 
 class TrainingLevel(models.TextChoices):

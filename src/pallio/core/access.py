@@ -30,6 +30,7 @@ ROLE_DIRECTOR = "medical_director"
 ROLE_ON_CALL = "on_call"
 ROLE_CLINICIAN = "clinician"
 ROLE_PRIVACY = "privacy_officer"
+ROLE_ADMIN = "program_admin"
 PROGRAM_WIDE = frozenset({ROLE_INTAKE, ROLE_DIRECTOR})
 CLINICAL_ROLES = frozenset({ROLE_CLINICIAN, ROLE_INTAKE, ROLE_DIRECTOR, ROLE_ON_CALL})
 
@@ -43,6 +44,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "caseload.view": CLINICAL_ROLES,
     "caseload.view_others": frozenset({ROLE_INTAKE, ROLE_DIRECTOR}),
     "audit.view": frozenset({ROLE_PRIVACY}),
+    # Running the program from its own pages (issue 10): its settings and its staff. The
+    # program administrator reaches no patient; these permissions name no patient either.
+    "program.manage": frozenset({ROLE_ADMIN}),
+    "staff.manage": frozenset({ROLE_ADMIN}),
     # Goals of care and advance care planning: object access is still the patient's rule.
     "acp.view": CLINICAL_ROLES,
     "acp.record": CLINICAL_ROLES,

@@ -34,6 +34,7 @@ ROLES = (
     access.ROLE_DIRECTOR,
     access.ROLE_ON_CALL,
     access.ROLE_PRIVACY,
+    access.ROLE_ADMIN,
 )
 
 # How a message names a person of each discipline or role ("A volunteer may not ...").
@@ -60,6 +61,7 @@ ROLE_NOUNS: dict[str, str] = {
     access.ROLE_DIRECTOR: "medical director",
     access.ROLE_ON_CALL: "on-call clinician",
     access.ROLE_PRIVACY: "privacy officer",
+    access.ROLE_ADMIN: "program administrator",
 }
 
 
