@@ -16,7 +16,10 @@ PYTEST_ARGS ?=
 # Two workers by default (files stay together, so module fixtures run once); WORKERS=0 for one.
 WORKERS ?= 2
 XDIST := $(if $(filter 0,$(WORKERS)),,-p xdist -n $(WORKERS) --dist loadfile)
-export PYTHONDONTWRITEBYTECODE := 1
+# Compiled bytecode is kept, outside the source tree: without it every test worker recompiles
+# every module it imports (and pytest rewrites every test module) on every run.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(CURDIR)/var/pycache
 
 .PHONY: help install browser run serve worker demo migrate test lint typecheck test-sqlite test-postgres e2e bench clean
 
@@ -92,4 +95,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules var/pgtest
+	rm -rf $(VENV) $(TOOLS) node_modules var/pgtest var/pycache
