@@ -28,6 +28,7 @@ from pallio.assessments.models import Alert, AlertEscalation
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import Task
+from pallio.careplans.services import task_assign_with
 from pallio.core import access, clock
 from pallio.core.models import ConflictError
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
@@ -205,8 +206,7 @@ def alert_take(*, actor: Any, alert: Alert, expected_version: int | None) -> Ale
             "Ask the intake coordinator."
         )
     care_team_add(actor=actor, episode=episode, user=actor)
-    task.assigned_to = actor
-    task.save_versioned(expected_version=task.version, fields=["assigned_to"])
+    task_assign_with(task=task, user=actor)
     alert.save_versioned(expected_version=alert.version, fields=[])
     audit_record(
         actor=actor,

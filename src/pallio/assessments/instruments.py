@@ -28,199 +28,42 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
-PALLIO_SD = "https://pallio.org/fhir/StructureDefinition/"
-EXT_KEY = PALLIO_SD + "instrument-key"
-EXT_CITATION = PALLIO_SD + "citation"
-EXT_LICENCE = PALLIO_SD + "licence"
-EXT_SCALE = PALLIO_SD + "scale"
-EXT_ITEM_BANDS = PALLIO_SD + "item-bands"
-EXT_POINTS_BAND = PALLIO_SD + "points-band"
-EXT_ANCHORS = PALLIO_SD + "anchors"
-EXT_ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
-EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
-EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
+from pallio.assessments.instrument_scoring import clean_answers, item_points, score, unanswered
+from pallio.assessments.instrument_spec import (
+    EXT_ANCHORS,
+    EXT_CITATION,
+    EXT_ITEM_BANDS,
+    EXT_KEY,
+    EXT_LICENCE,
+    EXT_MAX,
+    EXT_MIN,
+    EXT_ORDINAL,
+    EXT_POINTS_BAND,
+    EXT_SCALE,
+    ITEM_TYPES,
+    LICENCE_TERMS,
+    MAX_ITEMS,
+    MAX_QUESTIONNAIRE_BYTES,
+    MAX_TEXT_ANSWER,
+    PALLIO_SD,
+    SCALE_METHODS,
+    SEVERITIES,
+    Band,
+    InstrumentError,
+    InstrumentSpec,
+    Item,
+    Option,
+    PointsBand,
+    Scale,
+    ScoreResult,
+)
 
 SHIPPED_DIR = Path(__file__).parent / "instruments"
-MAX_QUESTIONNAIRE_BYTES = 256 * 1024
-MAX_ITEMS = 200
-MAX_TEXT_ANSWER = 2000
-ITEM_TYPES = {"integer", "decimal", "choice", "string", "text", "boolean"}
-SCALE_METHODS = {"sum", "value"}
-LICENCE_TERMS = {
-    "free",
-    "free-with-acknowledgement",
-    "open-access",
-    "restricted",
-    "verify",
-    "pallio",
-    "program",
-}
-SEVERITIES = {"mild", "moderate", "severe", "positive"}
-
-
-class InstrumentError(ValidationError):
-    """A Questionnaire that cannot be used as an instrument; the messages say why."""
-
-
-@dataclass(frozen=True)
-class Option:
-    system: str
-    code: str
-    display: str
-    points: float | None
-
-
-@dataclass(frozen=True)
-class PointsBand:
-    """The points a number scores when it falls in this band. A bound left out is open."""
-
-    points: float
-    label: str
-    low: float | None = None
-    low_inclusive: bool = True
-    high: float | None = None
-    high_inclusive: bool = True
-
-    def holds(self, value: float) -> bool:
-        if self.low is not None and (
-            value < self.low or (value == self.low and not self.low_inclusive)
-        ):
-            return False
-        return self.high is None or not (
-            value > self.high or (value == self.high and not self.high_inclusive)
-        )
-
-
-@dataclass(frozen=True)
-class Item:
-    link_id: str
-    text: str
-    type: str
-    required: bool
-    repeats: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    options: tuple[Option, ...] = ()
-    code: dict[str, str] | None = None
-    points_bands: tuple[PointsBand, ...] = ()
-    anchor_low: str = ""
-    anchor_high: str = ""
-
-    def option(self, code: str) -> Option | None:
-        return next((o for o in self.options if o.code == code), None)
-
-    def points_band(self, value: float) -> PointsBand | None:
-        return next((b for b in self.points_bands if b.holds(value)), None)
-
-    @property
-    def label(self) -> str:
-        """The item's short name ("Pain"), for alert details and charts."""
-        return self.text.split(":")[0]
-
-    @property
-    def scored(self) -> bool:
-        return self.type in {"integer", "decimal"} or any(
-            o.points is not None for o in self.options
-        )
-
-
-@dataclass(frozen=True)
-class Band:
-    low: float
-    high: float
-    label: str
-    severity: str = ""
-
-    def holds(self, value: float) -> bool:
-        return self.low <= value <= self.high
-
-
-@dataclass(frozen=True)
-class Scale:
-    name: str
-    title: str
-    method: str
-    items: tuple[str, ...]
-    minimum: float
-    maximum: float
-    bands: tuple[Band, ...] = ()
-    code: dict[str, str] | None = None
-
-    def band_for(self, value: float | None) -> Band | None:
-        if value is None:
-            return None
-        return next((b for b in self.bands if b.holds(value)), None)
-
-
-@dataclass(frozen=True)
-class InstrumentSpec:
-    key: str
-    url: str
-    version: str
-    title: str
-    description: str
-    citation: str
-    licence_terms: str
-    wording_included: bool
-    licence_note: str
-    copyright: str
-    items: tuple[Item, ...]
-    scales: tuple[Scale, ...]
-    item_bands: tuple[Band, ...] = ()
-    banded_items: tuple[str, ...] = ()
-    code: dict[str, str] | None = None
-
-    def item(self, link_id: str) -> Item | None:
-        return next((i for i in self.items if i.link_id == link_id), None)
-
-    def scale(self, name: str) -> Scale | None:
-        return next((s for s in self.scales if s.name == name), None)
-
-    @property
-    def primary_scale(self) -> Scale | None:
-        return self.scales[0] if self.scales else None
-
-    def item_band(self, link_id: str, value: float | None) -> Band | None:
-        if value is None or link_id not in self.banded_items:
-            return None
-        return next((b for b in self.item_bands if b.holds(value)), None)
-
-
-@dataclass
-class ScoreResult:
-    """What a set of answers scores: each scale's value and band, each banded item's band."""
-
-    scales: dict[str, float | None] = field(default_factory=dict)
-    bands: dict[str, str] = field(default_factory=dict)
-    severities: dict[str, str] = field(default_factory=dict)
-    item_bands: dict[str, str] = field(default_factory=dict)
-    item_severities: dict[str, str] = field(default_factory=dict)
-    item_values: dict[str, float] = field(default_factory=dict)
-
-    # Scales with an unanswered item (their value is None), and for a 'sum' scale the sum of
-    # what was answered: a floor the full scale cannot fall below when no item scores < 0.
-    incomplete: list[str] = field(default_factory=list)
-    answered_sums: dict[str, float] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "incomplete": self.incomplete,
-            "answered_sums": self.answered_sums,
-            "scales": self.scales,
-            "bands": self.bands,
-            "severities": self.severities,
-            "item_bands": self.item_bands,
-            "item_severities": self.item_severities,
-            "item_values": self.item_values,
-        }
 
 
 # --- reading a Questionnaire ---------------------------------------------------------------
@@ -622,133 +465,40 @@ def spec_of(questionnaire: dict[str, Any]) -> InstrumentSpec:
     return _spec_cached(json.dumps(questionnaire, sort_keys=True))
 
 
-# --- answers and scores -----------------------------------------------------------------------
-
-
-def clean_answers(spec: InstrumentSpec, answers: Any) -> dict[str, Any]:
-    """Check answers against the instrument. Returns them normalised; raises ValidationError
-    naming every problem (unknown items, out-of-range scores, unknown codes).
-
-    A report answered in part is kept: a blank item is not an error (see ``unanswered``), as
-    long as at least one item is answered."""
-    errors: dict[str, list[str]] = {}
-    if not isinstance(answers, dict):
-        raise ValidationError({"answers": ["Send the answers as an object keyed by item."]})
-    clean: dict[str, Any] = {}
-    for link_id in answers:
-        if spec.item(str(link_id)) is None:
-            errors.setdefault(str(link_id)[:60], []).append(
-                f"{spec.title} has no item {str(link_id)[:60]!r}."
-            )
-    for item in spec.items:
-        value = answers.get(item.link_id)
-        if value is None or value == "" or value == []:
-            continue
-        problem = None
-        if item.type in {"integer", "decimal"}:
-            number: Any = value
-            if isinstance(value, str):
-                try:
-                    number = int(value) if item.type == "integer" else float(value)
-                except ValueError:
-                    number = None
-            if isinstance(number, bool) or not isinstance(number, int | float):
-                problem = "Enter a number."
-            elif item.type == "integer" and float(number) != int(number):
-                problem = "Enter a whole number."
-            else:
-                assert item.minimum is not None and item.maximum is not None
-                if not item.minimum <= number <= item.maximum:
-                    problem = (
-                        f"'{item.text}' must be between {item.minimum:g} and {item.maximum:g}."
-                    )
-                else:
-                    clean[item.link_id] = int(number) if item.type == "integer" else number
-        elif item.type == "choice":
-            chosen = value if isinstance(value, list) else [value]
-            if not item.repeats and len(chosen) != 1:
-                problem = "Choose one answer."
-            elif not all(isinstance(c, str) and item.option(c) for c in chosen):
-                problem = f"Choose an answer from the list for '{item.text}'."
-            elif len(set(chosen)) != len(chosen):
-                problem = "An answer was chosen twice."
-            else:
-                clean[item.link_id] = list(chosen) if item.repeats else chosen[0]
-        elif item.type == "boolean":
-            if not isinstance(value, bool):
-                problem = "Answer yes or no."
-            else:
-                clean[item.link_id] = value
-        else:
-            if not isinstance(value, str):
-                problem = "Enter text."
-            elif len(value) > MAX_TEXT_ANSWER or "\x00" in value:
-                problem = f"Keep this under {MAX_TEXT_ANSWER} characters of plain text."
-            else:
-                clean[item.link_id] = value
-        if problem:
-            errors.setdefault(item.link_id, []).append(problem)
-    if not clean and not errors:
-        errors["answers"] = [f"Answer at least one item of {spec.title}."]
-    if errors:
-        raise ValidationError(errors)
-    return clean
-
-
-def unanswered(spec: InstrumentSpec, answers: dict[str, Any]) -> list[str]:
-    """The required items left blank (in the instrument's order): a report with any is
-    partial."""
-    return [i.link_id for i in spec.items if i.required and i.link_id not in answers]
-
-
-def item_points(item: Item, value: Any) -> float | None:
-    if value is None:
-        return None
-    if item.points_bands:
-        band = item.points_band(float(value))
-        return band.points if band is not None else None
-    if item.type in {"integer", "decimal"}:
-        return float(value)
-    if item.type == "choice":
-        chosen = value if isinstance(value, list) else [value]
-        options = [item.option(c) for c in chosen]
-        numbers = [o.points for o in options if o is not None and o.points is not None]
-        if not numbers:
-            return None
-        return float(sum(numbers))
-    return None
-
-
-def score(spec: InstrumentSpec, answers: dict[str, Any]) -> ScoreResult:
-    """Score clean answers. A scale with an unanswered item has no value (None), never a
-    partial sum that would read as an improvement; it is listed as incomplete, with the sum
-    of what was answered kept apart (``answered_sums``)."""
-    result = ScoreResult()
-    for item in spec.items:
-        points = item_points(item, answers.get(item.link_id))
-        if points is not None and item.scored:
-            result.item_values[item.link_id] = points
-            band = spec.item_band(item.link_id, points)
-            if band is not None:
-                result.item_bands[item.link_id] = band.label
-                if band.severity:
-                    result.item_severities[item.link_id] = band.severity
-    for scale in spec.scales:
-        values = [result.item_values.get(link) for link in scale.items]
-        if any(v is None for v in values):
-            result.scales[scale.name] = None
-            result.incomplete.append(scale.name)
-            answered = [v for v in values if v is not None]
-            if scale.method == "sum" and answered:
-                result.answered_sums[scale.name] = round(sum(answered), 2)
-            continue
-        numbers = [v for v in values if v is not None]
-        total = sum(numbers) if scale.method == "sum" else numbers[0]
-        total = round(total, 2)
-        result.scales[scale.name] = total
-        band = scale.band_for(total)
-        if band is not None:
-            result.bands[scale.name] = band.label
-            if band.severity:
-                result.severities[scale.name] = band.severity
-    return result
+__all__ = [
+    "EXT_ANCHORS",
+    "EXT_CITATION",
+    "EXT_ITEM_BANDS",
+    "EXT_KEY",
+    "EXT_LICENCE",
+    "EXT_MAX",
+    "EXT_MIN",
+    "EXT_ORDINAL",
+    "EXT_POINTS_BAND",
+    "EXT_SCALE",
+    "ITEM_TYPES",
+    "LICENCE_TERMS",
+    "MAX_ITEMS",
+    "MAX_QUESTIONNAIRE_BYTES",
+    "MAX_TEXT_ANSWER",
+    "PALLIO_SD",
+    "SCALE_METHODS",
+    "SEVERITIES",
+    "SHIPPED_DIR",
+    "Band",
+    "InstrumentError",
+    "InstrumentSpec",
+    "Item",
+    "Option",
+    "PointsBand",
+    "Scale",
+    "ScoreResult",
+    "clean_answers",
+    "item_points",
+    "parse_questionnaire_bytes",
+    "score",
+    "shipped_questionnaires",
+    "spec_from_questionnaire",
+    "spec_of",
+    "unanswered",
+]

@@ -33,8 +33,10 @@ from pallio.careplans.models import (
     Task,
     TaskKind,
 )
+from pallio.careplans.services import tasks_bulk_load
 from pallio.core import clock
 from pallio.episodes.models import EpisodeOfCare
+from pallio.programs.demo_builder import _Batch, _BuilderBase
 
 # What a patient might say, the team's target, the intervention and its owner, by problem.
 PLAN_LINES: dict[str, tuple[str, str, str, str]] = {
@@ -303,7 +305,7 @@ def careplans_demo_populate(
     bulk_create_with_history(problems, Problem, batch_size=500, default_date=now)
     bulk_create_with_history(goals, Goal, batch_size=500, default_date=now)
     bulk_create_with_history(interventions, Intervention, batch_size=500, default_date=now)
-    bulk_create_with_history(tasks, Task, batch_size=500, default_date=now)
+    tasks_bulk_load(tasks, batch_size=500, default_date=now)
     GoalReview.objects.bulk_create(reviews, batch_size=500)
     counts = {
         "care_plans": len(plans),
@@ -321,3 +323,71 @@ def careplans_demo_populate(
         detail={**counts, "note": "generated demo care plans; their rows carry no audit events"},
     )
     return counts
+
+
+class TaskDemo(_BuilderBase):
+    """The demo program's first tasks of an episode: the first contact (done, or still open
+    for recent enrollments) and sometimes a follow-up."""
+
+    def _episode_tasks(
+        self,
+        batch: _Batch,
+        *,
+        patient: Any,
+        episode: Any,
+        referral: Any,
+        lead: Any,
+        start: datetime,
+        first_visit_due: date,
+        finished: bool,
+    ) -> None:
+        rng = self.rng
+        start_day = self._local_date(start)
+        # The first-contact task: still open for recent enrollments (some of them overdue).
+        due = max(min(referral.first_contact_due, first_visit_due), start_day)
+        recent = (self.today - start_day).days <= 12 and not finished
+        done = not recent or rng.random() < 0.3
+        completed = self._later(start, 4, 24 * 4) if done else None
+        batch.tasks.append(
+            Task(
+                id=self._uuid(),
+                program=self.program,
+                patient=patient,
+                episode=episode,
+                kind=TaskKind.FIRST_CONTACT,
+                title="First contact with the patient and family",
+                discipline=lead.discipline if lead else "",
+                assigned_to=lead,
+                due=due,
+                status=Task.Status.DONE if done else Task.Status.OPEN,
+                completed_at=completed,
+                created_at=start,
+                updated_at=completed or start,
+                version=2 if done else 1,
+            )
+        )
+        if not finished and rng.random() < 0.6:
+            follow_up_due = self.today + timedelta(days=rng.randint(-4, 21))
+            batch.tasks.append(
+                Task(
+                    id=self._uuid(),
+                    program=self.program,
+                    patient=patient,
+                    episode=episode,
+                    kind=TaskKind.FOLLOW_UP,
+                    title=rng.choice(
+                        [
+                            "Symptom check by phone",
+                            "Family meeting about goals of care",
+                            "Review medications with the pharmacist",
+                            "Home visit",
+                            "Check equipment delivery",
+                        ]
+                    ),
+                    discipline=lead.discipline if lead else "",
+                    assigned_to=lead,
+                    due=follow_up_due,
+                    created_at=self._later(start, 24, 24 * 30),
+                    updated_at=start,
+                )
+            )

@@ -10,30 +10,22 @@ from simple_history.models import HistoricalRecords
 
 from pallio.core.codes import Discipline
 from pallio.core.models import EnteredInError, TimeStampedModel, VersionedModel
-
-
-class ReportingCadence(models.TextChoices):
-    """How often the team expects a symptom report from the patient (CLINICAL.md section 1:
-    weekly, every two weeks, or as needed)."""
-
-    WEEKLY = "weekly", "Weekly"
-    FORTNIGHTLY = "fortnightly", "Every 2 weeks"
-    NONE = "none", "None expected (as needed)"
-
-
-# The days between expected reports; a cadence not listed expects none.
-CADENCE_DAYS: dict[str, int] = {ReportingCadence.WEEKLY: 7, ReportingCadence.FORTNIGHTLY: 14}
-
-
-class DischargeReason(models.TextChoices):
-    """Why an episode ended (episodes/discharge.py)."""
-
-    GOALS_MET = "goals_met", "Goals met, stable"
-    MOVED_AWAY = "moved_away", "Moved away"
-    HOSPICE = "hospice", "Admitted to hospice"
-    DECLINED = "declined", "Declined further care"
-    DEATH = "death", "Died"
-    OTHER = "other", "Other reason"
+from pallio.episodes.choices import (
+    CADENCE_DAYS,
+    HOSPICE_NEXT_STATUSES,
+    BereavementContactKind,
+    BereavementOutcome,
+    BereavementService,
+    DeathPlace,
+    DischargeReason,
+    HospiceReferralStatus,
+    PackageDelivery,
+    ReportingCadence,
+    StayDisposition,
+    StayKind,
+    StayReviewReason,
+    StaySource,
+)
 
 
 class EpisodeOfCare(TimeStampedModel):
@@ -177,35 +169,6 @@ class BreakGlassGrant(TimeStampedModel):
         return f"{self.user} -> {self.patient_id} until {self.expires_at:%H:%M}"
 
 
-# --- hospital and emergency-department stays -------------------------------------------------
-
-
-class StayKind(models.TextChoices):
-    EMERGENCY = "emergency", "Emergency department visit"
-    INPATIENT = "inpatient", "Inpatient admission"
-    OBSERVATION = "observation", "Observation stay"
-
-
-class StayDisposition(models.TextChoices):
-    """Where the person went when the stay ended."""
-
-    HOME = "home", "Home"
-    HOME_WITH_SERVICES = "home_with_services", "Home with services"
-    NURSING_FACILITY = "nursing_facility", "Nursing facility"
-    HOSPICE = "hospice", "Hospice"
-    DIED = "died", "Died in hospital"
-    AGAINST_ADVICE = "against_advice", "Left against medical advice"
-    OTHER = "other", "Other"
-
-
-class StaySource(models.TextChoices):
-    """How the team learned of the stay."""
-
-    STAFF = "staff", "Recorded by staff"
-    FHIR = "fhir", "Received as a FHIR Encounter"
-    HL7_ADT = "hl7_adt", "Received as an HL7 ADT message"
-
-
 class HospitalStay(VersionedModel, EnteredInError):
     """A hospital admission, observation stay or emergency-department visit of a patient.
 
@@ -293,13 +256,6 @@ class StayMovement(TimeStampedModel):
         return f"{self.unit or 'Unit'} from {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class StayReviewReason(models.TextChoices):
-    ICU = "icu", "Cared for in intensive care"
-    INTUBATION = "intubation", "Intubated (breathing machine)"
-    CPR = "cpr", "Had CPR"
-    HOSPITAL_DEATH = "hospital_death", "Died in hospital"
-
-
 class StayReview(TimeStampedModel):
     """Care in hospital that differed from what the person had said they wanted. Not a
     finding of fault: a prompt for the team to talk it over (how it came about, what the
@@ -378,19 +334,6 @@ class BereavementFollowUp(TimeStampedModel):
         return f"Bereavement follow-up ({self.get_status_display()})"
 
 
-class BereavementContactKind(models.TextChoices):
-    CARD = "card", "Condolence card"
-    CALL = "call", "Telephone call"
-    VISIT = "visit", "Visit"
-    GROUP = "group", "Support group"
-
-
-class BereavementOutcome(models.TextChoices):
-    REACHED = "reached", "Reached the family"
-    NO_ANSWER = "no_answer", "No answer"
-    DECLINED = "declined", "Family declined further contact"
-
-
 class BereavementContact(TimeStampedModel):
     """One planned contact with the family, and once made, what happened."""
 
@@ -435,11 +378,6 @@ class BereavementContact(TimeStampedModel):
         return f"{self.label} due {self.due_on:%Y-%m-%d}"
 
 
-class BereavementService(models.TextChoices):
-    COUNSELLING = "counselling", "Bereavement counselling"
-    SUPPORT_GROUP = "support_group", "Bereavement support group"
-
-
 class BereavementReferral(TimeStampedModel):
     """A family member referred to bereavement counselling or a support group: who, when,
     and where to."""
@@ -462,38 +400,6 @@ class BereavementReferral(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_service_display()} ({self.referred_on:%Y-%m-%d})"
-
-
-class HospiceReferralStatus(models.TextChoices):
-    SENT = "sent", "Sent"
-    ACCEPTED = "accepted", "Accepted"
-    ADMITTED = "admitted", "Admitted"
-    DECLINED = "declined", "Declined"
-
-
-# What may follow each status of a hospice referral; admitted and declined are final.
-HOSPICE_NEXT_STATUSES: dict[str, tuple[str, ...]] = {
-    HospiceReferralStatus.SENT: (
-        HospiceReferralStatus.ACCEPTED,
-        HospiceReferralStatus.ADMITTED,
-        HospiceReferralStatus.DECLINED,
-    ),
-    HospiceReferralStatus.ACCEPTED: (
-        HospiceReferralStatus.ADMITTED,
-        HospiceReferralStatus.DECLINED,
-    ),
-    HospiceReferralStatus.ADMITTED: (),
-    HospiceReferralStatus.DECLINED: (),
-}
-
-
-class PackageDelivery(models.TextChoices):
-    NOT_EMAILED = "", "Not emailed"
-    QUEUED = "queued", "Waiting to be emailed"
-    SENT = "sent", "Emailed"
-    FAILED = "failed", "Not delivered yet"
-    # Never sent, and never will be: the patient died before it went.
-    WITHHELD = "withheld", "Not sent"
 
 
 class HospiceReferral(VersionedModel):
@@ -576,18 +482,6 @@ class HospiceReferralEvent(TimeStampedModel):
         return f"{self.get_status_display()} {self.occurred_on:%Y-%m-%d}"
 
 
-class DeathPlace(models.TextChoices):
-    """Where the patient died (episodes/death.py)."""
-
-    HOME = "home", "Home"
-    NURSING_HOME = "nursing_home", "Nursing home"
-    HOSPITAL_WARD = "hospital_ward", "Hospital ward"
-    ICU = "icu", "Intensive care unit"
-    EMERGENCY = "emergency", "Emergency department"
-    HOSPICE_UNIT = "hospice_unit", "Hospice inpatient unit"
-    OTHER = "other", "Somewhere else"
-
-
 class DeathRecord(TimeStampedModel):
     """A patient's death: when, where (against the preferred place of death recorded in
     advance care planning), who was there, and whether it was expected. One per patient,
@@ -626,3 +520,34 @@ class DeathRecord(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Death {self.died_at:%Y-%m-%d}"
+
+
+__all__ = [
+    "CADENCE_DAYS",
+    "HOSPICE_NEXT_STATUSES",
+    "BereavementContact",
+    "BereavementContactKind",
+    "BereavementFollowUp",
+    "BereavementOutcome",
+    "BereavementReferral",
+    "BereavementService",
+    "BreakGlassGrant",
+    "CareTeamLeadChange",
+    "CareTeamMember",
+    "DeathPlace",
+    "DeathRecord",
+    "DischargeReason",
+    "EpisodeOfCare",
+    "HospiceReferral",
+    "HospiceReferralEvent",
+    "HospiceReferralStatus",
+    "HospitalStay",
+    "PackageDelivery",
+    "ReportingCadence",
+    "StayDisposition",
+    "StayKind",
+    "StayMovement",
+    "StayReview",
+    "StayReviewReason",
+    "StaySource",
+]

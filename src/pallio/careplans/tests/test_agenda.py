@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.support.personas import make_patient
 
 from pallio.assessments import services as assessments
+from pallio.assessments.models import SymptomReport
 from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.agenda import agenda_candidates, agenda_since
 from pallio.careplans.idt import idt_agenda_build, idt_item_discuss, idt_meeting_create
@@ -186,7 +187,7 @@ def test_hospice_candidates_by_each_score(world):
     report(world, world.alice, "pap", PAP_C)
     report(world, world.alice, "fast", {"fast": "7b"})
     report(world, world.alice, "pps", {"pps": "50"})
-    assessments.SymptomReport.objects.filter(instrument_key="pps").update(
+    SymptomReport.objects.filter(instrument_key="pps").update(
         answered_at=clock.now() - timedelta(days=7)
     )
     report(world, world.alice, "pps", {"pps": "30"})
@@ -202,7 +203,7 @@ def pps_series(world: Any, *values: str) -> None:
     """PPS scores a week apart, the last today."""
     for weeks_ago, value in zip(range(len(values) - 1, -1, -1), values, strict=True):
         report(world, world.alice, "pps", {"pps": value})
-        assessments.SymptomReport.objects.filter(
+        SymptomReport.objects.filter(
             instrument_key="pps", answered_at__gte=clock.now() - timedelta(seconds=1)
         ).update(answered_at=clock.now() - timedelta(days=7 * weeks_ago))
 
@@ -235,7 +236,7 @@ def test_scores_below_the_thresholds_are_not_hospice_reasons(world):
 
 def test_the_latest_score_counts(world):
     report(world, world.alice, "ppi", PPI_7_5)
-    assessments.SymptomReport.objects.filter(instrument_key="ppi").update(
+    SymptomReport.objects.filter(instrument_key="ppi").update(
         answered_at=clock.now() - timedelta(days=3)
     )
     report(world, world.alice, "ppi", PPI_3_5)

@@ -1,9 +1,8 @@
-"""Every write of the assessments domain: instruments, symptom reports, alerts, phases of
-care and the comprehensive assessment."""
+"""Symptom reports and the alert rules they are judged by: submit a report, raise, acknowledge
+and resolve alerts, and the scheduled checks for missing reports and unstable phases."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,13 +14,9 @@ from django.db.models import OuterRef, Q, Subquery
 
 from pallio.assessments import instruments as inst
 from pallio.assessments.models import (
-    Addendum,
     Alert,
     AlertRule,
-    Assessment,
-    AssessmentSection,
     Channel,
-    Domain,
     Instrument,
     Phase,
     PhaseOfCare,
@@ -30,60 +25,17 @@ from pallio.assessments.models import (
     SymptomReport,
 )
 from pallio.assessments.rules import REPORT_KINDS, RULE_FIELDS, default_rules, judge_report
+from pallio.assessments.services.catalogue import instrument_for_program
+from pallio.assessments.services.comprehensive import domain_action
+from pallio.assessments.services.phases import CLOCK_SKEW, phase_record
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.models import Task, TaskKind
-from pallio.careplans.services import task_create
+from pallio.careplans.services import task_close_with, task_create
 from pallio.core import clock, privileges
 from pallio.core.models import ConflictError
 from pallio.core.privileges import privilege_check
-from pallio.episodes.models import (
-    CADENCE_DAYS,
-    CareTeamMember,
-    EpisodeOfCare,
-    ReportingCadence,
-)
-
-# A report may be timed a little ahead of the server's clock (a phone's clock), not more.
-CLOCK_SKEW = timedelta(minutes=10)
-
-
-# --- instruments ------------------------------------------------------------------------------
-
-
-def _instrument_fields(q: dict[str, Any], spec: inst.InstrumentSpec) -> dict[str, Any]:
-    return {
-        "url": spec.url[:300],
-        "version": spec.version[:40],
-        "title": spec.title[:200],
-        "questionnaire": q,
-        "licence_terms": spec.licence_terms,
-        "citation": spec.citation,
-    }
-
-
-def instruments_sync_shipped(instrument_model: Any = Instrument) -> tuple[int, int]:
-    """Load or refresh the instruments shipped in assessments/instruments/*.json.
-
-    Takes the model so that the data migration can pass its historical model. Returns
-    (created, updated).
-    """
-    created = updated = 0
-    for _name, text in inst.shipped_questionnaires():
-        q = json.loads(text)
-        spec = inst.spec_from_questionnaire(q)
-        fields = _instrument_fields(q, spec)
-        row = instrument_model.objects.filter(program__isnull=True, key=spec.key).first()
-        if row is None:
-            instrument_model.objects.create(key=spec.key, source="shipped", **fields)
-            created += 1
-        elif row.questionnaire != q:
-            for name, value in fields.items():
-                setattr(row, name, value)
-            row.updated_at = clock.now()
-            row.save()
-            updated += 1
-    return created, updated
+from pallio.episodes.models import CADENCE_DAYS, CareTeamMember, EpisodeOfCare, ReportingCadence
 
 
 def alert_rules_sync_defaults(rule_model: Any = AlertRule) -> tuple[int, int]:
@@ -109,57 +61,6 @@ def alert_rules_sync_defaults(rule_model: Any = AlertRule) -> tuple[int, int]:
             row.save()
             updated += 1
     return created, updated
-
-
-@transaction.atomic
-def instrument_upload(*, actor: Any, program: Any, data: bytes) -> Instrument:
-    """Add (or revise) a program's own instrument from an uploaded FHIR Questionnaire.
-
-    Everything is checked before anything is written: FHIR R4 validity, the scoring schema,
-    the licence and the citation. A shipped instrument's key cannot be reused, so a form
-    keeps its name only in its licensed wording.
-    """
-    q, spec = inst.parse_questionnaire_bytes(data)
-    if Instrument.objects.filter(program__isnull=True, key=spec.key).exists():
-        raise inst.InstrumentError(
-            f"'{spec.key}' is the key of an instrument shipped with Pallio; give yours its own "
-            "key (the instrument-key extension)."
-        )
-    fields = _instrument_fields(q, spec)
-    row = Instrument.objects.select_for_update().filter(program=program, key=spec.key).first()
-    if row is None:
-        row = Instrument.objects.create(
-            program=program,
-            key=spec.key,
-            source=Instrument.Source.UPLOADED,
-            uploaded_by=actor,
-            **fields,
-        )
-        event = "instrument.upload"
-    else:
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.uploaded_by = actor
-        row.updated_at = clock.now()
-        row.save()
-        event = "instrument.revise"
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        event=event,
-        program=program,
-        target=row,
-        detail={"key": spec.key, "version": spec.version},
-    )
-    return row
-
-
-def instrument_for_program(program: Any, key: str) -> Instrument | None:
-    """The instrument a program uses under `key`: its own, else the shipped one."""
-    rows = Instrument.objects.filter(
-        Q(program=program) | Q(program__isnull=True), key=key, active=True
-    )
-    return min(rows, key=lambda r: r.program_id is None, default=None)
 
 
 # --- symptom reports ---------------------------------------------------------------------------
@@ -556,12 +457,7 @@ def unstable_phases_check(*, program: Any, now: datetime | None = None) -> list[
 def _close_task(alert: Alert, *, status: str) -> None:
     if alert.task_id is None:
         return
-    task = Task.objects.select_for_update().get(pk=alert.task_id)
-    if task.status != Task.Status.OPEN:
-        return
-    task.status = status
-    task.completed_at = clock.now()
-    task.save_versioned(expected_version=task.version, fields=["status", "completed_at"])
+    task_close_with(task_id=alert.task_id, status=status)
 
 
 def _check_version(alert: Alert, expected_version: int | None) -> None:
@@ -637,78 +533,6 @@ def alert_resolve(
     return alert
 
 
-# --- phase of care ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def phase_record(
-    *,
-    actor: Any,
-    patient: Any,
-    phase: str,
-    contact: str,
-    note: str = "",
-    recorded_at: datetime | None = None,
-) -> PhaseOfCare:
-    """Record the phase of care at a contact. A phase continues while it is recorded again;
-    a different phase starts a new one."""
-    privilege_check(actor, "phase.record")
-    errors: dict[str, list[str]] = {}
-    if phase not in Phase.values:
-        errors["phase"] = ["Choose a phase of care."]
-    if contact not in Channel.values:
-        errors["contact"] = ["Say how the contact was made."]
-    if len(note) > 500 or "\x00" in note:
-        errors["note"] = ["Keep the note under 500 characters."]
-    now = clock.now()
-    when = recorded_at or now
-    if when > now + CLOCK_SKEW:
-        errors["recorded_at"] = ["The time is in the future."]
-    if errors:
-        raise ValidationError(errors)
-    latest = (
-        PhaseOfCare.objects.filter(patient=patient, recorded_at__lte=when)
-        .order_by("-recorded_at")
-        .first()
-    )
-    started = latest.phase_started_at if latest and latest.phase == phase else when
-    row = PhaseOfCare.objects.create(
-        program_id=patient.program_id,
-        patient=patient,
-        phase=phase,
-        recorded_at=when,
-        phase_started_at=started,
-        contact=contact,
-        note=note,
-        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        event="phase.record",
-        patient=patient,
-        target=row,
-        detail={"phase": phase},
-    )
-    return row
-
-
-# --- the comprehensive assessment ---------------------------------------------------------------
-
-
-def domain_action(domain: str) -> str:
-    """The clinical privilege that writes and completes one domain (core/privileges.py)."""
-    return f"assessment_domain.{domain}.sign"
-
-
-# Which disciplines write which domain by default (CLINICAL.md section 1: the team): the
-# domain's owners plus the physician and nurse practitioner, who may complete any domain when
-# the owner is not on the team. The matrix is core/data/privileges.json.
-DOMAIN_OWNERS: dict[str, frozenset[str]] = {
-    domain: privileges.allowed(domain_action(domain))[1] for domain in Domain.values
-}
-
-
 def report_privilege_check(actor: Any, instrument_key: str) -> None:
     """A symptom report needs the symptom-report privilege, or the privilege of an assessment
     domain that draws on this instrument (the chaplain's spiritual history)."""
@@ -718,181 +542,3 @@ def report_privilege_check(actor: Any, instrument_key: str) -> None:
     if any(privileges.can(actor, domain_action(d)) for d in domains):
         return
     privilege_check(actor, "symptom_report.record")
-
-
-def domains_for(patient: Any, on: Any) -> list[str]:
-    """The domains the assessment shows for this patient's age: the child-and-family section
-    for children, the adolescent-and-young-adult section for AYAs. The age bands are program
-    settings (`child_max_age`, `young_adult_ages`)."""
-    age = patient.age_on(on)
-    program = patient.program
-    youngest, oldest = program.setting("young_adult_ages")
-    shown = [d for d in Domain.values if d not in (Domain.PEDIATRIC, Domain.YOUNG_ADULT)]
-    if age <= int(program.setting("child_max_age")):
-        shown.append(Domain.PEDIATRIC)
-    elif int(youngest) <= age <= int(oldest):
-        shown.append(Domain.YOUNG_ADULT)
-    return shown
-
-
-def may_write_domain(user: Any, domain: str) -> bool:
-    return domain in Domain.values and privileges.can(user, domain_action(domain))
-
-
-@transaction.atomic
-def assessment_start(*, actor: Any, patient: Any) -> Assessment:
-    """Start the comprehensive assessment, or return the draft already open."""
-    draft = (
-        Assessment.objects.select_for_update()
-        .filter(patient=patient, status=Assessment.Status.DRAFT)
-        .first()
-    )
-    if draft is not None:
-        return draft
-    assessment = Assessment.objects.create(
-        program_id=patient.program_id, patient=patient, started_by=actor
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        event="assessment.start",
-        patient=patient,
-        target=assessment,
-    )
-    return assessment
-
-
-def _clean_findings(domain: str, findings: dict[str, Any]) -> dict[str, Any]:
-    from pallio.assessments.domains import DOMAIN_FINDINGS
-
-    allowed = {f.name: f for f in DOMAIN_FINDINGS.get(domain, ())}
-    unknown = [k for k in findings if k not in allowed]
-    if unknown:
-        raise ValidationError({"findings": [f"Unknown findings {unknown[:5]}."]})
-    clean: dict[str, Any] = {}
-    for name, value in findings.items():
-        clean[name] = allowed[name].clean(value)
-    return clean
-
-
-@transaction.atomic
-def assessment_section_save(
-    *,
-    actor: Any,
-    assessment: Assessment,
-    domain: str,
-    findings: dict[str, Any],
-    narrative: str,
-    completed: bool,
-    expected_version: int | None,
-    reports: list[SymptomReport] | None = None,
-) -> AssessmentSection:
-    """Save one domain of a draft. Only the discipline that owns the domain may write it."""
-    if domain in Domain.values:
-        privilege_check(actor, domain_action(domain))
-    if assessment.status != Assessment.Status.DRAFT:
-        raise ValidationError("A signed assessment cannot be changed; add an addendum.")
-    if domain not in domains_for(assessment.patient, clock.now().date()):
-        raise ValidationError({"domain": ["This domain is not part of this assessment."]})
-    if len(narrative) > 8000 or "\x00" in narrative:
-        raise ValidationError({"narrative": ["Keep the narrative under 8000 characters."]})
-    clean = _clean_findings(domain, findings)
-    section = (
-        AssessmentSection.objects.select_for_update()
-        .filter(assessment=assessment, domain=domain)
-        .first()
-    )
-    if section is None:
-        if expected_version not in (None, 0):
-            raise ConflictError(
-                "This section changed while you were editing. Reload to see the change."
-            )
-        section = AssessmentSection.objects.create(
-            assessment=assessment,
-            domain=domain,
-            findings=clean,
-            narrative=narrative,
-            completed=completed,
-            author=actor,
-        )
-    else:
-        section.findings = clean
-        section.narrative = narrative
-        section.completed = completed
-        section.author = actor
-        section.save_versioned(
-            expected_version=expected_version or section.version,
-            fields=["findings", "narrative", "completed", "author"],
-        )
-    if reports:
-        section.reports.add(*[r for r in reports if r.patient_id == assessment.patient_id])
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        event="assessment.section",
-        patient=assessment.patient,
-        target=assessment,
-        detail={"domain": domain},
-    )
-    return section
-
-
-@transaction.atomic
-def assessment_sign(*, actor: Any, assessment: Assessment, expected_version: int | None) -> None:
-    """Sign a complete assessment; from now on it is immutable."""
-    privilege_check(actor, "assessment.sign")
-    if assessment.status != Assessment.Status.DRAFT:
-        raise ValidationError("This assessment is already signed.")
-    shown = domains_for(assessment.patient, clock.now().date())
-    done = set(assessment.sections.filter(completed=True).values_list("domain", flat=True))
-    missing = [Domain(d).label for d in shown if d not in done]
-    if missing:
-        raise ValidationError(
-            "Complete every domain before signing. Not yet complete: " + ", ".join(missing) + "."
-        )
-    assessment.status = Assessment.Status.SIGNED
-    assessment.signed_at = clock.now()
-    assessment.signed_by = actor
-    assessment.save_versioned(
-        expected_version=expected_version, fields=["status", "signed_at", "signed_by"]
-    )
-    audit_record(
-        actor=actor,
-        action=Action.UPDATE,
-        event="assessment.sign",
-        patient=assessment.patient,
-        target=assessment,
-    )
-
-
-@transaction.atomic
-def addendum_add(
-    *, actor: Any, assessment: Assessment, reason: str, text: str, domain: str = ""
-) -> Addendum:
-    """Correct a signed assessment: the original stays as it was signed."""
-    if assessment.status != Assessment.Status.SIGNED:
-        raise ValidationError("A draft is edited directly; addenda are for signed assessments.")
-    errors: dict[str, list[str]] = {}
-    if not reason.strip() or len(reason) > 300:
-        errors["reason"] = ["Give the reason for the addendum (under 300 characters)."]
-    if not text.strip() or len(text) > 4000 or "\x00" in text:
-        errors["text"] = ["Write the addendum (under 4000 characters)."]
-    if domain and domain not in Domain.values:
-        errors["domain"] = ["Choose a domain."]
-    if errors:
-        raise ValidationError(errors)
-    row = Addendum.objects.create(
-        assessment=assessment,
-        domain=domain,
-        reason=reason.strip(),
-        text=text.strip(),
-        author=actor,
-    )
-    audit_record(
-        actor=actor,
-        action=Action.CREATE,
-        event="assessment.addendum",
-        patient=assessment.patient,
-        target=row,
-    )
-    return row
