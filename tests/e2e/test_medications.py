@@ -65,7 +65,7 @@ def test_a_high_dose_is_recorded_with_a_confirmed_reason(world: Any, browsing: A
     expect(nina.get_by_text("Medication added.")).to_be_visible()
     row = nina.get_by_test_id("medication-row").filter(has_text="Morphine")
     expect(row).to_contain_text("High dose confirmed: Terminal phase; agreed with the team")
-    expect(nina.get_by_test_id("mme-scheduled")).to_contain_text("1500.0 MME a day")
+    expect(nina.get_by_test_id("mme-scheduled")).to_contain_text("1,500 MME a day")
     assert MedicationStatement.objects.get().high_dose_reason.startswith("Terminal phase")
 
     # A typed combination is an opioid the totals leave out; an unknown drug awaits a pharmacist.

@@ -90,7 +90,7 @@ def test_a_signed_visit_shows_its_summary_sent_by_the_worker(world, browsing, si
     assert "Reason for visit" in letter and "Pain" in letter
     plain = pdf_text(attached_pdf(by_address[FAMILY]))
     assert "Your visit summary" in plain
-    assert "Call us at any time, day or night: 617-555-0100" in plain
+    assert "Call us at any time, day or night: (617) 555-0100" in plain
 
     nina.reload()
     expect(status.get_by_test_id("delivery-primary_care")).to_contain_text("Sent")
@@ -108,7 +108,7 @@ def test_a_signed_visit_shows_its_summary_sent_by_the_worker(world, browsing, si
     download = info.value
     assert download.suggested_filename.startswith("visit-summary-letter-")
     with open(download.path(), "rb") as handle:
-        assert "24 hours a day, 7 days a week: 617-555-0100" in pdf_text(handle.read())
+        assert "24 hours a day, 7 days a week: (617) 555-0100" in pdf_text(handle.read())
 
 
 def test_a_failed_delivery_shows_its_reason_and_is_sent_again(

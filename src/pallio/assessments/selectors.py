@@ -157,7 +157,7 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     }
     recent = list(
         SymptomReport.objects.filter(patient=patient, entered_in_error=False)
-        .select_related("entered_by")
+        .select_related("entered_by", "instrument")
         .order_by("-answered_at")[:20]
     )
     alerts = list(

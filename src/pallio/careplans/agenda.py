@@ -29,6 +29,7 @@ from django.db.models import Exists, FloatField, JSONField, OuterRef, Q, QuerySe
 
 from pallio.careplans.models import CarePlan, IdtMeeting, IdtTeam, Task
 from pallio.core import clock
+from pallio.core.words import day_text
 
 # What puts a patient on the agenda, in the order the meeting takes them.
 REASONS: dict[str, str] = {
@@ -84,7 +85,7 @@ def _day(value: datetime | date | None, zone: ZoneInfo) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(zone).date()
-    return value.isoformat()
+    return day_text(value)
 
 
 def _number(value: float) -> str:
@@ -336,7 +337,7 @@ def _event_reasons(
     ):
         overdue[task.patient_id].append(task)
     for patient_id, tasks in overdue.items():
-        names = "; ".join(f"{t.title} (due {t.due.isoformat()})" for t in tasks[:3])
+        names = "; ".join(f"{t.title} (due {day_text(t.due)})" for t in tasks[:3])
         more = f"; and {len(tasks) - 3} more" if len(tasks) > 3 else ""
         count = "1 overdue task" if len(tasks) == 1 else f"{len(tasks)} overdue tasks"
         by_patient[patient_id].add("overdue_task", f"{count}: {names}{more}")

@@ -47,6 +47,7 @@ from pallio.core.codes import Discipline
 from pallio.core.models import ConflictError, versioned_save
 from pallio.core.privileges import privilege_check
 from pallio.core.validation import Errors, check_choice, check_text
+from pallio.core.words import day_text
 
 SIGNED_MESSAGE = "The minutes of this meeting are signed; the meeting can no longer change."
 
@@ -456,7 +457,7 @@ def minutes_draft(meeting: IdtMeeting) -> str:
             if decision.task is not None:
                 owner = decision.task.assigned_to
                 line += f", for {owner.display_name if owner else 'the team'}"
-                line += f", due {decision.task.due.isoformat()}"
+                line += f", due {day_text(decision.task.due)}"
             lines.append(line)
     not_discussed = [i for i in items if i.discussed_at is None]
     if not_discussed:

@@ -247,7 +247,6 @@ HISTORY_FIELDS: dict[str, list[tuple[str, str]]] = {
     "problem": [
         ("domain", "Domain"),
         ("display", "Problem"),
-        ("code", "Code"),
         ("detail", "Detail"),
         ("status", "Status"),
     ],

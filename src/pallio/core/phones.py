@@ -29,4 +29,10 @@ def phone_display(e164: str) -> str:
         number = phonenumbers.parse(e164, "US")
     except phonenumbers.NumberParseException:
         return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    # As the program's country writes it; a number from abroad keeps its country code.
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

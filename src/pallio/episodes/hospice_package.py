@@ -23,6 +23,7 @@ from weasyprint import HTML
 from pallio.acp.pdf import RefusingFetcher
 from pallio.core import clock
 from pallio.core.codes import PALLIO
+from pallio.core.words import number_text
 
 # Every instrument's latest score goes in the package.
 RECENT_SCORE_KEYS = (
@@ -149,7 +150,9 @@ def package_content(*, patient: Any, episode: Any, referral: Any, sender: Any) -
         "medications": [
             {
                 "display": m.display,
-                "dose": f"{m.dose_amount:g} {m.dose_unit}".strip() if m.dose_amount else "",
+                "dose": f"{number_text(m.dose_amount)} {m.dose_unit}".strip()
+                if m.dose_amount
+                else "",
                 "route": m.route,
                 "as_needed": m.as_needed,
             }

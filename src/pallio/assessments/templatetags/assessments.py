@@ -94,3 +94,20 @@ def symptom_sparkline(values: Any) -> str:
         f"{last_y:.1f}",
         latest,
     )
+
+
+# The licence terms an instrument declares (instruments.LICENCE_TERMS), in words.
+LICENCE_WORDS = {
+    "free": "Free to use",
+    "free-with-acknowledgement": "Free to use, with acknowledgement",
+    "open-access": "Open access",
+    "restricted": "Restricted: the wording needs a licence",
+    "verify": "Licence not yet verified",
+    "pallio": "Written for Pallio",
+    "program": "The program's own",
+}
+
+
+@register.filter
+def licence_words(terms: str) -> str:
+    return LICENCE_WORDS.get(terms, terms.replace("-", " ").capitalize())

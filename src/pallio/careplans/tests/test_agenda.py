@@ -21,6 +21,7 @@ from pallio.careplans.models import IdtAgendaItem, IdtMeeting, TaskKind
 from pallio.careplans.services import care_plan_for_episode, task_create
 from pallio.careplans.tests.idt_samples import planned_meeting, riverside_team
 from pallio.core import clock
+from pallio.core.words import day_text
 from pallio.episodes.models import EpisodeOfCare
 from pallio.episodes.tests.stay_helpers import a_stay
 from pallio.visits.models import Visit
@@ -78,7 +79,7 @@ PAP_A = {"dyspnea": "no", "anorexia": "no", "kps": "30+", "cps": ">12", "wbc": 6
 def test_a_new_admission_is_listed_with_its_date(world):
     meeting = planned_meeting(world)
     found = reasons_of(meeting, world.alice)
-    assert found["new_admission"] == [f"Admitted to the program {today(world).isoformat()}"]
+    assert found["new_admission"] == [f"Admitted to the program {day_text(today(world))}"]
 
 
 def test_an_open_alert_is_listed_in_plain_words(world):
@@ -86,7 +87,7 @@ def test_an_open_alert_is_listed_in_plain_words(world):
     found = reasons_of(planned_meeting(world), world.alice)
     [detail] = [d for d in found["open_alert"] if d.startswith("Severe symptom")]
     assert "pain" in detail.lower()
-    assert detail.endswith(f"(raised {today(world).isoformat()})")
+    assert detail.endswith(f"(raised {day_text(today(world))})")
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_an_unstable_or_deteriorating_phase_is_listed(world, phase, label):
         actor=world.navigator, patient=world.alice, phase=phase, contact="visit"
     )
     found = reasons_of(planned_meeting(world), world.alice)
-    assert found["phase"] == [f"{label} since {today(world).isoformat()}"]
+    assert found["phase"] == [f"{label} since {day_text(today(world))}"]
 
 
 def test_a_stable_phase_is_not_a_reason(world):
@@ -133,7 +134,7 @@ def test_a_hospital_stay_and_an_emergency_visit_are_listed(world):
         reason="Breathless",
     )
     found = reasons_of(planned_meeting(world), world.alice)["hospital_visit"]
-    assert f"Admitted to Riverside General {admitted.isoformat()}: Pneumonia" in found
+    assert f"Admitted to Riverside General {day_text(admitted)}: Pneumonia" in found
     assert any(d.startswith("Seen in the emergency department") for d in found)
     assert not any("Old Stay" in d for d in found)
 
@@ -144,7 +145,9 @@ def test_a_death_since_the_last_meeting_is_listed_even_after_discharge(world):
     alice.save(update_fields=["deceased_at"])
     EpisodeOfCare.objects.filter(patient=alice).update(status="finished", end=clock.now())
     found = reasons_of(planned_meeting(world), alice)
-    assert found == {"death": [f"Died {alice.deceased_at.astimezone(_zone(world)).date()}"]}
+    assert found == {
+        "death": [f"Died {day_text(alice.deceased_at.astimezone(_zone(world)).date())}"]
+    }
 
 
 def _zone(world: Any) -> Any:
@@ -160,7 +163,7 @@ def test_a_care_plan_due_for_review_by_the_meeting_is_listed(world):
     plan.review_due = due
     plan.save(update_fields=["review_due"])
     found = reasons_of(planned_meeting(world), world.alice)
-    assert found["plan_review_due"] == [f"Care plan review due {due.isoformat()}"]
+    assert found["plan_review_due"] == [f"Care plan review due {day_text(due)}"]
 
 
 def test_a_plan_reviewed_later_is_not_listed(world):
@@ -178,7 +181,7 @@ def test_overdue_tasks_are_listed_with_their_titles(world):
         due=today(world) - timedelta(days=2),
     )
     found = reasons_of(planned_meeting(world), world.alice)
-    due = (today(world) - timedelta(days=2)).isoformat()
+    due = day_text(today(world) - timedelta(days=2))
     assert found["overdue_task"] == [f"1 overdue task: Call the daughter (due {due})"]
 
 
@@ -192,7 +195,7 @@ def test_hospice_candidates_by_each_score(world):
     )
     report(world, world.alice, "pps", {"pps": "30"})
     found = reasons_of(planned_meeting(world), world.alice)["hospice_candidate"]
-    day = today(world).isoformat()
+    day = day_text(today(world))
     assert f"PPI 7.5 on {day} (above 6)" in found
     assert f"PaP group C (score 17.5) on {day}" in found
     assert f"FAST stage 7b on {day} (7 or beyond)" in found
@@ -222,7 +225,7 @@ def test_a_program_may_list_any_low_pps(world):
     program.settings = {**program.settings, "idt_hospice_pps_must_fall": False}
     program.save(update_fields=["settings"])
     assert reasons_of(planned_meeting(world), world.alice)["hospice_candidate"] == [
-        f"PPS 30% on {today(world).isoformat()} (40% or less)"
+        f"PPS 30% on {day_text(today(world))} (40% or less)"
     ]
 
 
@@ -259,7 +262,7 @@ def test_thresholds_come_from_the_program_settings(world):
     program.save(update_fields=["settings"])
     meeting = planned_meeting(world, when=clock.now() + timedelta(days=2))
     assert reasons_of(meeting, world.alice)["hospice_candidate"] == [
-        f"PPS 40% on {today(world).isoformat()}, down from 60% (50% or less and falling)"
+        f"PPS 40% on {day_text(today(world))}, down from 60% (50% or less and falling)"
     ]
 
 

@@ -18,6 +18,7 @@ from pallio.careplans.agenda import REASONS
 from pallio.careplans.models import IdtAgendaItem, IdtDecision, IdtMeeting, Task
 from pallio.careplans.tests.idt_samples import planned_meeting, riverside_team
 from pallio.core import clock
+from pallio.core.words import day_text
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_the_meeting_page_shows_reasons_in_plain_words_and_audits_the_read(world
     body = response.content.decode()
     assert response.status_code == 200
     assert "Alice Anders" in body and "New admission" in body
-    assert f"Admitted to the program {today(world).isoformat()}" in body
+    assert f"Admitted to the program {day_text(today(world))}" in body
     for code in REASONS:
         assert f">{code}<" not in body and f"{code}:" not in body
     event = AuditEvent.objects.get(event="idt.meeting.read")

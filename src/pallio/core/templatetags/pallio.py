@@ -5,6 +5,7 @@ from typing import Any
 from django import forms, template
 
 from pallio.core.phones import phone_display
+from pallio.core.words import number_text
 
 register = template.Library()
 
@@ -34,6 +35,12 @@ def bootstrap(field: Any) -> Any:
 @register.filter
 def phone(value: str) -> str:
     return phone_display(value)
+
+
+@register.filter
+def quantity(value: Any) -> str:
+    """A stored decimal as a person writes it: 10 mg, 2.5 mg, never 10.000 mg."""
+    return number_text(value)
 
 
 @register.filter

@@ -38,8 +38,8 @@ def test_the_list_and_the_chart_say_why_the_totals_are_incomplete(world, as_user
     nina = as_user(world.navigator)
     chart = nina.get(reverse("patients:chart", kwargs={"patient_id": world.alice.pk}))
     for body in (nina.get(list_url(world)).content.decode(), chart.content.decode()):
-        assert "Scheduled opioids: <strong>60.0 MME a day</strong>" in body
-        assert "if every allowed dose is taken (the most per day): <strong>30.0 MME a day" in body
+        assert "Scheduled opioids: <strong>60 MME a day</strong>" in body
+        assert "if every allowed dose is taken (the most per day): <strong>30 MME a day" in body
         assert "These totals are incomplete." in body
         assert (
             "Morphine, under the skin (subcutaneous): route not converted "
@@ -52,8 +52,8 @@ def test_the_list_and_the_chart_say_why_the_totals_are_incomplete(world, as_user
 def test_a_complete_total_says_nothing_is_missing(world, as_user):
     add(world, catalog_key="hydromorphone", dose_amount="2", doses_per_day="6", route="oral")
     body = as_user(world.navigator).get(list_url(world)).content.decode()
-    assert "Scheduled opioids: <strong>60.0 MME a day</strong>" in body
-    assert "<strong>0.0 MME a day</strong>" in body  # nothing as needed
+    assert "Scheduled opioids: <strong>60 MME a day</strong>" in body
+    assert "<strong>0 MME a day</strong>" in body  # nothing as needed
     assert 'data-testid="mme-incomplete"' not in body
 
 

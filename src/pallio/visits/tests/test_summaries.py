@@ -332,7 +332,7 @@ def test_the_letter_carries_every_part_for_the_doctors(world):
         "Added goal: walks to garden",
         "Next visit",
         "telephone",
-        "24 hours a day, 7 days a week: 617-555-0100",
+        "24 hours a day, 7 days a week: (617) 555-0100",
         "Nina Navigator",
     ):
         assert part in text, part
@@ -346,7 +346,7 @@ def test_the_plain_summary_is_plain(world):
     assert jargon_in(text) == [], text
     grade = flesch_kincaid_grade(text)
     assert grade <= 8, (grade, text)
-    assert "Call us at any time, day or night: 617-555-0100" in text
+    assert "Call us at any time, day or night: (617) 555-0100" in text
     assert "Short of breath: 7. Last time it was 6. This is worse." in text
     assert "Pain: 2. Last time it was 4. This is better." in text
     assert "We changed the dose of Morphine. It is now 10 milligrams, 4 times a day" in text
@@ -387,7 +387,7 @@ def test_both_forms_print_from_the_same_templates_and_fetch_nothing(world):
         assert pdf.startswith(b"%PDF")
         text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
         assert phrase in text
-        assert "617-555-0100" in text
+        assert "(617) 555-0100" in text
         assert fetcher.refused == []  # typed markup is text, never a resource
         html = render_summary_html(summary.content, form=form)
         assert "<img" not in html

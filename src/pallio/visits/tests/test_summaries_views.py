@@ -84,7 +84,7 @@ def test_the_forms_download_as_pdf_attachments_and_the_print_is_audited(world, n
     assert response["Content-Disposition"].startswith("attachment; filename=")
     assert world.alice.family_name not in response["Content-Disposition"]
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
-    assert "617-555-0100" in text
+    assert "(617) 555-0100" in text
     form = "letter" if name == "letter_pdf" else "plain"
     event = AuditEvent.objects.get(event=f"visit_summary.{form}.print")
     assert (event.action, event.patient_id, event.user_id) == (
