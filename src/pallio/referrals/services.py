@@ -40,7 +40,7 @@ from pallio.patients.services import (
     coverage_set,
     patient_create,
 )
-from pallio.programs.models import Program
+from pallio.programs.models import Program, letter_text
 from pallio.referrals import clocks
 from pallio.referrals.models import (
     URGENCY_RANK,
@@ -229,7 +229,12 @@ def _letter_body(referral: Referral, kind: str, extra: dict[str, Any] | None = N
     with timezone.override(ZoneInfo(referral.program.timezone)):
         return render_to_string(
             f"referrals/letters/{kind}.txt",
-            {"referral": referral, "program": referral.program, **(extra or {})},
+            {
+                "referral": referral,
+                "program": referral.program,
+                "wording": letter_text(referral.program, kind),
+                **(extra or {}),
+            },
         )
 
 

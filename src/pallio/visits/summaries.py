@@ -31,6 +31,7 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
 from pallio.patients.selectors import patient_get_for
+from pallio.programs.models import letter_text
 from pallio.visits.models import SummaryDelivery, Visit, VisitNote, VisitSummary
 
 CONTENT_VERSION = 1
@@ -424,6 +425,7 @@ def summary_content(note: VisitNote) -> dict[str, Any]:
         "plan": _plan(visit, note),
         "next_visit": _next_visit(visit, until),
         "call": {"phone": program.phone, "program": program.name},
+        "letter": {"intro": letter_text(program, "summary_intro")},
     }
 
 
