@@ -32,6 +32,14 @@ def riverside() -> Program:
     return Program.objects.get(slug="riverside")
 
 
+def test_a_clinician_has_no_program_settings(world, browsing, sign_in):
+    nina = sign_in(world.navigator)
+    menu = nina.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Program settings")).to_have_count(0)
+    response = nina.goto("/program/settings/")
+    assert response is not None and response.status == 403
+
+
 def test_the_administrator_changes_the_programs_settings(world, browsing, sign_in):
     admin = make_staff(world.riverside, "ada", Role.PROGRAM_ADMIN, "administration", "Ada", "Admin")
     ada = sign_in(admin)
@@ -83,11 +91,3 @@ def test_the_administrator_changes_the_programs_settings(world, browsing, sign_i
     expect(ada.get_by_role("navigation", name="Main")).to_be_hidden()
     expect(poster).to_be_visible()
     ada.emulate_media(media="screen")
-
-
-def test_a_clinician_has_no_program_settings(world, browsing, sign_in):
-    nina = sign_in(world.navigator)
-    menu = nina.get_by_role("navigation", name="Main")
-    expect(menu.get_by_role("link", name="Program settings")).to_have_count(0)
-    response = nina.goto("/program/settings/")
-    assert response is not None and response.status == 403
