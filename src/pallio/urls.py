@@ -31,6 +31,7 @@ urlpatterns = [
     path("support/", include("pallio.support.urls")),
     path("stays/", include("pallio.episodes.stay_urls")),
     path("hospital-messages/", include("pallio.adt.urls")),
+    path("program/", include("pallio.programs.urls")),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

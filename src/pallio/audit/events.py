@@ -254,6 +254,8 @@ EVENT_PHRASES: dict[str, str] = {
     "roster.pattern_change": "Changed an on-call pattern",
     "roster.pattern_remove": "Removed an on-call pattern",
     "roster.gaps_flagged": "Gaps in the on-call roster flagged",
+    # The program's own settings
+    "program.settings_change": "Changed the program's settings",
     # The demonstration program
     "demo.load": "Loaded the demonstration program",
     "demo.care_plans": "Wrote the demonstration care plans",

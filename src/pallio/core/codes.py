@@ -93,3 +93,33 @@ DEFAULT_SERIOUS_ILLNESS_ICD10_PREFIXES: dict[str, list[str]] = {
     "pediatric_complex": ["E84", "Q90", "Q91"],
 }
 SERIOUS_GROUPS = frozenset(DEFAULT_SERIOUS_ILLNESS_ICD10_PREFIXES)
+# The serious-illness groups as people name them.
+SERIOUS_GROUP_LABELS: dict[str, str] = {
+    "cancer": "Cancer",
+    "heart_failure": "Heart failure",
+    "copd": "Chronic obstructive pulmonary disease (COPD)",
+    "lung_disease": "Other serious lung disease",
+    "dementia": "Dementia",
+    "kidney": "Advanced kidney disease",
+    "als": "Amyotrophic lateral sclerosis (ALS)",
+    "parkinsons": "Parkinson's disease",
+    "neurological": "Other neurological disease",
+    "liver": "Advanced liver disease",
+    "stroke": "Stroke",
+    "pediatric_complex": "Complex conditions of childhood",
+}
+
+
+@cache
+def icd10_category_titles() -> dict[str, str]:
+    """The titles of the ICD-10-CM categories the catalogue and the default code sets use."""
+    data = json.loads((Path(__file__).parent / "data" / "icd10cm_categories.json").read_text())
+    return dict(data["categories"])
+
+
+def icd10_name(code: str) -> str:
+    """The plain name of an ICD-10-CM code or category of the catalogue ("" when unknown)."""
+    diagnosis = diagnosis_lookup(ICD10CM, code)
+    if diagnosis is not None:
+        return diagnosis.display
+    return icd10_category_titles().get(code, "")

@@ -50,6 +50,7 @@ def episode_open(
         referral=referral,
         start=clock.now(),
         first_visit_due=first_visit_due,
+        reporting_cadence=patient.program.setting("default_reporting_cadence"),
     )
     for member in team:
         care_team_add(actor=actor, episode=episode, user=member, is_lead=member == lead)

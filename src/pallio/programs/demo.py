@@ -201,6 +201,7 @@ _DEMO_SPEC = _ProgramSpec(
         _StaffSpec("director", Role.MEDICAL_DIRECTOR, Discipline.PHYSICIAN),
         _StaffSpec("oncall", Role.ON_CALL, Discipline.NURSE_PRACTITIONER),
         _StaffSpec("privacy", Role.PRIVACY_OFFICER, Discipline.ADMINISTRATION),
+        _StaffSpec("programadmin", Role.PROGRAM_ADMIN, Discipline.ADMINISTRATION),
         _StaffSpec("navigator", _CLINICIAN, Discipline.NURSE_NAVIGATOR),
         _StaffSpec("physician", _CLINICIAN, Discipline.PHYSICIAN),
         _StaffSpec("socialworker", _CLINICIAN, Discipline.SOCIAL_WORKER),

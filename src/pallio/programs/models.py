@@ -111,7 +111,31 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # of the hospitals' intensive care units, so that an admission or transfer there is
     # recorded as intensive care. Each hospital names its units; these are common codes.
     "adt_icu_units": ["ICU", "MICU", "SICU", "CCU", "CICU", "CVICU", "NICU", "PICU"],
+    # How often a newly enrolled patient is expected to send a symptom report (weekly, every
+    # two weeks, or none expected); the team changes it per patient on the chart.
+    "default_reporting_cadence": "weekly",
+    # The program's own words in its letters: the paragraph of each letter that is program
+    # policy. Pallio fills in the reference, dates, reasons and the phone number around it.
+    "letter_texts": {
+        "received": "Our intake team reviews every referral by medical need. We will contact "
+        "you if we need more information.",
+        "accepted": "Our team will contact the patient and family. We will send you a "
+        "summary after each visit.",
+        "declined": "If the patient's situation changes, please refer again or call us.",
+        "info_request": "Please reply to this message or call us, quoting the reference.",
+        "redirected": "They are better placed to help.",
+        "summary_intro": "Your patient was seen by our palliative care team. This letter "
+        "summarizes the visit and our plan.",
+    },
 }
+
+
+def letter_text(program: Program, kind: str) -> str:
+    """The program's wording of the letter `kind`, or Pallio's when it has none of its own."""
+    texts = program.setting("letter_texts")
+    if isinstance(texts, dict) and isinstance(texts.get(kind), str) and texts[kind].strip():
+        return str(texts[kind])
+    return str(DEFAULT_PROGRAM_SETTINGS["letter_texts"][kind])
 
 
 BEREAVEMENT_CONTACT_KINDS = ("card", "call", "visit", "group")

@@ -14,6 +14,7 @@ from pallio.acp.selectors import current_code_status
 from pallio.assessments import instruments as inst
 from pallio.assessments.models import SymptomReport
 from pallio.core import clock
+from pallio.programs.models import letter_text
 from pallio.visits.models import Visit, VisitNote
 
 CONTENT_VERSION = 1
@@ -406,4 +407,5 @@ def summary_content(note: VisitNote) -> dict[str, Any]:
         "plan": _plan(visit, note),
         "next_visit": _next_visit(visit, until),
         "call": {"phone": program.phone, "program": program.name},
+        "letter": {"intro": letter_text(program, "summary_intro")},
     }

@@ -281,6 +281,7 @@ def test_logins_lists_accounts_with_their_secrets(demo):
         "director",
         "oncall",
         "privacy",
+        "programadmin",
         "navigator",
         "physician",
         "socialworker",

@@ -30,7 +30,7 @@ from pallio.core.phones import InvalidPhone, phone_to_e164
 from pallio.core.uploads import CheckedUpload, safe_file_name, upload_check
 from pallio.core.validation import check_text
 from pallio.patients.models import AdministrativeSex, PayerType, Residence
-from pallio.programs.models import Program
+from pallio.programs.models import Program, letter_text
 from pallio.referrals import clocks
 from pallio.referrals.models import (
     URGENCY_RANK,
@@ -216,7 +216,12 @@ def _letter_body(referral: Referral, kind: str, extra: dict[str, Any] | None = N
     with timezone.override(ZoneInfo(referral.program.timezone)):
         return render_to_string(
             f"referrals/letters/{kind}.txt",
-            {"referral": referral, "program": referral.program, **(extra or {})},
+            {
+                "referral": referral,
+                "program": referral.program,
+                "wording": letter_text(referral.program, kind),
+                **(extra or {}),
+            },
         )
 
 
