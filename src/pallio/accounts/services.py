@@ -331,3 +331,19 @@ def api_token_authenticate(secret: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > API_TOKEN_TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    discipline: str,
+    training_level: str,
+    supervisor: User | None,
+) -> None:
+    """Set role, discipline and trainee status together: all of them or none."""
+    staff_set_training(actor=actor, user=user, training_level=training_level, supervisor=supervisor)
+    staff_change_discipline(actor=actor, user=user, discipline=discipline)
+    staff_change_role(actor=actor, user=user, role=role)

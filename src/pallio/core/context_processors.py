@@ -20,6 +20,7 @@ NAV_PERMISSIONS = (
     "adt.review",
     "hospice.worklist",
     "acp.worklist",
+    "staff.manage",
 )
 
 
