@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from pallio.accounts import views as accounts_views
 from pallio.core import views as core_views
 
 # Bad values in an address answer 400 with what was wrong (pallio.core.params).
@@ -32,6 +33,8 @@ urlpatterns = [
     path("stays/", include("pallio.episodes.stay_urls")),
     path("hospital-messages/", include("pallio.adt.urls")),
     path("program/", include("pallio.programs.urls")),
+    path("staff/", include("pallio.accounts.urls")),
+    path("invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
 ]
 
 handler429 = "pallio.accounts.throttle.too_many_requests"

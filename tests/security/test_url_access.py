@@ -77,6 +77,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
     "message_id": lambda s: str(held_message(s.world).pk),
     "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
+    # An invitation link's secret (accounts app): an unknown one, which must change nothing.
+    "token": lambda s: "unknown-invitation-token",
     "member_id": lambda s: str(
         s.world.alice.team_memberships.filter(user=s.world.navigator).latest("created_at").pk
     ),

@@ -109,3 +109,98 @@ class ApiToken(models.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
+
+
+INVITATION_DAYS = 7
+
+
+class Invitation(models.Model):
+    """A single-use link by email to join a program's staff.
+
+    Only a SHA-256 hash of the link's secret is kept: the secret is in the email alone. The
+    link works once, until it expires or is withdrawn.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="invitations"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CLINICIAN)
+    discipline = models.CharField(
+        max_length=32, choices=Discipline.choices, default=Discipline.NURSE
+    )
+    training_level = models.CharField(
+        max_length=10, choices=TrainingLevel.choices, default=TrainingLevel.NONE, blank=True
+    )
+    supervisor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["program", "used_at", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    def state(self, now: datetime) -> str:
+        """'used', 'revoked', 'expired' or 'open'."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"
+
+
+class SecondFactorReset(models.Model):
+    """A request to remove a staff member's lost second factor. One program administrator
+    asks, with a reason; a different one approves; only then are the authenticators removed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="second_factor_resets"
+    )
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="second_factor_resets")
+    reason = models.TextField(max_length=1000)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=clock.now, editable=False)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(approved_at__isnull=True, cancelled_at__isnull=True),
+                name="one_pending_second_factor_reset_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Second-factor reset for {self.user}"
+
+    @property
+    def pending(self) -> bool:
+        return self.approved_at is None and self.cancelled_at is None

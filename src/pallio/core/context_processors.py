@@ -21,6 +21,7 @@ NAV_PERMISSIONS = (
     "hospice.worklist",
     "acp.worklist",
     "program.manage",
+    "staff.manage",
 )
 
 

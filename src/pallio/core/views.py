@@ -22,8 +22,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("referrals:queue")
     if access.has_perm(user, "audit.view"):
         return redirect("audit:log")
-    if access.has_perm(user, "program.manage"):
-        return redirect("programs:settings")
+    if access.has_perm(user, "staff.manage"):
+        return redirect("staff:list")
     return redirect("episodes:caseload")
 
 

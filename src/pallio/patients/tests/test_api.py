@@ -123,7 +123,7 @@ def test_break_the_glass_grants_reach_through_the_api_until_they_expire(world):
 
 def test_a_deactivated_account_is_refused(world):
     client = token_client(world.navigator)
-    staff_deactivate(actor=world.director, user=world.navigator)
+    staff_deactivate(actor=None, user=world.navigator)
     assert client.get(f"{API}/patients/{world.alice.pk}").status_code == 401
 
 
