@@ -17,6 +17,25 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-autosubmit] select").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());
   });
+  // A tapped 0–10 scale (assessments/_scale_field.html) can be cleared again: a chosen radio
+  // button cannot be unchosen by itself, and an unanswered item must be able to stay so.
+  document.querySelectorAll("[data-scale]").forEach((scale) => {
+    const clear = scale.querySelector("[data-scale-clear]");
+    if (!clear) return;
+    const radios = scale.querySelectorAll("input[type=radio]");
+    const show = () => {
+      clear.hidden = !Array.from(radios).some((radio) => radio.checked);
+    };
+    radios.forEach((radio) => radio.addEventListener("change", show));
+    clear.addEventListener("click", () => {
+      radios.forEach((radio) => {
+        radio.checked = false;
+      });
+      show();
+      radios[0].focus();
+    });
+    show();
+  });
   // The main menu (base.html) works as plain <details>; this adds what menus are expected to
   // do: on a wide screen it is always open, one group opens at a time, Escape closes the
   // open group (or the phone menu) and returns to its button, a click elsewhere closes it.
