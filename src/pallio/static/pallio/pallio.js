@@ -36,6 +36,35 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     show();
   });
+  // The accept form's team picker (referrals/_team_picker.html): a filter by name or
+  // discipline; a chosen person stays listed, and a discipline with no one left is hidden.
+  document.querySelectorAll("[data-team-picker]").forEach((picker) => {
+    const box = picker.querySelector("[data-team-filter-box]");
+    const input = picker.querySelector("[data-team-filter]");
+    const status = picker.querySelector("[data-team-filter-status]");
+    if (!box || !input) return;
+    box.hidden = false;
+    input.addEventListener("input", () => {
+      const words = input.value.trim().toLowerCase();
+      let shown = 0;
+      picker.querySelectorAll("[data-team-group]").forEach((group) => {
+        const discipline = group.querySelector("legend").textContent.toLowerCase();
+        let any = false;
+        group.querySelectorAll("[data-team-person]").forEach((person) => {
+          const text = `${discipline} ${person.textContent.toLowerCase()}`;
+          const checked = person.querySelector("input").checked;
+          const match = !words || checked || text.includes(words);
+          person.hidden = !match;
+          if (match) {
+            any = true;
+            shown += 1;
+          }
+        });
+        group.hidden = !any;
+      });
+      status.textContent = words ? `${shown} shown` : "";
+    });
+  });
   // The main menu (base.html) works as plain <details>; this adds what menus are expected to
   // do: on a wide screen it is always open, one group opens at a time, Escape closes the
   // open group (or the phone menu) and returns to its button, a click elsewhere closes it.
