@@ -9,12 +9,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from pallio.acp.services import code_status_change
+from pallio.assessments.services import ReportInput, phase_record, report_evaluate, report_submit
+from pallio.assessments.tests.helpers import esas
 from pallio.careplans.models import TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.codes import ICD10CM
 from pallio.episodes.services import care_team_add
 from pallio.referrals import services
+from pallio.visits.models import Visit
 from tests.support.personas import make_patient
 
 
@@ -72,8 +76,35 @@ def test_caseload_query_count_does_not_grow(world, as_user):
             title="Call",
             due=clock.now().date(),
         )
+        # What each row shows beside the patient: code status, phase, alerts, last visit.
+        code_status_change(
+            actor=world.physician,
+            patient=patient,
+            status=["full_code", "dnr", "dnr_dni"][n % 3],
+            effective_date=clock.now().date(),
+            expected_current_id=None,
+        )
+        phase_record(actor=world.navigator, patient=patient, phase="stable", contact="visit")
+        Visit.objects.create(
+            program=world.riverside,
+            patient=patient,
+            clinician=world.navigator,
+            discipline="nurse_navigator",
+            setting="home",
+            mode="in_person",
+            started_at=clock.now() - timedelta(days=n),
+            reason="Review",
+        )
+        if n % 4 == 0:
+            report, _ = report_submit(
+                actor=world.navigator,
+                patient=patient,
+                data=ReportInput("esas-r", esas(pain=9), "patient", "call"),
+            )
+            report_evaluate(report_id=report.pk)
     many = queries_for(client, url)
     assert few == many, f"{few} queries for 1 patient, {many} for 16"
+    assert b"open alert" in client.get(url).content
 
 
 @pytest.mark.django_db

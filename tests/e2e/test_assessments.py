@@ -31,6 +31,12 @@ ESAS_LABELS = {
 }
 
 
+def tap(page: Any, label: str, value: str) -> None:
+    """Answer a 0-10 item by tapping its number on the scale."""
+    group = page.get_by_role("group", name=re.compile(rf"^{re.escape(label)}\b"))
+    group.locator("label.scale-option").get_by_text(value, exact=True).click()
+
+
 @pytest.fixture(autouse=True)
 def _instruments_and_rules(world: Any) -> None:
     """Each browser test ends with a flush, which empties the instruments and alert rules the
@@ -127,7 +133,7 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     values = dict.fromkeys(ESAS_LABELS, "2")
     values["pain"] = "9"
     for item, label in ESAS_LABELS.items():
-        nina.get_by_label(re.compile(rf"^{re.escape(label)}\b")).fill(values[item])
+        tap(nina, label, values[item])
     nina.get_by_label("Who answered").select_option(label="Family caregiver")
     nina.get_by_label("Name of the person answering (if not the patient)").fill("Andrew O'Neil")
     nina.get_by_label("Taken").select_option(label="On a call")
@@ -202,12 +208,16 @@ def test_a_report_answered_in_part_the_cadence_and_the_suicide_screen_offer(
     nina.set_viewport_size({"width": 390, "height": 844})
     nina.goto(f"/assessments/patients/{world.alice.pk}/report/")
     # The published end words of each ESAS-r item are shown with it.
-    expect(nina.get_by_text("0 = No pain, 10 = Worst possible pain")).to_be_visible()
-    expect(nina.get_by_text("0 = Best wellbeing, 10 = Worst possible wellbeing")).to_be_visible()
+    pain = nina.get_by_role("group", name="Pain")
+    expect(pain.get_by_text("0 = No pain", exact=True)).to_be_visible()
+    expect(pain.get_by_text("10 = Worst possible pain", exact=True)).to_be_visible()
+    wellbeing = nina.get_by_role("group", name=re.compile(r"^Wellbeing\b"))
+    expect(wellbeing.get_by_text("0 = Best wellbeing", exact=True)).to_be_visible()
+    expect(wellbeing.get_by_text("10 = Worst possible wellbeing", exact=True)).to_be_visible()
     for item, label in ESAS_LABELS.items():
         if item != "nausea":  # left blank
-            nina.get_by_label(re.compile(rf"^{re.escape(label)}\b")).fill("2")
-    nina.get_by_label(re.compile(r"^Pain\b")).fill("10")
+            tap(nina, label, "2")
+    tap(nina, "Pain", "10")
     nina.get_by_label("Phase of care at this contact").select_option(label="Stable")
     nina.get_by_role("button", name="Save report").click()
     expect(

@@ -24,8 +24,38 @@ def _range_help(item: Any) -> str:
     return f"{item.minimum:g} to {item.maximum:g}"
 
 
+# A whole-number item with at most this many steps is answered on a tapped scale (ESAS-r 0-10).
+SCALE_MAX_STEPS = 10
+
+
+class ScaleInput(forms.RadioSelect):
+    """A 0-10 item as a row of numbered buttons. They are native radio buttons, so the arrow
+    keys move along the scale, and none is chosen until someone chooses (no default answer).
+    The field stays an IntegerField: what is in range is still the service's to decide."""
+
+    def __init__(self, item: Any) -> None:
+        low, high = int(item.minimum), int(item.maximum)
+        super().__init__(
+            attrs={"class": "btn-check"},
+            choices=[(str(v), str(v)) for v in range(low, high + 1)],
+        )
+        self.anchor_low = f"{low} = {item.anchor_low}" if item.anchor_low else str(low)
+        self.anchor_high = f"{high} = {item.anchor_high}" if item.anchor_high else str(high)
+
+
+def _is_scale(item: Any) -> bool:
+    if item.minimum is None or item.maximum is None:
+        return False
+    whole = float(item.minimum).is_integer() and float(item.maximum).is_integer()
+    return whole and 0 < item.maximum - item.minimum <= SCALE_MAX_STEPS
+
+
 def _answer_field(item: Any) -> forms.Field:
     label = item.text
+    if item.type == "integer" and _is_scale(item):
+        return forms.IntegerField(
+            label=label, required=False, widget=ScaleInput(item), help_text=_range_help(item)
+        )
     if item.type == "integer":
         return forms.IntegerField(
             label=label,

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -45,6 +46,10 @@ TREND_LIMIT = 500
 UNSTABLE_BENCHMARK = timedelta(days=3)  # PCOC benchmark 2 (CLINICAL.md section 4)
 FUNCTION_KEYS = ("pps", "akps")
 SPARKLINE_POINTS = 12
+# The ESAS-r chart shows its first few symptoms and hides the rest behind the legend, except
+# any symptom scored severe in one of the patient's last few reports: never hidden.
+CHART_SHOWN_SERIES = 3
+CHART_RECENT_REPORTS = 3
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -99,25 +104,55 @@ def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) 
     return PhaseStatus(current, history, too_long, days, allowed)
 
 
+def _chart_date(at: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """A chart point's time in the program's zone: ISO for order, and the date in words as
+    the report table shows it ("3 Dec 2026"), so a report late in the evening falls on the
+    same day in both."""
+    local = at.astimezone(zone)
+    return local.isoformat(), f"{local.day} {local:%b %Y}"
+
+
+def _recently_severe(
+    values: list[Any], link_id: str, spec: inst.InstrumentSpec, recent: int
+) -> bool:
+    answered = [v for v in values if v is not None][-recent:]
+    for value in answered:
+        band = spec.item_band(link_id, value)
+        if band is not None and band.severity == "severe":
+            return True
+    return False
+
+
 def _esas_series(
-    rows: list[tuple[datetime, dict[str, Any] | None]], spec: inst.InstrumentSpec
+    rows: list[tuple[datetime, dict[str, Any] | None]],
+    spec: inst.InstrumentSpec,
+    zone: ZoneInfo,
 ) -> dict[str, Any]:
-    """Chart data from (answered_at, item values) pairs, oldest first."""
+    """Chart data from (answered_at, item values) pairs, oldest first. Each series says
+    whether it is drawn at first (`shown`): the first few, and every one severe lately."""
     items = [i for i in spec.items if i.link_id in spec.banded_items]
+    dates = [_chart_date(answered_at, zone) for answered_at, _ in rows]
+    series = []
+    for index, item in enumerate(items):
+        values = [(v or {}).get(item.link_id) for _, v in rows]
+        severe = _recently_severe(values, item.link_id, spec, CHART_RECENT_REPORTS)
+        series.append(
+            {
+                "key": item.link_id,
+                "label": item.text.split(":")[0],
+                "values": values,
+                "severe": severe,
+                "shown": index < CHART_SHOWN_SERIES or severe,
+            }
+        )
     return {
-        "labels": [answered_at.isoformat() for answered_at, _ in rows],
+        "labels": [iso for iso, _ in dates],
+        "dates": [words for _, words in dates],
         "bands": [
             {"low": b.low, "high": b.high, "label": b.label, "severity": b.severity}
             for b in spec.item_bands
         ],
-        "series": [
-            {
-                "key": item.link_id,
-                "label": item.text.split(":")[0],
-                "values": [(values or {}).get(item.link_id) for _, values in rows],
-            }
-            for item in items
-        ],
+        "series": series,
     }
 
 
@@ -144,13 +179,21 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     esas_instrument = instruments_for(patient.program)
     spec_by_key = {i.key: inst.spec_of(i.questionnaire) for i in esas_instrument}
     esas_spec = spec_by_key.get("esas-r")
+    zone = ZoneInfo(patient.program.timezone)
+    function_dates = [
+        _chart_date(at, zone)
+        for at in sorted({at for rows in function_rows.values() for at, _ in rows})
+    ]
     function = {
-        "labels": sorted({at.isoformat() for rows in function_rows.values() for at, _ in rows}),
+        "labels": [iso for iso, _ in function_dates],
+        "dates": [words for _, words in function_dates],
         "series": [
             {
                 "key": key,
                 "label": spec_by_key[key].title.split(" (")[0] if key in spec_by_key else key,
-                "points": [{"x": at.isoformat(), "y": score} for at, score in function_rows[key]],
+                "points": [
+                    {"x": _chart_date(at, zone)[0], "y": score} for at, score in function_rows[key]
+                ],
             }
             for key in FUNCTION_KEYS
         ],
@@ -165,9 +208,11 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
         .exclude(status=Alert.Status.RESOLVED)
         .order_by("due_at")[:20]
     )
+    esas = _esas_series(esas_rows, esas_spec, zone) if esas_spec else None
     return {
         "patient": patient,
-        "esas": _esas_series(esas_rows, esas_spec) if esas_spec else None,
+        "esas": esas,
+        "esas_severe": [s["label"] for s in esas["series"] if s["severe"]] if esas else [],
         "esas_count": len(esas_rows),
         "function": function,
         "recent": recent,

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from pallio.accounts.models import User
+from pallio.acp.models import CodeStatus, CodeStatusValue
+from pallio.acp.rules import NO_CPR
+from pallio.assessments.models import Alert, Phase, PhaseOfCare
 from pallio.assessments.selectors import symptom_burden_sparklines
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -17,6 +21,7 @@ from pallio.careplans.models import Task
 from pallio.core import access
 from pallio.episodes.models import CareTeamMember
 from pallio.patients.models import Condition, Patient
+from pallio.visits.models import Visit
 
 CASELOAD_PAGE_SIZE = 50
 
@@ -47,21 +52,59 @@ def _is_uuid(value: Any) -> bool:
     return True
 
 
+def _caseload_annotations() -> dict[str, Any]:
+    """What each caseload row shows beside the patient, as correlated subqueries of the one
+    list query: the next open task, the last visit, the current code status and phase of
+    care, and the number of alerts not yet resolved."""
+    pk = OuterRef("pk")
+    next_open_task = Task.objects.filter(patient=pk, status=Task.Status.OPEN).order_by("due", "id")
+    code_status = CodeStatus.objects.filter(patient=pk, entered_in_error=False).order_by(
+        "-created_at", "-id"
+    )
+    phase = PhaseOfCare.objects.filter(patient=pk).order_by("-recorded_at", "-id")
+    open_alerts = (
+        Alert.objects.filter(patient=pk)
+        .exclude(status=Alert.Status.RESOLVED)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_visit = Visit.objects.filter(patient=pk, entered_in_error=False).order_by("-started_at")
+    return {
+        "next_task_due": Subquery(next_open_task.values("due")[:1]),
+        "next_task_title": Subquery(next_open_task.values("title")[:1]),
+        "code_status_value": Subquery(code_status.values("status")[:1]),
+        "phase_value": Subquery(phase.values("phase")[:1]),
+        "open_alert_count": Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
+        "last_visit_at": Subquery(last_visit.values("started_at")[:1]),
+    }
+
+
+def _code_status_words(value: str | None) -> str:
+    """ "Full code", "DNR", "DNR/DNI", "Comfort-focused care"; "Not documented" when none."""
+    if not value:
+        return "Not documented"
+    label = str(CodeStatusValue(value).label) if value in CodeStatusValue.values else value
+    return label.split(" (")[0]
+
+
+def _alert_words(count: int) -> str:
+    if not count:
+        return "None open"
+    return f"{count} open alert{'' if count == 1 else 's'}"
+
+
 def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Page[Any]:
     membership = CareTeamMember.objects.filter(patient=OuterRef("pk"), user=owner, active=True)
-    next_open_task = (
-        Task.objects.filter(patient=OuterRef("pk"), status=Task.Status.OPEN)
-        .order_by("due")
-        .values("due")[:1]
-    )
     # Membership as EXISTS (not a join) so that the page needs no DISTINCT or GROUP BY.
     patients = (
         Patient.objects.filter(program_id=user.program_id, entered_in_error=False)
         .filter(Exists(membership))
         .filter(access.patient_access_q(user))
         .annotate(
-            next_task_due=Subquery(next_open_task),
             team_discipline=Subquery(membership.values("discipline")[:1]),
+            **_caseload_annotations(),
         )
         .prefetch_related(
             Prefetch("conditions", queryset=Condition.objects.filter(entered_in_error=False)),
@@ -76,6 +119,12 @@ def caseload_page_for(user: Any, owner: Any, page: Any, *, text: str = "") -> Pa
     burden = symptom_burden_sparklines([p.pk for p in rows])
     for row in rows:
         row.symptom_burden = burden.get(row.pk, [])
+        row.code_status_words = _code_status_words(row.code_status_value)
+        row.code_status_refuses_cpr = row.code_status_value in NO_CPR
+        row.phase_words = (
+            str(Phase(row.phase_value).label) if row.phase_value in Phase.values else ""
+        )
+        row.open_alert_words = _alert_words(row.open_alert_count)
     result.object_list = rows
     audit_record(
         actor=user,

@@ -324,6 +324,13 @@ class StaffChoiceField(forms.ModelChoiceField):
         return staff_label(obj)
 
 
+def _by_discipline(staff: Any) -> list[tuple[str, list[Any]]]:
+    groups: dict[str, list[Any]] = {}
+    for user in staff:
+        groups.setdefault(user.get_discipline_display(), []).append(user)
+    return sorted(groups.items())
+
+
 class AcceptForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     team = StaffMultipleChoiceField(
@@ -344,6 +351,24 @@ class AcceptForm(forms.Form):
         assert isinstance(lead_field, forms.ModelChoiceField)
         team_field.queryset = staff
         lead_field.queryset = staff
+        # The lead is chosen from the same staff, grouped by discipline like the team.
+        lead_field.choices = [
+            ("", "---------"),
+            *[
+                (discipline, [(u.pk, staff_label(u)) for u in people])
+                for discipline, people in _by_discipline(staff)
+            ],
+        ]
+
+    def team_groups(self) -> list[tuple[str, list[Any]]]:
+        """The team's checkboxes by discipline ("Nurse navigator", [...]), for a fieldset
+        each: the staff are the episodes services' care-team candidates, so no one the
+        care-team rules refuse (administrators, the privacy officer) is offered."""
+        groups: dict[str, list[Any]] = {}
+        for box in self["team"]:
+            user = box.data["value"].instance
+            groups.setdefault(user.get_discipline_display(), []).append(box)
+        return sorted(groups.items())
 
     # Whether the lead is on the team is the episodes services' rule (care_team_check): the
     # view shows its refusal under the lead.

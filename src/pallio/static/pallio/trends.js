@@ -37,14 +37,16 @@
     },
   };
 
-  const dateLabel = (iso) => new Date(iso).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "2-digit" });
+  // The dates come from the server in the program's time zone, written as the report table
+  // writes them; the browser's own zone would put a late-evening report on the next day.
+  const datesOf = (chartData) => chartData.dates || chartData.labels;
 
   const esasCanvas = document.getElementById("esas-chart");
   if (esasCanvas && data.esas && data.esas.labels.length) {
     new Chart(esasCanvas, {
       type: "line",
       data: {
-        labels: data.esas.labels.map(dateLabel),
+        labels: datesOf(data.esas),
         datasets: data.esas.series.map((s, i) => ({
           label: s.label,
           data: s.values,
@@ -53,7 +55,8 @@
           spanGaps: true,
           pointRadius: data.esas.labels.length > 60 ? 0 : 2,
           borderWidth: 1.5,
-          hidden: i > 2,
+          // A symptom severe in a recent report is always drawn; of the rest, the first few.
+          hidden: s.shown === undefined ? i > 2 : !s.shown,
         })),
       },
       options: {
@@ -71,7 +74,7 @@
     new Chart(fnCanvas, {
       type: "line",
       data: {
-        labels: labels.map(dateLabel),
+        labels: datesOf(data.function),
         datasets: data.function.series.map((s, i) => {
           const byDate = new Map(s.points.map((p) => [p.x, p.y]));
           return {
