@@ -119,6 +119,8 @@ def test_team_picker_groups_by_discipline_filters_and_lists_no_administrator(
     expect(accept.get_by_role("group", name="Nurse navigator")).to_be_visible()
     for name in ("Ada Admin", world.privacy.display_name, world.coordinator.display_name):
         expect(accept.get_by_text(name)).to_have_count(0)
+    # A chosen person stays listed whatever the filter: unchoose the suggested navigator.
+    accept.get_by_label(re.compile(r"^Nina Navigator")).uncheck()
     accept.get_by_label("Filter staff by name or discipline").fill("social")
     expect(accept.get_by_role("group", name="Nurse navigator")).to_be_hidden()
     expect(accept.get_by_role("group", name="Social worker / counselor")).to_be_visible()
