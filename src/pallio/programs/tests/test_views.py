@@ -119,6 +119,7 @@ def test_a_changed_letter_text_is_used_in_the_next_letter(world, admin, as_user)
 
     from pallio.core.codes import ICD10CM
     from pallio.referrals import services
+    from pallio.referrals.services.intake import _letter_body
 
     as_user(admin).post(
         reverse("programs:settings"),
@@ -136,7 +137,7 @@ def test_a_changed_letter_text_is_used_in_the_next_letter(world, admin, as_user)
             diagnosis_code="G20",
         ),
     )
-    body = services._letter_body(referral, "received")
+    body = _letter_body(referral, "received")
     assert "Thank you. Our nurse calls within a day." in body
     assert referral.reference in body
 
