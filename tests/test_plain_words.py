@@ -30,6 +30,7 @@ from django.db import models
 from django.test import Client
 from pypdf import PdfReader
 
+from pallio.accounts.tests.admins import riverside_admin
 from tests.security.helpers import body_of, riverside_referral
 from tests.security.test_url_access import SAMPLES, Route, Setup, build_url
 from tests.support.personas import login
@@ -241,6 +242,7 @@ def _candidates(route: Route, world: Any) -> list[Any]:
         world.oncall,
         world.physician,
         world.privacy,
+        world.program_admin,
     ]
 
 
@@ -257,11 +259,14 @@ def test_no_page_shows_an_internal_code(world, settings):
     referral = riverside_referral(world)
     setup = Setup(world, referral, referral.attachments.get())
     realistic_data(world, setup)
+    # The program administrator's pages (settings, staff, the referral poster).
+    world.program_admin = riverside_admin(world)
     keys = internal_keys()
     key_re = _key_pattern(keys)
     ids = codes_of_names()
     problems: list[str] = []
     rendered = 0
+    rendered_names: set[str] = set()
     for route in _get_routes():
         if route.name in EXEMPT_PAGES:
             continue
@@ -277,6 +282,7 @@ def test_no_page_shows_an_internal_code(world, settings):
             if text is None:
                 break
             rendered += 1
+            rendered_names.add(route.name)
             for found in problems_in(text, keys, key_re, ids):
                 who = user.username if user else "anonymous"
                 problems.append(
@@ -285,6 +291,7 @@ def test_no_page_shows_an_internal_code(world, settings):
             break
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(set(problems)))
     assert rendered > 60, f"only {rendered} pages rendered"
+    assert {"programs:settings", "staff:list", "staff:detail"} <= rendered_names, rendered_names
 
 
 def test_the_checks_catch_what_they_look_for():

@@ -9,13 +9,9 @@ from django.db import transaction
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import access, phones, privileges
+from pallio.core import access, phones
 from pallio.programs import setting_checks
-from pallio.programs.models import (
-    Program,
-    bereavement_schedule_problems,
-    bereavement_worklist_days_problems,
-)
+from pallio.programs.models import Program
 
 
 @transaction.atomic
@@ -28,15 +24,14 @@ def program_create(
     phone: str = "",
     email: str = "",
 ) -> Program:
-    problems = privileges.override_problems((settings or {}).get(privileges.PROGRAM_SETTING, {}))
-    if settings and "bereavement_schedule" in settings:
-        problems += bereavement_schedule_problems(settings["bereavement_schedule"])
-    if settings and "bereavement_worklist_days" in settings:
-        problems += bereavement_worklist_days_problems(settings["bereavement_worklist_days"])
-    if "adt_icu_units" in (settings or {}):
-        from pallio.adt.services import icu_units_problems
-
-        problems += icu_units_problems((settings or {})["adt_icu_units"])
+    # The same checks as a change from the settings page, each message naming its setting.
+    # Keys that are not program settings (the demo's own bookkeeping) are stored as given.
+    problems = [
+        f"{key}: {problem}"
+        for key, value in (settings or {}).items()
+        if key in setting_checks.CHECKS
+        for problem in setting_checks.setting_problems(key, value)
+    ]
     if problems:
         raise ValidationError({"settings": problems})
     program = Program(
