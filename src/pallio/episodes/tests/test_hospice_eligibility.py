@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from pallio.audit.models import AuditEvent
 from pallio.core.codes import ICD10CM
+from pallio.core.words import day_text
 from pallio.episodes.hospice import MET, MISSING, UNKNOWN, hospice_eligibility
 from pallio.episodes.stays import stay_record
 from pallio.episodes.tests.hospice_samples import PAP_C, PPI_7_5, report, today
@@ -175,7 +176,7 @@ def test_prognosis_flags_follow_the_team_meetings_rule(hworld):
     report(hworld, hworld.alice, "ppi", PPI_7_5)
     report(hworld, hworld.alice, "pap", PAP_C)
     flags = hospice_eligibility(hworld.alice, today=today(hworld)).prognosis_flags
-    day = today(hworld).isoformat()
+    day = day_text(today(hworld))
     assert flags == [f"PPI 7.5 on {day} (above 6)", f"PaP group C (score 17.5) on {day}"]
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from tests.support.personas import make_patient
 
 from pallio.audit.models import AuditEvent
+from pallio.core.words import day_text
 from pallio.episodes.hospice import hospice_worklist_for
 from pallio.episodes.tests.hospice_samples import PAP_C, PPI_3_5, PPI_7_5, refer, report, today
 
@@ -29,7 +30,7 @@ def test_a_patient_past_a_threshold_is_listed_with_the_reason(hworld):
     rows = list(hospice_worklist_for(hworld.navigator, 1))
     assert [r.patient for r in rows] == [hworld.alice]
     assert rows[0].reasons == [
-        f"PPS 30% on {today(hworld).isoformat()}, down from 50% (40% or less and falling)"
+        f"PPS 30% on {day_text(today(hworld))}, down from 50% (40% or less and falling)"
     ]
     assert rows[0].pps_falling
 

@@ -87,7 +87,7 @@ def test_each_recipient_gets_their_form_once_with_the_pdf(world, transactional_d
     assert "Edmonton Symptom Assessment System" in letter_text
     plain_text = pdf_text(plain)
     assert "Your visit summary" in plain_text
-    assert "Call us at any time, day or night: 617-555-0100" in plain_text
+    assert "Call us at any time, day or night: (617) 555-0100" in plain_text
 
     for delivery in summary.deliveries.all():
         assert delivery.status == SummaryDelivery.Status.SENT
