@@ -18,6 +18,7 @@ from typing import Any
 import pyotp
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 AXE_SOURCE = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,7 +35,13 @@ CHROMIUM_ARGS = [
 # Every impact axe-core reports fails a test, the minor and moderate ones too.
 BLOCKING_IMPACTS = {"minor", "moderate", "serious", "critical", None}
 PHONE = {"width": 390, "height": 844}
+# Assertions wait as long as actions do: on a loaded two-core machine a page after a POST can
+# take longer than Playwright's default five seconds to arrive.
+EXPECT_TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 900}
+
+
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +104,7 @@ class Browsing:
         )
         self.contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(EXPECT_TIMEOUT_MS)
         problems: list[str] = []
         self.problems[page] = problems
 
@@ -130,9 +137,19 @@ class Browsing:
     def without_csp(self, page: Any) -> Any:
         return without_csp(page)
 
+    def tap(self, page: Any, label: str, value: str) -> None:
+        """Answer a 0-10 item by tapping its number on the scale, as a clinician would."""
+        tap(page, label, value)
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+
+
+def tap(page: Any, label: str, value: str) -> None:
+    """Answer a 0-10 item by tapping its number on the scale labelled `label`."""
+    group = page.get_by_role("group", name=re.compile(rf"^{re.escape(label)}\b"))
+    group.locator("label.scale-option").get_by_text(value, exact=True).click()
 
 
 def open_nav(page: Any, name: str) -> Any:

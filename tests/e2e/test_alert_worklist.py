@@ -19,12 +19,6 @@ from pallio.core import clock
 pytestmark = pytest.mark.browser
 
 
-def tap(page: Any, label: str, value: str) -> None:
-    """Answer a 0-10 item by tapping its number on the scale."""
-    group = page.get_by_role("group", name=re.compile(rf"^{re.escape(label)}\b"))
-    group.locator("label.scale-option").get_by_text(value, exact=True).click()
-
-
 ESAS_LABELS = (
     "Pain",
     "Tiredness",
@@ -93,8 +87,8 @@ def test_a_severe_report_is_on_top_of_the_navigators_worklist_after_one_worker_c
     nina = sign_in(world.navigator)
     nina.goto(f"/assessments/patients/{world.alice.pk}/report/")
     for label in ESAS_LABELS:
-        tap(nina, label, "2")
-    tap(nina, "Pain", "9")
+        browsing.tap(nina, label, "2")
+    browsing.tap(nina, "Pain", "9")
     nina.get_by_label("Who answered").select_option(label="Patient")
     nina.get_by_label("Taken").select_option(label="On a call")
     nina.get_by_label("Phase of care at this contact").select_option(label="Unstable")

@@ -31,12 +31,6 @@ ESAS_LABELS = {
 }
 
 
-def tap(page: Any, label: str, value: str) -> None:
-    """Answer a 0-10 item by tapping its number on the scale."""
-    group = page.get_by_role("group", name=re.compile(rf"^{re.escape(label)}\b"))
-    group.locator("label.scale-option").get_by_text(value, exact=True).click()
-
-
 @pytest.fixture(autouse=True)
 def _instruments_and_rules(world: Any) -> None:
     """Each browser test ends with a flush, which empties the instruments and alert rules the
@@ -133,7 +127,7 @@ def test_severe_report_raises_an_alert_the_navigator_acknowledges_and_resolves(
     values = dict.fromkeys(ESAS_LABELS, "2")
     values["pain"] = "9"
     for item, label in ESAS_LABELS.items():
-        tap(nina, label, values[item])
+        browsing.tap(nina, label, values[item])
     nina.get_by_label("Who answered").select_option(label="Family caregiver")
     nina.get_by_label("Name of the person answering (if not the patient)").fill("Andrew O'Neil")
     nina.get_by_label("Taken").select_option(label="On a call")
@@ -216,8 +210,8 @@ def test_a_report_answered_in_part_the_cadence_and_the_suicide_screen_offer(
     expect(wellbeing.get_by_text("10 = Worst possible wellbeing", exact=True)).to_be_visible()
     for item, label in ESAS_LABELS.items():
         if item != "nausea":  # left blank
-            tap(nina, label, "2")
-    tap(nina, "Pain", "10")
+            browsing.tap(nina, label, "2")
+    browsing.tap(nina, "Pain", "10")
     nina.get_by_label("Phase of care at this contact").select_option(label="Stable")
     nina.get_by_role("button", name="Save report").click()
     expect(

@@ -80,4 +80,4 @@ def test_navigator_reconciles_the_referral_medications_from_the_chart(world, bro
     rows = nina.get_by_test_id("medication-row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Oxycodone")
-    expect(rows.first).to_contain_text("5.000 mg")
+    expect(rows.first).to_contain_text("5 mg")

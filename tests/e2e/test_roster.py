@@ -119,7 +119,7 @@ def test_a_clinician_sees_who_is_on_call_and_the_line_number_on_the_chart(world,
     nina = sign_in(world.navigator)
     nina.goto(f"/patients/{world.alice.pk}/")
     card = nina.get_by_test_id("chart-on-call")
-    expect(card).to_contain_text("617-555-0100")
+    expect(card).to_contain_text("(617) 555-0100")
     expect(card).to_contain_text("Backup: Owen Oncall")
     check_both_widths(browsing, nina, "chart-on-call")
     browsing.nav(nina, "On-call roster")
