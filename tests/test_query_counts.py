@@ -74,14 +74,14 @@ def test_caseload_query_count_does_not_grow(world, as_user):
             patient=patient,
             kind=TaskKind.FOLLOW_UP,
             title="Call",
-            due=clock.now().date(),
+            due=clock.today_in(world.riverside.timezone),
         )
         # What each row shows beside the patient: code status, phase, alerts, last visit.
         code_status_change(
             actor=world.physician,
             patient=patient,
             status=["full_code", "dnr", "dnr_dni"][n % 3],
-            effective_date=clock.now().date(),
+            effective_date=clock.today_in(world.riverside.timezone),
             expected_current_id=None,
         )
         phase_record(actor=world.navigator, patient=patient, phase="stable", contact="visit")
@@ -120,7 +120,7 @@ def test_chart_query_count_does_not_grow_with_team_and_tasks(world, as_user):
             patient=world.alice,
             kind=TaskKind.FOLLOW_UP,
             title=f"Task {n}",
-            due=clock.now().date(),
+            due=clock.today_in(world.riverside.timezone),
             assigned_to=world.physician,
         )
     many = queries_for(client, url)

@@ -583,7 +583,9 @@ def _section_written(action: str) -> Callable[[Grid, User, Any], bool]:
 
 def _complete_draft(g: Grid, _: str) -> Assessment:
     draft = assessments.assessment_start(actor=g.world.physician, patient=g.world.alice)
-    for domain in assessments.domains_for(g.world.alice, clock.now().date()):
+    for domain in assessments.domains_for(
+        g.world.alice, clock.today_in(g.world.alice.program.timezone)
+    ):
         AssessmentSection.objects.update_or_create(
             assessment=draft,
             domain=domain,

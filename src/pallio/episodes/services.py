@@ -385,7 +385,7 @@ def break_glass_grant(*, actor: Any, patient: Any, reason: str) -> BreakGlassGra
         patient=patient,
         kind=TaskKind.BREAK_GLASS_REVIEW,
         title=f"Review emergency access by {actor.display_name}",
-        due=clock.now().date(),
+        due=clock.today_in(patient.program.timezone),
         assigned_to=lead.user if lead else None,
         episode=lead.episode if lead else None,
     )

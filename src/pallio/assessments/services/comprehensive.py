@@ -102,7 +102,9 @@ def assessment_section_save(
         privilege_check(actor, domain_action(domain))
     if assessment.status != Assessment.Status.DRAFT:
         raise ValidationError("A signed assessment cannot be changed; add an addendum.")
-    if domain not in domains_for(assessment.patient, clock.now().date()):
+    if domain not in domains_for(
+        assessment.patient, clock.today_in(assessment.patient.program.timezone)
+    ):
         raise ValidationError({"domain": ["This domain is not part of this assessment."]})
     if len(narrative) > 8000 or "\x00" in narrative:
         raise ValidationError({"narrative": ["Keep the narrative under 8000 characters."]})
@@ -153,7 +155,7 @@ def assessment_sign(*, actor: Any, assessment: Assessment, expected_version: int
     privilege_check(actor, "assessment.sign")
     if assessment.status != Assessment.Status.DRAFT:
         raise ValidationError("This assessment is already signed.")
-    shown = domains_for(assessment.patient, clock.now().date())
+    shown = domains_for(assessment.patient, clock.today_in(assessment.patient.program.timezone))
     done = set(assessment.sections.filter(completed=True).values_list("domain", flat=True))
     missing = [Domain(d).label for d in shown if d not in done]
     if missing:

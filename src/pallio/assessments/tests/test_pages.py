@@ -165,7 +165,7 @@ def test_draft_then_signed_then_only_addenda(world, as_user):
     phil.post(sign, {"version": assessment.version})
     assessment.refresh_from_db()
     assert assessment.status == "draft"  # incomplete: refused
-    for domain in domains_for(world.alice, clock.now().date()):
+    for domain in domains_for(world.alice, clock.today_in(world.alice.program.timezone)):
         response = _section(phil, world.alice, domain)
         assert response.status_code == 302, (domain, response.content[:300])
     phil.post(sign, {"version": assessment.version})
