@@ -292,6 +292,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# The test client builds the middleware afresh for every client: look static files up when
+# asked rather than listing every file each time (the listing is what production serves).
+WHITENOISE_AUTOREFRESH = TESTING
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
