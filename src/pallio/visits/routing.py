@@ -141,13 +141,16 @@ def plan_day(
     travel: TravelSource | None = None,
     end_office: Location | None = None,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    patience: int = NO_IMPROVEMENT_ITERATIONS,
 ) -> DayPlan:
     """Order `stops` into one clinician's day from `office` (back to `end_office`, by default
     the same office) between `day_start` and `day_end`, keeping every visit inside the
     patient's available times and every locked time as locked, with the least travel; the
     most visits fit first. Stops that cannot fit are in `DayPlan.unfit` with the reason.
 
-    Raises TooManyStops over 100 stops, RouteInputError for inconsistent input.
+    The search stops after `patience` iterations without a better plan, or at `time_limit_s`
+    seconds, whichever comes first. Raises TooManyStops over 100 stops, RouteInputError for
+    inconsistent input.
     """
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
@@ -252,7 +255,7 @@ def plan_day(
                     model.add_edge(locs[i], locs[j], distance=secs[i][j], duration=secs[i][j])
         limit = max(0.1, time_limit_s)
         result = model.solve(
-            stop=MultipleCriteria([NoImprovement(NO_IMPROVEMENT_ITERATIONS), MaxRuntime(limit)]),
+            stop=MultipleCriteria([NoImprovement(patience), MaxRuntime(limit)]),
             seed=SEED, collect_stats=False, display=False,
         )  # fmt: skip
         stopped_by_time_limit = result.runtime >= limit
