@@ -101,6 +101,7 @@ REASONS = {
     "no_travel_time": "The travel-time table has no time to or from this address.",
     "locked_outside_day": "Its locked time is outside the working day.",
     "not_available": "The patient is not available during the working day.",
+    "locked_too_early": "Its locked time is too early to get there from the office.",
     "too_far": "It cannot be reached from the office before the patient's available time ends.",
     "ends_late": "The visit and the drive back to the office would end after the working day.",
     "locked_clash": "Its locked time clashes with another locked visit.",
@@ -217,7 +218,7 @@ def plan_day(
         service = stop.service_minutes * 60
         reachable = [(a, b) for a, b in windows if max(a, secs[0][k]) <= b]
         if not reachable:
-            unfit[stop.id] = _unfit(stop.id, "too_far")
+            unfit[stop.id] = _unfit(stop.id, "locked_too_early" if stop.locked_at else "too_far")
             continue
         if all(max(a, secs[0][k]) + service + secs[k][1] > horizon for a, _ in reachable):
             unfit[stop.id] = _unfit(stop.id, "ends_late")

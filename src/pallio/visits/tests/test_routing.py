@@ -136,6 +136,7 @@ def test_stops_that_cannot_fit_are_listed_with_plain_reasons():
         Stop("weekend", place("late"), 30, (TimeWindow(at(30), at(32)),)),
         Stop("locked_evening", place("late"), 30, locked_at=at(12)),
         Stop("untabled", place("x"), 30),
+        Stop("locked_early", place("far"), 30, locked_at=at(1)),  # 2 h away
     ]
     plan = plan_day(office=OFFICE, day_start=DAY, day_end=END, stops=stops, travel=travel)
     assert plan.visits == ()
@@ -147,6 +148,7 @@ def test_stops_that_cannot_fit_are_listed_with_plain_reasons():
         ("weekend", "not_available"),
         ("locked_evening", "locked_outside_day"),
         ("untabled", "no_travel_time"),
+        ("locked_early", "locked_too_early"),
     ]
     for unfit in plan.unfit:
         assert unfit.reason == REASONS[unfit.code]
