@@ -156,11 +156,13 @@ def gap(value: float, best: float) -> float:
     return 100.0 * (value - best) / best if best else 0.0
 
 
-def bench_home(solvers: dict[str, Callable[..., Outcome]], limit: float, long: float) -> None:
+def bench_home(
+    solvers: dict[str, Callable[..., Outcome]], limit: float, long: float, sizes: list[int]
+) -> None:
     print(f"\nHome visits: default solve ({limit:g} s limit) against a long solve ({long:g} s)")
     print(f"{'visits':>6} {'solver':<8} {'fitted':>6} {'travel min':>10} {'gap %':>6} "
           f"{'time s':>7} | {'long: fitted':>12} {'travel min':>10} {'time s':>7}")  # fmt: skip
-    for count in (8, 12, 20, 40):
+    for count in sizes:
         stops, end = home_day(count)
         longs = {name: run(stops, end, long, 10**9) for name, run in solvers.items()}
         best_fit = max(o.fitted for o in longs.values())
@@ -322,6 +324,7 @@ def main() -> int:
     parser.add_argument("--solomon", type=float, default=30.0, help="seconds per instance")
     parser.add_argument("--compare", action="store_true", help="OR-Tools beside PyVRP")
     parser.add_argument("--only", choices=["home", "solomon"], help="run one part")
+    parser.add_argument("--sizes", default="8,12,20,40", help="home visits per day, e.g. 40")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"Load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
@@ -337,7 +340,7 @@ def main() -> int:
             home["ortools"] = with_ortools
             solomon["ortools"] = solomon_ortools
     if args.only != "solomon":
-        bench_home(home, args.limit, args.long)
+        bench_home(home, args.limit, args.long, [int(n) for n in args.sizes.split(",")])
     if args.only != "home":
         bench_solomon(solomon, args.solomon)
     load = os.getloadavg()
