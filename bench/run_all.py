@@ -1,4 +1,5 @@
-"""Run every benchmark in bench/ (the files named bench_*.py), then the API fuzz (fuzz_api.py).
+"""Run every benchmark in bench/ (the files named bench_*.py), the routing solver's figures
+(routing.py), then the API fuzz (fuzz_api.py).
 
     .venv/bin/python bench/run_all.py        (or `make bench`)
 
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    scripts = [*sorted(HERE.glob("bench_*.py")), HERE / "fuzz_api.py"]
+    scripts = [*sorted(HERE.glob("bench_*.py")), HERE / "routing.py", HERE / "fuzz_api.py"]
     failed = []
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)
