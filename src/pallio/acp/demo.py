@@ -162,13 +162,16 @@ def acp_demo_populate(
         }[last_focus]
         previous = None
         if rng.random() < 0.4:
-            previous = services.code_status_change(
-                actor=actor,
-                patient=patient,
-                status="full_code",
-                effective_date=today - timedelta(days=40),
-                expected_current_id=None,
-            )
+            # Recorded when it took effect: the later change is then the current one, even
+            # when the demo is loaded with the clock standing still.
+            with clock.frozen(clock.now() - timedelta(days=40)):
+                previous = services.code_status_change(
+                    actor=actor,
+                    patient=patient,
+                    status="full_code",
+                    effective_date=today - timedelta(days=40),
+                    expected_current_id=None,
+                )
             counts["code_statuses"] += 1
         if previous is None or status != "full_code":
             services.code_status_change(

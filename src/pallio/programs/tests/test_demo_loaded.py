@@ -47,7 +47,11 @@ def _loaded_once(
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield demo_load(patients=PATIENTS, seed=SEED)
+            # Loaded with the clock standing still, as `make run` effectively does within
+            # one instant: rows written together share their time.
+            with clock.frozen(clock.now()):
+                loaded = demo_load(patients=PATIENTS, seed=SEED)
+            yield loaded
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -236,3 +240,20 @@ def test_the_demo_has_advance_care_plans_to_review(demo):
         "hospitalized-despite-preference",
         "place-of-death-without-plan",
     }
+
+
+def test_a_changed_code_status_is_the_one_shown(demo):
+    """Where the demo changed a patient's code status, the chart shows the later one."""
+    from django.db.models import Count
+
+    from pallio.acp.models import CodeStatus
+    from pallio.acp.services.orders import current_code_status_of
+
+    changed = Patient.objects.annotate(n=Count("code_statuses")).filter(n__gt=1)
+    assert changed.exists()
+    for patient in changed:
+        history = list(CodeStatus.objects.filter(patient=patient).order_by("effective_date"))
+        # Each entry was recorded after the one it replaced, never in the same instant.
+        recorded = [entry.created_at for entry in history]
+        assert recorded == sorted(set(recorded)), patient.mrn
+        assert current_code_status_of(patient) == history[-1], patient.mrn
