@@ -41,6 +41,10 @@ def _raise(errors: Errors) -> None:
         raise ValidationError(errors)
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
 def area_keys_of(areas: str) -> str:
     keys = [a.strip().lower() for a in areas.split(",") if a.strip()]
     return "|" + "|".join(dict.fromkeys(keys)) + "|" if keys else ""
@@ -213,10 +217,10 @@ def order_create(
             f"{agency.name} is marked no longer used in the directory."
         )
     elif wanted is not None and agency.kind not in wanted.agencies:
-        kinds = " or ".join(agency_kinds()[k].lower() for k in wanted.agencies)
+        kinds = " or ".join(_a(agency_kinds()[k].lower()) for k in wanted.agencies)
         errors.setdefault("agency", []).append(
-            f"{agency.name} is a {agency.get_kind_display().lower()}: "
-            f"{wanted.label.lower()} comes from a {kinds}."
+            f"{agency.name} is {_a(agency.get_kind_display().lower())}: "
+            f"{wanted.label.lower()} comes from {kinds}."
         )
     _raise(errors)
     assert wanted is not None and agency is not None
