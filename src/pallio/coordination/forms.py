@@ -8,18 +8,19 @@ from django import forms
 
 from pallio.coordination.catalog import agency_kind_choices, item_choices
 from pallio.coordination.models import OrderStatus
+from pallio.core.params import QueryForm, TextParam
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class DirectorySearchForm(forms.Form):
+class DirectorySearchForm(QueryForm):
     kind = forms.ChoiceField(
         label="Kind", required=False, choices=[("", "Any kind"), *agency_kind_choices()]
     )
-    area = forms.CharField(label="Town or postal code served", required=False, max_length=100)
-    name = forms.CharField(label="Name contains", required=False, max_length=100)
+    area = TextParam(label="Town or postal code served", max_length=100)
+    name = TextParam(label="Name contains", max_length=100)
     inactive = forms.BooleanField(label="Include agencies no longer used", required=False)
 
 

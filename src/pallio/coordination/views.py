@@ -29,14 +29,8 @@ from pallio.core.validation import apply_service_errors
 @require_GET
 def directory(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    form = DirectorySearchForm(request.GET or None)
-    query: dict[str, Any] = {}
-    status = 200
-    if form.is_bound:
-        if form.is_valid():
-            query = form.cleaned_data
-        else:
-            status = 400
+    query = params.parse(DirectorySearchForm, request.GET)
+    form = DirectorySearchForm(initial=query)
     agencies = list(
         selectors.agencies_search(
             user,
@@ -52,10 +46,9 @@ def directory(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "agencies": agencies,
-            "searched": bool(query and any(query.values())),
+            "searched": any(query.values()),
             "can_manage": services.may_manage_directory(user),
         },
-        status=status,
     )
 
 
