@@ -203,6 +203,7 @@ api.add_router("/care-plans", "pallio.careplans.api.router", tags=["care plans a
 api.add_router("/visits", "pallio.visits.api.router", tags=["visits"])
 api.add_router("/support", "pallio.support.api.router", tags=["support line"])
 api.add_router("/support/roster", "pallio.support.api_roster.router", tags=["support"])
+api.add_router("/coordination", "pallio.coordination.api.router", tags=["coordination"])
 api.add_router("/care-teams", "pallio.episodes.care_team_api.router", tags=["care teams"])
 api.add_router("/fhir/Encounter", "pallio.episodes.stay_api.router", tags=["hospital stays"])
 

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "pallio.medications",
     "pallio.audit",
     "pallio.adt",
+    "pallio.coordination",
 ]
 
 MIDDLEWARE = [

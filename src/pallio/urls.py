@@ -20,6 +20,7 @@ urlpatterns = [
     path("enrollment/", include("pallio.episodes.enrollment_urls")),
     path("bereavement/", include("pallio.episodes.bereavement_urls")),
     path("hospice/", include("pallio.episodes.hospice_urls")),
+    path("coordination/", include("pallio.coordination.urls")),
     path("audit/", include("pallio.audit.urls")),
     path("api/v1/", include("pallio.api")),
     path("acp/", include("pallio.acp.urls")),

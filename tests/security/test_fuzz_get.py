@@ -25,6 +25,7 @@ from pallio.acp.views import WorklistQuery as AcpWorklistQuery
 from pallio.assessments.selectors import WorklistQuery as AlertWorklistQuery
 from pallio.audit.directory import PatientDirectoryQuery, StaffDirectoryQuery
 from pallio.audit.selectors import AuditQuery
+from pallio.coordination.forms import DirectorySearchForm
 from pallio.core import params
 from pallio.episodes.views import CaseloadQuery
 from pallio.patients.timeline import TimelineQuery
@@ -54,6 +55,8 @@ QUERY_FORMS: dict[str, type[forms.Form]] = {
     "support:handoff": HandoffQuery,
     "support:measures": MeasuresQuery,
     "bereavement:worklist": params.PageQuery,
+    "coordination:worklist": params.PageQuery,
+    "coordination:directory": DirectorySearchForm,
 }
 COMMON_NAMES = [
     "q", "page", "sort", "status", "start", "end", "format", "user", "patient", "owner",

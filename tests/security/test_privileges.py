@@ -1379,6 +1379,52 @@ CASES.update(
 )
 
 
+# --- coordination orders ----------------------------------------------------------------------
+
+
+def _bay_oxygen(g: Grid, _: str) -> Any:
+    from pallio.coordination.models import Agency
+
+    return Agency.objects.get_or_create(
+        program=g.world.riverside, kind="oxygen_supplier", name="Bay Oxygen"
+    )[0]
+
+
+def _oxygen_order_by(g: Grid, actor: User, agency: Any) -> None:
+    from pallio.coordination import services as coordination
+
+    coordination.order_create(
+        actor=actor,
+        patient=g.world.alice,
+        kind="equipment",
+        item="oxygen_concentrator",
+        agency=agency,
+        requested_on=_today(g),
+    )
+
+
+def _oxygen_order_post(g: Grid, client: Client, agency: Any) -> Any:
+    return client.post(
+        reverse("coordination:order_add", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "item": "equipment:oxygen_concentrator",
+            "agency": str(agency.pk),
+            "requested_on": _today(g).isoformat(),
+        },
+    )
+
+
+def _oxygen_ordered(g: Grid, actor: User, _: Any) -> bool:
+    from pallio.coordination.models import CoordinationOrder
+
+    return CoordinationOrder.objects.filter(requested_by=actor).exists()
+
+
+CASES["coordination.order"] = Case(
+    _bay_oxygen, _oxygen_order_by, _oxygen_ordered, _oxygen_order_post
+)
+
+
 def test_every_action_of_the_matrix_is_walked():
     assert set(RAW) == set(CASES) | NOT_YET_PERFORMED
     assert not set(CASES) & NOT_YET_PERFORMED

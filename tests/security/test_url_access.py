@@ -77,6 +77,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "contact_id": lambda s: str(bereavement(s).contacts.order_by("sequence").first().pk),
     "message_id": lambda s: str(held_message(s.world).pk),
     "hospice_referral_id": lambda s: str(hospice_referral(s).pk),
+    "order_id": lambda s: str(coordination_order(s).pk),
+    "agency_id": lambda s: str(coordination_order(s).agency_id),
     # An invitation link's secret (accounts app): an unknown one, which must change nothing.
     "token": lambda s: "unknown-invitation-token",
     "member_id": lambda s: str(
@@ -113,10 +115,12 @@ OBJECT_PARAMETERS = {
     "message_id",
     "hospice_referral_id",
     "member_id",
+    "order_id",
+    "agency_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
-PATIENT_PAGES = {"patients:chart", "patients:timeline"}
+PATIENT_PAGES = {"patients:chart", "patients:timeline", "coordination:patient"}
 
 
 def acp_plan(setup: Any) -> dict[str, Any]:
@@ -204,6 +208,15 @@ def hospice_referral(setup: Any) -> Any:
 
         setup._hospice_referral = refer(setup.world)
     return setup._hospice_referral
+
+
+def coordination_order(setup: Any) -> Any:
+    """Alice's oxygen concentrator order from Riverside's directory, made once per walk."""
+    if not hasattr(setup, "_coordination_order"):
+        from pallio.coordination.tests.samples import alice_order
+
+        setup._coordination_order = alice_order(setup.world)
+    return setup._coordination_order
 
 
 def roster_slot(world: Any) -> Any:

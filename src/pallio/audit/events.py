@@ -115,6 +115,17 @@ EVENT_PHRASES: dict[str, str] = {
     "hospice.package.print": "Printed the hospice referral package",
     "hospice.package.export": "Exported the hospice referral package",
     "hospice.package.resend": "Asked for the hospice referral package to be emailed again",
+    # Coordination of services: equipment, home services, transport and referrals out
+    "coordination.view": "Opened the patient's equipment and services",
+    "coordination.worklist": "Opened the open orders worklist",
+    "coordination.request": "Requested equipment, a service or a referral out",
+    "coordination.ordered": "Recorded an order as ordered",
+    "coordination.done": "Recorded an order as delivered or started",
+    "coordination.declined": "Recorded an order as declined",
+    "coordination.cancelled": "Cancelled an order",
+    "coordination.follow_up": "Made a follow-up task for an order not confirmed in time",
+    "directory.agency_create": "Added an agency to the directory",
+    "directory.agency_update": "Changed an agency in the directory",
     # Bereavement
     "bereavement.open": "Opened bereavement follow-up",
     "bereavement.view": "Opened bereavement follow-up",

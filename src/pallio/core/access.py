@@ -99,6 +99,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # clinical privilege (hospice.refer, hospice.update). The worklist lists reachable patients.
     "hospice.view": CLINICAL_ROLES,
     "hospice.worklist": CLINICAL_ROLES,
+    # Coordination of services (coordination app): a patient's orders follow the patient's
+    # rule; who may order is a clinical privilege (coordination.order). The program's
+    # directory of agencies names no patient: those who arrange services keep it (by
+    # discipline, coordination/services.py), and so does the program administrator.
+    "coordination.view": CLINICAL_ROLES,
+    "coordination.worklist": CLINICAL_ROLES,
+    "directory.view": CLINICAL_ROLES | {ROLE_ADMIN},
+    "directory.manage": frozenset({ROLE_ADMIN}),
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

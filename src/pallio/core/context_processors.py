@@ -19,6 +19,8 @@ NAV_PERMISSIONS = (
     "support.calls",
     "adt.review",
     "hospice.worklist",
+    "coordination.worklist",
+    "directory.view",
     "acp.worklist",
     "program.manage",
     "staff.manage",

@@ -59,6 +59,7 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.careplans.demo import careplans_demo_populate
 from pallio.careplans.idt_demo import idt_demo_populate
+from pallio.coordination.demo import coordination_demo_populate
 from pallio.core import clock
 from pallio.core.codes import Discipline
 from pallio.episodes.bereavement_demo import bereavement_demo_populate
@@ -343,6 +344,14 @@ class _ProgramBuilder(PopulationDemo):
             program=self.program,
             patients=self._enrolled_now(HOSPICE_DEMO_PATIENTS),
             rng=random.Random(f"pallio-demo-hospice:{self.seed}:{self.spec.slug}"),
+            today=self.today,
+        )
+        # The program's directory of agencies and the orders and referrals out arranged for a
+        # few enrolled patients (some delivered, some waiting, one not confirmed in time).
+        coordination_demo_populate(
+            program=self.program,
+            patients=self._enrolled_now(HOSPICE_DEMO_PATIENTS + 6)[HOSPICE_DEMO_PATIENTS:],
+            rng=random.Random(f"pallio-demo-coordination:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
