@@ -93,7 +93,7 @@ def book(request: HttpRequest, patient_id: str) -> HttpResponse:
                     apply_service_errors(form, exc)
                 else:
                     messages.success(request, "Visit booked.")
-                    return redirect("visits:scheduled", visit_id=visit.pk)
+                    return redirect("visits:scheduled", scheduled_visit_id=visit.pk)
     else:
         form = forms.BookForm(
             clinicians=clinicians,
@@ -130,9 +130,9 @@ def _visit_context(user: Any, visit: ScheduledVisit) -> dict[str, Any]:
 
 @staff_view("visit.view")
 @require_GET
-def scheduled_detail(request: HttpRequest, visit_id: str) -> HttpResponse:
+def scheduled_detail(request: HttpRequest, scheduled_visit_id: str) -> HttpResponse:
     user: Any = request.user
-    visit = selectors.scheduled_visit_get_for(user, visit_id)
+    visit = selectors.scheduled_visit_get_for(user, scheduled_visit_id)
     context = _visit_context(user, visit)
     context.update(
         {
@@ -176,9 +176,11 @@ def _render_with(
 
 @staff_view("visit.view")
 @require_POST
-def scheduled_reschedule(request: HttpRequest, visit_id: str) -> HttpResponse:
+def scheduled_reschedule(request: HttpRequest, scheduled_visit_id: str) -> HttpResponse:
     user: Any = request.user
-    visit = selectors.scheduled_visit_get_for(user, visit_id, event="scheduled_visit.form")
+    visit = selectors.scheduled_visit_get_for(
+        user, scheduled_visit_id, event="scheduled_visit.form"
+    )
     privileges.privilege_check(user, "schedule.book")
     form = forms.RescheduleForm(request.POST)
     if form.is_valid():
@@ -197,15 +199,17 @@ def scheduled_reschedule(request: HttpRequest, visit_id: str) -> HttpResponse:
                 form.add_error(None, str(exc))
         else:
             messages.success(request, "Visit moved.")
-            return redirect("visits:scheduled", visit_id=visit.pk)
+            return redirect("visits:scheduled", scheduled_visit_id=visit.pk)
     return _render_with(request, visit, reschedule_form=form)
 
 
 @staff_view("visit.view")
 @require_POST
-def scheduled_cancel(request: HttpRequest, visit_id: str) -> HttpResponse:
+def scheduled_cancel(request: HttpRequest, scheduled_visit_id: str) -> HttpResponse:
     user: Any = request.user
-    visit = selectors.scheduled_visit_get_for(user, visit_id, event="scheduled_visit.form")
+    visit = selectors.scheduled_visit_get_for(
+        user, scheduled_visit_id, event="scheduled_visit.form"
+    )
     privileges.privilege_check(user, "schedule.cancel")
     form = forms.CancelForm(request.POST)
     if form.is_valid():
@@ -229,9 +233,11 @@ def scheduled_cancel(request: HttpRequest, visit_id: str) -> HttpResponse:
 
 @staff_view("visit.view")
 @require_POST
-def scheduled_no_show(request: HttpRequest, visit_id: str) -> HttpResponse:
+def scheduled_no_show(request: HttpRequest, scheduled_visit_id: str) -> HttpResponse:
     user: Any = request.user
-    visit = selectors.scheduled_visit_get_for(user, visit_id, event="scheduled_visit.form")
+    visit = selectors.scheduled_visit_get_for(
+        user, scheduled_visit_id, event="scheduled_visit.form"
+    )
     privileges.privilege_check(user, "schedule.no_show")
     try:
         version = int(request.POST.get("version", ""))
@@ -243,7 +249,7 @@ def scheduled_no_show(request: HttpRequest, visit_id: str) -> HttpResponse:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
         messages.success(request, "Recorded that the patient was not seen.")
-    return redirect("visits:scheduled", visit_id=visit.pk)
+    return redirect("visits:scheduled", scheduled_visit_id=visit.pk)
 
 
 # --- calendars -----------------------------------------------------------------------------------

@@ -27,14 +27,22 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_id>/book/", schedule_views.book, name="book"),
     path("patients/<uuid:patient_id>/places/new/", schedule_views.place_new, name="place_new"),
-    path("scheduled/<uuid:visit_id>/", schedule_views.scheduled_detail, name="scheduled"),
+    path("scheduled/<uuid:scheduled_visit_id>/", schedule_views.scheduled_detail, name="scheduled"),
     path(
-        "scheduled/<uuid:visit_id>/reschedule/",
+        "scheduled/<uuid:scheduled_visit_id>/reschedule/",
         schedule_views.scheduled_reschedule,
         name="reschedule",
     ),
-    path("scheduled/<uuid:visit_id>/cancel/", schedule_views.scheduled_cancel, name="cancel"),
-    path("scheduled/<uuid:visit_id>/no-show/", schedule_views.scheduled_no_show, name="no_show"),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/cancel/",
+        schedule_views.scheduled_cancel,
+        name="cancel",
+    ),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/no-show/",
+        schedule_views.scheduled_no_show,
+        name="no_show",
+    ),
     path("schedule/", schedule_views.my_schedule, name="my_schedule"),
     path("schedule/team/", schedule_views.team_schedule, name="team_schedule"),
     path(

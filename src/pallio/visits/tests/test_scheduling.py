@@ -337,7 +337,9 @@ def test_book_a_home_visit_through_the_page(world, as_user):
     )
     visit = ScheduledVisit.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("visits:scheduled", kwargs={"visit_id": visit.pk})
+    assert response["Location"] == reverse(
+        "visits:scheduled", kwargs={"scheduled_visit_id": visit.pk}
+    )
     listing = client.get(reverse("visits:patient", kwargs={"patient_id": world.alice.pk}))
     body = listing.content.decode()
     assert "Upcoming visits" in body and "Urgent" in body
@@ -362,7 +364,7 @@ def test_the_booking_page_tells_a_visit_ending_before_it_starts(world, as_user):
 
 def test_the_visit_page_shows_access_notes_only_to_the_visiting_clinician(world, as_user, client):
     visit = book(world)
-    url = reverse("visits:scheduled", kwargs={"visit_id": visit.pk})
+    url = reverse("visits:scheduled", kwargs={"scheduled_visit_id": visit.pk})
     assert "Door code" not in as_user(world.navigator).get(url).content.decode()
     client.logout()
     assert "Door code 4512" in as_user(world.physician).get(url).content.decode()
@@ -372,7 +374,7 @@ def test_cancel_and_reschedule_through_the_pages(world, as_user):
     visit = book(world)
     client = as_user(world.navigator)
     moved = client.post(
-        reverse("visits:reschedule", kwargs={"visit_id": visit.pk}),
+        reverse("visits:reschedule", kwargs={"scheduled_visit_id": visit.pk}),
         {
             "version": visit.version,
             "starts_at": at(world, 4, 9).strftime("%Y-%m-%dT%H:%M"),
@@ -381,7 +383,7 @@ def test_cancel_and_reschedule_through_the_pages(world, as_user):
     )
     assert moved.status_code == 400 and "must end after it starts" in moved.content.decode()
     cancelled = client.post(
-        reverse("visits:cancel", kwargs={"visit_id": visit.pk}),
+        reverse("visits:cancel", kwargs={"scheduled_visit_id": visit.pk}),
         {"version": visit.version, "reason": "The family asked to wait"},
     )
     assert cancelled.status_code == 302
@@ -413,11 +415,17 @@ def test_another_programs_patient_and_visit_are_not_found(world, as_user):
     )
     for name in ("scheduled",):
         assert (
-            client.get(reverse(f"visits:{name}", kwargs={"visit_id": visit.pk})).status_code == 404
+            client.get(
+                reverse(f"visits:{name}", kwargs={"scheduled_visit_id": visit.pk})
+            ).status_code
+            == 404
         )
     for name in ("reschedule", "cancel", "no_show"):
         assert (
-            client.post(reverse(f"visits:{name}", kwargs={"visit_id": visit.pk})).status_code == 404
+            client.post(
+                reverse(f"visits:{name}", kwargs={"scheduled_visit_id": visit.pk})
+            ).status_code
+            == 404
         )
     assert (
         client.get(
@@ -430,7 +438,10 @@ def test_another_programs_patient_and_visit_are_not_found(world, as_user):
 def test_a_clinician_off_the_team_gets_404_for_the_visit(world, as_user):
     visit = book(world)
     client = as_user(world.social_worker)
-    assert client.get(reverse("visits:scheduled", kwargs={"visit_id": visit.pk})).status_code == 404
+    assert (
+        client.get(reverse("visits:scheduled", kwargs={"scheduled_visit_id": visit.pk})).status_code
+        == 404
+    )
 
 
 def test_pages_ask_the_signed_out_to_sign_in(world, client):
@@ -438,7 +449,7 @@ def test_pages_ask_the_signed_out_to_sign_in(world, client):
     for url in (
         reverse("visits:book", kwargs={"patient_id": world.alice.pk}),
         reverse("visits:place_new", kwargs={"patient_id": world.alice.pk}),
-        reverse("visits:scheduled", kwargs={"visit_id": visit.pk}),
+        reverse("visits:scheduled", kwargs={"scheduled_visit_id": visit.pk}),
     ):
         response = client.get(url)
         assert response.status_code == 302 and "login" in response["Location"]
