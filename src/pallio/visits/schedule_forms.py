@@ -42,14 +42,14 @@ class BookForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.clinicians = {str(c.uuid): c for c in clinicians}
         self.places = {str(p.pk): p for p in places}
-        self.fields["clinician"].choices = [
+        self.fields["clinician"].choices = [  # type: ignore[attr-defined]
             ("", "Choose..."),
             *(
                 (key, f"{c.display_name} ({c.get_discipline_display().lower()})")
                 for key, c in self.clinicians.items()
             ),
         ]
-        self.fields["place"].choices = [
+        self.fields["place"].choices = [  # type: ignore[attr-defined]
             ("", "None (video visit)"),
             *(
                 (key, f"{p.name} ({p.get_setting_display().lower()})")

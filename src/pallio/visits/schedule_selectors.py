@@ -83,7 +83,7 @@ def scheduled_visit_get_for(
     """The scheduled visit, if `user` may reach its patient; Http404 otherwise."""
     visit = (
         ScheduledVisit.objects.select_related("patient", "program", "clinician", "place")
-        .filter(pk=_as_uuid(visit_id), program_id=getattr(user, "program_id", None))
+        .filter(pk=_as_uuid(visit_id), program_id=user.program_id)
         .first()
     )
     if visit is None or visit.patient.entered_in_error:
