@@ -192,8 +192,8 @@ def video_url_template_problems(value: Any) -> list[str]:
         or any(c.isspace() for c in value)
     ):
         return [
-            "The video service address must start with https://, contain {room} where the "
-            "room name goes, and be at most 300 characters."
+            "The video service address must start with https://, have the word room in curly "
+            "brackets where the room name goes, and be at most 300 characters."
         ]
     return []
 

@@ -471,3 +471,20 @@ def test_add_a_home_through_the_page(world, as_user):
     )
     assert response.status_code == 302
     assert Place.objects.get(patient=world.alice).setting == "nursing_home"
+
+
+def test_the_administrator_sets_the_video_service_on_the_settings_page(world, as_user):
+    from tests.support.personas import make_staff
+
+    from pallio.programs.forms import ProgramSettingsForm
+
+    admin = make_staff(world.riverside, "ada", "program_admin", "administration", "Ada", "Admin")
+    client = as_user(admin)
+    page = client.get(reverse("programs:settings"))
+    assert "Video service address" in page.content.decode()
+    form = ProgramSettingsForm(program=world.riverside, staff=[])
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data = {k: (v if not isinstance(v, bool) else ("on" if v else "")) for k, v in data.items()}
+    data["video_url_template"] = "http://not-secure.example.org/{room}"
+    response = client.post(reverse("programs:settings"), data)
+    assert "must start with https://" in response.content.decode()
