@@ -292,6 +292,15 @@ def test_no_page_shows_an_internal_code(world, settings):
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(set(problems)))
     assert rendered > 60, f"only {rendered} pages rendered"
     assert {"programs:settings", "staff:list", "staff:detail"} <= rendered_names, rendered_names
+    # Scheduling (visits app): booking, a booked visit, a home, the calendars.
+    assert {
+        "visits:book",
+        "visits:place_new",
+        "visits:scheduled",
+        "visits:my_schedule",
+        "visits:team_schedule",
+        "visits:clinician_schedule",
+    } <= rendered_names, rendered_names
 
 
 def test_the_checks_catch_what_they_look_for():

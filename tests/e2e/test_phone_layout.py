@@ -22,6 +22,8 @@ GROUPS = {
     "Referrals": "Patients",
     "Phone referral": "Patients",
     "Hospital messages": "Patients",
+    "My schedule": "Care",
+    "Team schedule": "Care",
     "Tasks": "Care",
     "Alerts": "Care",
     "Notes to sign": "Care",

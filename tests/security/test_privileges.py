@@ -53,6 +53,7 @@ from pallio.visits import services as visits
 from pallio.visits.models import NoteAddendum, Visit, VisitNote
 from pallio.visits.selectors import note_template_for
 from pallio.visits.services import note_templates_sync_shipped
+from pallio.visits.services import scheduling as visit_scheduling
 from tests.support.personas import login, make_patient
 
 ROLES = [r.value for r in Role]
@@ -1422,6 +1423,141 @@ def _oxygen_ordered(g: Grid, actor: User, _: Any) -> bool:
 
 CASES["coordination.order"] = Case(
     _bay_oxygen, _oxygen_order_by, _oxygen_ordered, _oxygen_order_post
+)
+
+
+# --- scheduled visits (visits/services/scheduling.py) --------------------------------------------
+
+
+def _slot(g: Grid, days: int = 2) -> tuple[Any, Any]:
+    """A free hour for the physician: each booking of the walk takes the next one."""
+    from pallio.visits.models import ScheduledVisit
+
+    n = ScheduledVisit.objects.count()
+    start = (clock.now() + timedelta(days=days, hours=n)).replace(second=0, microsecond=0)
+    return start, start + timedelta(minutes=45)
+
+
+def _a_home(g: Grid, _: str) -> Any:
+    from pallio.visits.models import Place
+    from pallio.visits.services.scheduling import place_save_home
+
+    return Place.objects.filter(patient=g.world.alice).first() or place_save_home(
+        actor=g.world.navigator,
+        patient=g.world.alice,
+        setting="home",
+        name="Home",
+        line="12 Elm Street",
+        city="Cambridge",
+    )
+
+
+def _book_by(g: Grid, actor: User, home: Any) -> None:
+    from pallio.visits.services.scheduling import scheduled_visit_book
+
+    starts, ends = _slot(g)
+    scheduled_visit_book(
+        actor=actor,
+        patient=g.world.alice,
+        clinician=g.world.physician,
+        setting="home",
+        place=home,
+        kind="follow_up",
+        starts_at=starts,
+        ends_at=ends,
+    )
+
+
+def _booked(g: Grid, actor: User, home: Any) -> bool:
+    from pallio.visits.models import ScheduledVisit
+
+    return ScheduledVisit.objects.filter(booked_by=actor).exists()
+
+
+def _book_post(g: Grid, client: Client, home: Any) -> Any:
+    zone = ZoneInfo(g.world.riverside.timezone)
+    starts, ends = _slot(g)
+    return client.post(
+        reverse("visits:book", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "clinician": str(g.world.physician.uuid),
+            "setting": "home",
+            "place": str(home.pk),
+            "kind": "follow_up",
+            "priority": "routine",
+            "starts_at": starts.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": ends.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+
+def _a_booked_visit(g: Grid, _: str) -> Any:
+    from pallio.visits.services.scheduling import scheduled_visit_book
+
+    starts, ends = _slot(g)
+    return scheduled_visit_book(
+        actor=g.world.navigator,
+        patient=g.world.alice,
+        clinician=g.world.physician,
+        setting="telehealth",
+        kind="follow_up",
+        starts_at=starts,
+        ends_at=ends,
+    )
+
+
+def _a_started_visit(g: Grid, _: str) -> Any:
+    from pallio.visits.models import ScheduledVisit
+
+    n = ScheduledVisit.objects.count()
+    starts = clock.now() - timedelta(hours=n + 1)
+    return ScheduledVisit.objects.create(
+        program=g.world.riverside,
+        patient=g.world.alice,
+        clinician=g.world.physician,
+        discipline="physician",
+        kind="follow_up",
+        setting="telehealth",
+        mode="video",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=30),
+    )
+
+
+def _status_is(status: str) -> Callable[[Grid, User, Any], bool]:
+    def check(g: Grid, actor: User, visit: Any) -> bool:
+        visit.refresh_from_db()
+        return bool(visit.status == status)
+
+    return check
+
+
+CASES.update(
+    {
+        "schedule.book": Case(_a_home, _book_by, _booked, _book_post),
+        "schedule.cancel": Case(
+            _a_booked_visit,
+            lambda g, actor, visit: visit_scheduling.scheduled_visit_cancel(
+                actor=actor, visit=visit, reason="Admitted to hospital"
+            ),
+            _status_is("cancelled"),
+            lambda g, client, visit: client.post(
+                reverse("visits:cancel", kwargs={"scheduled_visit_id": visit.pk}),
+                {"version": visit.version, "reason": "Admitted to hospital"},
+            ),
+        ),
+        "schedule.no_show": Case(
+            _a_started_visit,
+            lambda g, actor, visit: visit_scheduling.scheduled_visit_no_show(
+                actor=actor, visit=visit
+            ),
+            _status_is("no_show"),
+            lambda g, client, visit: client.post(
+                reverse("visits:no_show", kwargs={"scheduled_visit_id": visit.pk}),
+                {"version": visit.version},
+            ),
+        ),
+    }
 )
 
 

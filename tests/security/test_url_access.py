@@ -84,6 +84,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "member_id": lambda s: str(
         s.world.alice.team_memberships.filter(user=s.world.navigator).latest("created_at").pk
     ),
+    "scheduled_visit_id": lambda s: str(scheduled_visit(s).pk),
+    "clinician_id": lambda s: str(s.world.physician.uuid),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -117,6 +119,8 @@ OBJECT_PARAMETERS = {
     "member_id",
     "order_id",
     "agency_id",
+    "scheduled_visit_id",
+    "clinician_id",
 }
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
@@ -135,6 +139,16 @@ def visit_summary(setup: Any) -> Any:
     if not hasattr(setup, "_visit_summary"):
         setup._visit_summary = sample_visit_summary(setup.world)
     return setup._visit_summary
+
+
+def scheduled_visit(setup: Any) -> Any:
+    """A home visit booked for Alice with the physician (access notes on the home), made once
+    per walk."""
+    if not hasattr(setup, "_scheduled_visit"):
+        from pallio.visits.tests.scheduling_helpers import book
+
+        setup._scheduled_visit = book(setup.world)
+    return setup._scheduled_visit
 
 
 def care_plan(setup: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ NAV_PERMISSIONS = (
     "alert.worklist",
     "task.worklist",
     "visit.document",
+    "visit.view",
     "patient.search",
     "audit.view",
     "support.calls",

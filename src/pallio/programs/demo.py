@@ -75,6 +75,7 @@ from pallio.support.calls_demo import calls_demo_populate
 from pallio.support.ops_demo import support_ops_demo_populate
 from pallio.support.roster_demo import roster_demo_populate
 from pallio.visits.demo import visits_demo_populate
+from pallio.visits.schedule_demo import schedule_demo_populate
 from pallio.visits.summaries import summaries_held
 from pallio.visits.summary_demo import summaries_demo_populate
 
@@ -375,6 +376,14 @@ class _ProgramBuilder(PopulationDemo):
             patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(self.seed * 7919 + 17),
             now=clock.now(),
+        )
+        # A week of booked visits in every setting, from today; last, so that only patients
+        # still enrolled after the deaths and discharges above are booked.
+        schedule_demo_populate(
+            program=self.program,
+            patients=self._enrolled_now(ACP_DEMO_PATIENTS),
+            rng=random.Random(f"pallio-demo-schedule:{self.seed}:{self.spec.slug}"),
+            today=self.today,
         )
         audit_record(
             actor=None,

@@ -210,6 +210,14 @@ class ProgramSettingsForm(forms.Form):
         "program's staff member with the on-call role.",
     )
 
+    video_url_template = forms.CharField(
+        label="Video service address for video visits",
+        required=False,
+        max_length=300,
+        help_text="The address of your video service, starting with https://, with the word "
+        "room in curly brackets where each visit's room name goes. Leave empty if you have none.",
+    )
+
     def __init__(self, *args: Any, program: Program, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
@@ -253,6 +261,7 @@ class ProgramSettingsForm(forms.Form):
             "default_reporting_cadence": program.setting("default_reporting_cadence"),
             "default_team_disciplines": program.setting("default_team_disciplines"),
             "alert_on_call_username": program.setting("alert_on_call_username"),
+            "video_url_template": program.setting("video_url_template"),
         }
         for key in NUMBER_SETTINGS:
             initial[key] = program.setting(key)
@@ -277,6 +286,7 @@ class ProgramSettingsForm(forms.Form):
             for key in ("name", "timezone", "phone", "email", "alert_on_call_username")
         }
         changes["default_reporting_cadence"] = data["default_reporting_cadence"]
+        changes["video_url_template"] = data["video_url_template"].strip()
         changes["default_team_disciplines"] = list(data["default_team_disciplines"])
         for key in NUMBER_SETTINGS:
             changes[key] = data[key]

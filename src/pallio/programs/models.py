@@ -114,6 +114,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # How often a newly enrolled patient is expected to send a symptom report (weekly, every
     # two weeks, or none expected); the team changes it per patient on the chart.
     "default_reporting_cadence": "weekly",
+    # Video visits: the program's video service address, with {room} where a fresh room name
+    # goes (e.g. "https://video.example.org/join/{room}"). Empty: no video service is set, and
+    # a video visit is booked without a link until one is.
+    "video_url_template": "",
     # The program's own words in its letters: the paragraph of each letter that is program
     # policy. Pallio fills in the reference, dates, reasons and the phone number around it.
     "letter_texts": {

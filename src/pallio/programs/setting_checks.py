@@ -180,6 +180,24 @@ def _text(words: str, limit: int) -> Check:
     return check
 
 
+def video_url_template_problems(value: Any) -> list[str]:
+    """Empty (no video service), or an https address of at most 300 characters with {room}."""
+    if value == "":
+        return []
+    if (
+        not isinstance(value, str)
+        or len(value) > 300
+        or not value.startswith("https://")
+        or "{room}" not in value
+        or any(c.isspace() for c in value)
+    ):
+        return [
+            "The video service address must start with https://, have the word room in curly "
+            "brackets where the room name goes, and be at most 300 characters."
+        ]
+    return []
+
+
 def _yes_no(value: Any) -> list[str]:
     return [] if isinstance(value, bool) else ["Answer yes or no."]
 
@@ -237,6 +255,7 @@ CHECKS: dict[str, Check] = {
     "bereavement_worklist_days": bereavement_worklist_days_problems,
     "adt_icu_units": _icu_units,
     "letter_texts": letter_texts_problems,
+    "video_url_template": video_url_template_problems,
 }
 
 

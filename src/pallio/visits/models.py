@@ -26,6 +26,24 @@ class Setting(models.TextChoices):
     HOME = "home", "Home"
     NURSING_HOME = "nursing_home", "Nursing home"
     ASSISTED_LIVING = "assisted_living", "Assisted living"
+    RETIREMENT_COMMUNITY = "retirement_community", "Retirement community"
+    TELEHEALTH = "telehealth", "Video (telehealth)"
+
+
+# Places that belong to a patient and carry an address (and access notes for the visitor).
+HOME_SETTINGS = frozenset(
+    {
+        Setting.HOME,
+        Setting.NURSING_HOME,
+        Setting.ASSISTED_LIVING,
+        Setting.RETIREMENT_COMMUNITY,
+    }
+)
+# Places of the program: the inpatient unit (a room is given per visit), the emergency
+# department, the cancer center and the clinic.
+FACILITY_SETTINGS = frozenset(
+    {Setting.HOSPITAL, Setting.EMERGENCY, Setting.CANCER_CENTER, Setting.CLINIC}
+)
 
 
 class Mode(models.TextChoices):
@@ -214,3 +232,147 @@ class SummaryDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_audience_display()}: {self.get_status_display()}"
+
+
+class Place(TimeStampedModel):
+    """Where a scheduled visit happens. A home-type place (home, nursing home, assisted living,
+    retirement community) belongs to one patient and carries an address, its geocode and the
+    access notes for the visiting clinician; a facility (inpatient unit, emergency department,
+    cancer center, clinic) belongs to the program."""
+
+    class GeocodeSource(models.TextChoices):
+        NONE = "", "Not placed on the map"
+        ENTERED = "entered", "Entered by staff"
+        GAZETTEER = "gazetteer", "Found in the program's gazetteer"
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="places",
+    )
+    setting = models.CharField(max_length=20, choices=Setting.choices)
+    name = models.CharField(max_length=120)
+    line = models.CharField("Street address", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    geocode_source = models.CharField(
+        max_length=10, choices=GeocodeSource.choices, default="", blank=True
+    )
+    # Door code, pets, parking: shown only to the clinician booked on a visit here, and every
+    # display is audited (selectors.access_notes_for).
+    access_notes = models.TextField(max_length=1000, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["program", "setting", "active"]),
+            models.Index(fields=["patient", "active"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_home(self) -> bool:
+        return self.setting in HOME_SETTINGS
+
+    @property
+    def address(self) -> str:
+        return ", ".join(part for part in (self.line, self.city, self.postal_code) if part)
+
+
+class VisitKind(models.TextChoices):
+    FIRST = "first", "First visit"
+    FOLLOW_UP = "follow_up", "Follow-up visit"
+    SYMPTOM = "symptom", "Symptom visit"
+    FAMILY_MEETING = "family_meeting", "Family meeting"
+    ADVANCE_CARE_PLANNING = "acp", "Advance care planning"
+
+
+class Priority(models.TextChoices):
+    """As triage set it (the referral's urgency): urgent visits come first on every list."""
+
+    URGENT = "urgent", "Urgent"
+    SOON = "soon", "Soon"
+    ROUTINE = "routine", "Routine"
+
+
+PRIORITY_ORDER = {Priority.URGENT: 0, Priority.SOON: 1, Priority.ROUTINE: 2}
+
+
+class ScheduledVisit(VersionedModel):
+    """A visit booked ahead: a patient, a clinician, a place (or a video link), a start and an
+    end. Booked, then completed, cancelled (with a reason) or missed (no-show). The
+    documented encounter is a Visit; a scheduled visit is the appointment for it.
+
+    A clinician cannot be in two places at once: on PostgreSQL an exclusion constraint over
+    the clinician and the time range of booked and completed visits (migration 0004); on
+    SQLite the same check in the service (services/scheduling.py)."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Patient not seen (no-show)"
+
+    # The statuses that hold the clinician's time.
+    ACTIVE_STATUSES = ("booked", "completed")
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="scheduled_visits"
+    )
+    clinician = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="scheduled_visits"
+    )
+    discipline = models.CharField(max_length=32, choices=Discipline.choices)
+    kind = models.CharField(max_length=20, choices=VisitKind.choices)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
+    setting = models.CharField(max_length=20, choices=Setting.choices)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="scheduled_visits"
+    )
+    room = models.CharField(max_length=40, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    # A video visit's join link, built from the program's video_url_template when booked.
+    join_url = models.URLField(max_length=500, blank=True)
+    note = models.CharField("Note for the team", max_length=300, blank=True)
+    booked_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["clinician", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["program", "starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="scheduled_visit_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.priority == Priority.URGENT
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES

@@ -7,7 +7,7 @@ reach is a 404, like one that does not exist.
 
 from django.urls import path
 
-from pallio.visits import views
+from pallio.visits import schedule_views, views
 
 app_name = "visits"
 
@@ -24,5 +24,30 @@ urlpatterns = [
         "notes/<uuid:note_id>/entered-in-error/",
         views.note_entered_in_error,
         name="note_entered_in_error",
+    ),
+    path("patients/<uuid:patient_id>/book/", schedule_views.book, name="book"),
+    path("patients/<uuid:patient_id>/places/new/", schedule_views.place_new, name="place_new"),
+    path("scheduled/<uuid:scheduled_visit_id>/", schedule_views.scheduled_detail, name="scheduled"),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/reschedule/",
+        schedule_views.scheduled_reschedule,
+        name="reschedule",
+    ),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/cancel/",
+        schedule_views.scheduled_cancel,
+        name="cancel",
+    ),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/no-show/",
+        schedule_views.scheduled_no_show,
+        name="no_show",
+    ),
+    path("schedule/", schedule_views.my_schedule, name="my_schedule"),
+    path("schedule/team/", schedule_views.team_schedule, name="team_schedule"),
+    path(
+        "schedule/clinicians/<uuid:clinician_id>/",
+        schedule_views.clinician_schedule,
+        name="clinician_schedule",
     ),
 ]

@@ -17,6 +17,7 @@ from pallio.core.models import ConflictError
 from pallio.patients.selectors import patient_get_for, patient_header_context
 from pallio.visits import forms, services
 from pallio.visits.models import VisitNote
+from pallio.visits.schedule_selectors import upcoming_visits_of
 from pallio.visits.selectors import (
     instruments_offered,
     note_details,
@@ -51,6 +52,8 @@ def patient_visits(request: HttpRequest, patient_id: str) -> HttpResponse:
         {
             "page": page,
             "can_document": privileges.can(user, "note.write"),
+            "can_book": privileges.can(user, "schedule.book"),
+            "upcoming": upcoming_visits_of(context["patient"]),
         }
     )
     return render(request, "visits/patient_visits.html", context)

@@ -48,8 +48,9 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
     # coordinator is a member of the interdisciplinary team: the plan and its meeting; the
     # coordinator manages enrollment, discharge and the care team, records the hospital stays
     # the team is told of, arranges the move to hospice (CLINICAL.md section 1), and with the
-    # family after a death may make a bereavement call and arrange a referral, and arranges
-    # equipment, home services and referrals out to agencies (coordination).
+    # family after a death may make a bereavement call and arrange a referral; arranges
+    # equipment, home services and referrals out to agencies (coordination); and keeps the
+    # schedule: books, moves and cancels visits, and records a missed one.
     assert held == [
         "assessment_domain.social.sign",
         "care_plan.edit",
@@ -67,6 +68,9 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
         "hospice.refer",
         "hospice.update",
         "coordination.order",
+        "schedule.book",
+        "schedule.cancel",
+        "schedule.no_show",
     ]
     assert not privileges.can(user, "note.sign")
 
