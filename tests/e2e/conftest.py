@@ -155,6 +155,9 @@ def tap(page: Any, label: str, value: str) -> None:
 def open_nav(page: Any, name: str) -> Any:
     """Show the main menu's link `name`: open the phone menu, then the link's group; return it."""
     menu = page.get_by_role("navigation", name="Main")
+    # After a change of window size the menu script opens or closes the menu when the browser
+    # next renders: let it, so that what is checked below is what the person would see.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     link = menu.get_by_role("link", name=name, exact=True)
     toggle = menu.locator("summary.nav-menu-toggle")
     if toggle.is_visible() and not menu.locator("details.nav-menu[open]").count():

@@ -33,6 +33,8 @@ GROUPS = {
     "Advance care planning": "Care",
     "Hospice": "Care",
     "Bereavement": "Care",
+    "Open orders": "Care",
+    "Directory of agencies": "Program",
     "24/7 line": "Program",
     "On-call roster": "Program",
     "Audit trail": "Program",
