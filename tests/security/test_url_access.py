@@ -118,10 +118,12 @@ OBJECT_PARAMETERS = {
     "hospice_referral_id",
     "member_id",
     "order_id",
-    "agency_id",
     "scheduled_visit_id",
     "clinician_id",
 }
+# Parameters that name a Riverside object holding no patient information (an agency of the
+# directory): any colleague may open it, another program's people get 404.
+PROGRAM_OBJECT_PARAMETERS = {"agency_id"}
 
 # Pages of one patient that a staff member not on the patient's team must get 404 for.
 PATIENT_PAGES = {"patients:chart", "patients:timeline", "coordination:patient"}
@@ -388,7 +390,7 @@ def test_url_walk(route: Route, world, settings):
     url = build_url(route, setup)
     rule = route.view.access_rule
     perm = _perm_of(route)
-    names_object = bool(set(route.parameters) & OBJECT_PARAMETERS)
+    names_object = bool(set(route.parameters) & (OBJECT_PARAMETERS | PROGRAM_OBJECT_PARAMETERS))
     hillside = {world.hillside_coordinator, world.hillside_nurse}
     personas = [None, *world.riverside_staff, *hillside]
     problems: list[str] = []

@@ -45,6 +45,9 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "contact_id",  # one planned contact of that follow-up
         "message_id",  # a hospital message (HL7 ADT) naming a person
         "hospice_referral_id",  # a patient's referral to a hospice
+        "scheduled_visit_id",  # a booked visit of one patient
+        "clinician_id",  # a colleague's schedule: the patients they visit
+        "order_id",  # equipment or a service ordered for one patient
     }
 )
 REFUSED = (403, 404)

@@ -488,3 +488,19 @@ def test_the_administrator_sets_the_video_service_on_the_settings_page(world, as
     data["video_url_template"] = "http://not-secure.example.org/{room}"
     response = client.post(reverse("programs:settings"), data)
     assert "must start with https://" in response.content.decode()
+
+
+def test_a_colleagues_schedule_shows_unreachable_patients_as_busy_time_only(world, as_user):
+    """A colleague's schedule opens for any clinician of the program (to find a free time),
+    but names only the patients the reader may reach; tests/security/test_probe_replay.py
+    relies on this for the one patient URL an off-team clinician may open."""
+    book(world)
+    url = reverse("visits:clinician_schedule", kwargs={"clinician_id": world.physician.uuid})
+    day = at(world, 2, 0).date().isoformat()
+    off_team = as_user(world.social_worker).get(url, {"date": day, "view": "week"})
+    assert off_team.status_code == 200
+    text = off_team.content.decode()
+    assert "Busy: a patient not on your list" in text
+    assert world.alice.family_name not in text
+    on_team = as_user(world.navigator).get(url, {"date": day, "view": "week"}).content.decode()
+    assert world.alice.full_name in on_team
