@@ -13,10 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import field_validator
 
 from pallio.coordination import selectors, services
 from pallio.coordination.models import Agency, CoordinationOrder
 from pallio.core import access
+from pallio.core.params import NUL_MESSAGE
 from pallio.patients.selectors import patient_get_for
 
 router = Router()
@@ -47,6 +49,14 @@ class DirectoryQuery(Schema):
     kind: str = Field("", max_length=20)
     area: str = Field("", max_length=100)
     name: str = Field("", max_length=100)
+
+    @field_validator("kind", "area", "name")
+    @classmethod
+    def _searchable(cls, value: str) -> str:
+        # PostgreSQL text cannot hold a NUL: refused here in words, never a server error.
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
+        return value
 
 
 class EventOut(Schema):

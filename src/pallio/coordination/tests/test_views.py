@@ -186,6 +186,11 @@ def test_the_api_searches_orders_and_refuses_a_bad_step(world, agencies):
         "/api/v1/coordination/directory", {"kind": "support_group", "area": "Cambridge"}
     )
     assert [a["name"] for a in found.json()] == ["Cambridge Caregivers Circle"]
+    # A search no database could run is refused in words (PostgreSQL text holds no NUL).
+    for field in ("kind", "area", "name"):
+        refused = client.get("/api/v1/coordination/directory", {field: "Cam\x00bridge"})
+        assert refused.status_code == 422, field
+        assert "null character" in refused.content.decode(), field
     base = f"/api/v1/coordination/patients/{world.alice.pk}/orders"
     with clock.frozen(NOON):
         made = post(
