@@ -282,3 +282,22 @@ def test_the_page_refuses_staff_who_have_no_schedule(world, as_user):
     assert client.get(reverse("visits:calendar_feed")).status_code in (403, 404)
     assert client.post(reverse("visits:calendar_feed_create")).status_code in (403, 404)
     assert not CalendarFeed.objects.exists()
+
+
+def test_the_administrator_chooses_what_calendar_feeds_show(world, as_user):
+    from tests.support.personas import make_staff
+
+    from pallio.programs.forms import ProgramSettingsForm
+
+    admin = make_staff(world.riverside, "ada", "program_admin", "administration", "Ada", "Admin")
+    client = as_user(admin)
+    page = client.get(reverse("programs:settings")).content.decode()
+    assert "What clinicians&#x27; calendar feeds show" in page
+    form = ProgramSettingsForm(program=world.riverside, staff=[])
+    assert form.initial["calendar_feed_detail"] == "initials"
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data = {k: (v if not isinstance(v, bool) else ("on" if v else "")) for k, v in data.items()}
+    data["calendar_feed_detail"] = "names_and_places"
+    client.post(reverse("programs:settings"), data)
+    world.riverside.refresh_from_db()
+    assert world.riverside.setting("calendar_feed_detail") == "names_and_places"
