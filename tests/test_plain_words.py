@@ -300,6 +300,7 @@ def test_no_page_shows_an_internal_code(world, settings):
         "visits:my_schedule",
         "visits:team_schedule",
         "visits:clinician_schedule",
+        "visits:calendar_feed",
     } <= rendered_names, rendered_names
 
 

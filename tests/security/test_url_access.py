@@ -86,6 +86,8 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     ),
     "scheduled_visit_id": lambda s: str(scheduled_visit(s).pk),
     "clinician_id": lambda s: str(s.world.physician.uuid),
+    # The calendar feed's secret (the feed is public: the secret is its only credential).
+    "feed_secret": lambda s: calendar_feed_secret(s),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -151,6 +153,17 @@ def scheduled_visit(setup: Any) -> Any:
 
         setup._scheduled_visit = book(setup.world)
     return setup._scheduled_visit
+
+
+def calendar_feed_secret(setup: Any) -> str:
+    """The secret of the physician's calendar feed (with the booked visit in it), made once
+    per walk."""
+    if not hasattr(setup, "_calendar_feed_secret"):
+        from pallio.visits.services.calendar_feeds import calendar_feed_create
+
+        scheduled_visit(setup)
+        _feed, setup._calendar_feed_secret = calendar_feed_create(actor=setup.world.physician)
+    return str(setup._calendar_feed_secret)
 
 
 def care_plan(setup: Any) -> dict[str, Any]:

@@ -218,6 +218,16 @@ class ProgramSettingsForm(forms.Form):
         "room in curly brackets where each visit's room name goes. Leave empty if you have none.",
     )
 
+    calendar_feed_detail = forms.ChoiceField(
+        label="What clinicians' calendar feeds show",
+        choices=[
+            ("initials", "The patient's initials and the setting only"),
+            ("names_and_places", "The patient's name, the address, and the video visit link"),
+        ],
+        help_text="A calendar feed puts a clinician's visits in the calendar app on their "
+        "phone. Names and addresses then sit in that app, outside Pallio.",
+    )
+
     def __init__(self, *args: Any, program: Program, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
@@ -262,6 +272,7 @@ class ProgramSettingsForm(forms.Form):
             "default_team_disciplines": program.setting("default_team_disciplines"),
             "alert_on_call_username": program.setting("alert_on_call_username"),
             "video_url_template": program.setting("video_url_template"),
+            "calendar_feed_detail": program.setting("calendar_feed_detail"),
         }
         for key in NUMBER_SETTINGS:
             initial[key] = program.setting(key)
@@ -287,6 +298,7 @@ class ProgramSettingsForm(forms.Form):
         }
         changes["default_reporting_cadence"] = data["default_reporting_cadence"]
         changes["video_url_template"] = data["video_url_template"].strip()
+        changes["calendar_feed_detail"] = data["calendar_feed_detail"]
         changes["default_team_disciplines"] = list(data["default_team_disciplines"])
         for key in NUMBER_SETTINGS:
             changes[key] = data[key]

@@ -118,6 +118,10 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # goes (e.g. "https://video.example.org/join/{room}"). Empty: no video service is set, and
     # a video visit is booked without a link until one is.
     "video_url_template": "",
+    # Clinicians' calendar feeds: what an event shows of the patient. "initials" (the
+    # patient's initials and the setting), or "names_and_places" (the patient's name, the
+    # place's address and a video visit's join link).
+    "calendar_feed_detail": "initials",
     # The program's own words in its letters: the paragraph of each letter that is program
     # policy. Pallio fills in the reference, dates, reasons and the phone number around it.
     "letter_texts": {

@@ -256,6 +256,7 @@ CHECKS: dict[str, Check] = {
     "adt_icu_units": _icu_units,
     "letter_texts": letter_texts_problems,
     "video_url_template": video_url_template_problems,
+    "calendar_feed_detail": _choice("What calendar feeds show", ("initials", "names_and_places")),
 }
 
 

@@ -376,3 +376,32 @@ class ScheduledVisit(VersionedModel):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class CalendarFeed(models.Model):
+    """A clinician's calendar feed: the secret address a calendar app subscribes to.
+
+    Only a SHA-256 hash of the secret is kept: the address is shown once, when the feed is
+    made, and cannot be recovered afterwards. One active feed per clinician; making a new one
+    revokes the old, and a revoked feed's address no longer answers."""
+
+    clinician = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinician"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_active_per_clinician",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed {self.created_at:%Y-%m-%d}"

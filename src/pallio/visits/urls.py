@@ -7,7 +7,7 @@ reach is a 404, like one that does not exist.
 
 from django.urls import path
 
-from pallio.visits import schedule_views, views
+from pallio.visits import calendar_views, schedule_views, views
 
 app_name = "visits"
 
@@ -44,6 +44,10 @@ urlpatterns = [
         name="no_show",
     ),
     path("schedule/", schedule_views.my_schedule, name="my_schedule"),
+    path("schedule/calendar-feed/", calendar_views.feed_page, name="calendar_feed"),
+    path("schedule/calendar-feed/new/", calendar_views.feed_create, name="calendar_feed_create"),
+    path("schedule/calendar-feed/revoke/", calendar_views.feed_revoke, name="calendar_feed_revoke"),
+    path("calendar/<str:feed_secret>.ics", calendar_views.feed_ics, name="calendar_ics"),
     path("schedule/team/", schedule_views.team_schedule, name="team_schedule"),
     path(
         "schedule/clinicians/<uuid:clinician_id>/",
