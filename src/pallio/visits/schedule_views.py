@@ -174,6 +174,14 @@ def _render_with(
     return render(request, "visits/scheduled_visit.html", context, status=400)
 
 
+def _show_refusal(form: Any, exc: ValidationError | ConflictError) -> None:
+    """Put what the service refused on the form: field by field, or the version conflict."""
+    if isinstance(exc, ValidationError):
+        apply_service_errors(form, exc)
+    else:
+        form.add_error(None, str(exc))
+
+
 @staff_view("visit.view")
 @require_POST
 def scheduled_reschedule(request: HttpRequest, scheduled_visit_id: str) -> HttpResponse:
@@ -193,10 +201,7 @@ def scheduled_reschedule(request: HttpRequest, scheduled_visit_id: str) -> HttpR
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ConflictError) as exc:
-            if isinstance(exc, ValidationError):
-                apply_service_errors(form, exc)
-            else:
-                form.add_error(None, str(exc))
+            _show_refusal(form, exc)
         else:
             messages.success(request, "Visit moved.")
             return redirect("visits:scheduled", scheduled_visit_id=visit.pk)
@@ -221,10 +226,7 @@ def scheduled_cancel(request: HttpRequest, scheduled_visit_id: str) -> HttpRespo
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationError, ConflictError) as exc:
-            if isinstance(exc, ValidationError):
-                apply_service_errors(form, exc)
-            else:
-                form.add_error(None, str(exc))
+            _show_refusal(form, exc)
         else:
             messages.success(request, "Visit cancelled.")
             return redirect("visits:patient", patient_id=visit.patient_id)
