@@ -243,8 +243,11 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Sessions: idle timeout (staff default 15 minutes) and an absolute lifetime.
 PALLIO_IDLE_TIMEOUT_MINUTES = env_int("PALLIO_IDLE_TIMEOUT_MINUTES", 15)
 PALLIO_ABSOLUTE_SESSION_HOURS = env_int("PALLIO_ABSOLUTE_SESSION_HOURS", 12)
-SESSION_COOKIE_AGE = PALLIO_IDLE_TIMEOUT_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# The session row lives at most the absolute lifetime and is written only when its content
+# changes; the idle timeout is kept exact by a signed "last seen" cookie bound to the session
+# (pallio.accounts.middleware.SessionTimeoutMiddleware), so a page view writes nothing.
+SESSION_COOKIE_AGE = PALLIO_ABSOLUTE_SESSION_HOURS * 3600
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -217,19 +217,90 @@ def test_too_many_wrong_codes_answer_429_and_say_why(world, client):
     assert signed_out(client.get(reverse("referrals:queue")))
 
 
+def _at(monkeypatch, moment: float) -> None:
+    """Move the wall clock the session timers read (Django's session expiry reads it too)."""
+    monkeypatch.setattr("pallio.accounts.middleware.time.time", lambda: moment)
+
+
 @pytest.mark.django_db
-def test_session_lasts_the_idle_timeout(world, client):
-    assert settings.SESSION_COOKIE_AGE == settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60
+def test_a_session_lasts_exactly_the_idle_timeout_from_its_last_request(
+    world, client, monkeypatch
+):
     totp = with_totp(world.coordinator)
     sign_in(client, world.coordinator, totp)
+    idle = settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60
+    start = time.time()
+    _at(monkeypatch, start)
     assert client.get(reverse("referrals:queue")).status_code == 200
-    session = Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
-    remaining = session.expire_date - timezone.now()
-    idle = timedelta(minutes=settings.PALLIO_IDLE_TIMEOUT_MINUTES)
-    assert idle - timedelta(minutes=1) < remaining <= idle
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"]
     assert cookie["samesite"].lower() in ("lax", "strict")
+    # Busy: each request restarts the idle clock, well past one idle period in all.
+    for step in (1, 2, 3):
+        _at(monkeypatch, start + step * (idle - 5))
+        assert client.get(reverse("referrals:queue")).status_code == 200
+    last = start + 3 * (idle - 5)
+    _at(monkeypatch, last + idle - 1)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    _at(monkeypatch, last + idle - 1 + idle + 1)
+    response = client.get(reverse("referrals:queue"))
+    assert signed_out(response)
+    assert not Session.objects.filter(session_key=cookie.value).exists()
+    follow = client.get(response["Location"])
+    assert follow.status_code == 200, (follow.status_code, follow.get("Location"))
+    assert "signed out after 15 minutes without activity" in body_of(follow)
+
+
+@pytest.mark.django_db
+def test_a_page_view_does_not_write_the_session(world, client, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    totp = with_totp(world.coordinator)
+    sign_in(client, world.coordinator, totp)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("referrals:queue")).status_code == 200
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    assert writes == []
+    seen = client.cookies["pallio_seen"]
+    assert seen["httponly"] and seen["samesite"].lower() == "lax"
+
+
+@pytest.mark.django_db
+def test_a_last_seen_cookie_from_another_session_or_altered_does_not_keep_one_alive(
+    world, client, monkeypatch
+):
+    other = Client()
+    sign_in(other, world.director, with_totp(world.director))
+    assert other.get(reverse("referrals:queue")).status_code == 200
+    sign_in(client, world.coordinator, with_totp(world.coordinator))
+    start = time.time()
+    _at(monkeypatch, start)
+    assert client.get(reverse("referrals:queue")).status_code == 200
+    mine = client.cookies["pallio_seen"].value
+    idle = settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60
+    # The director's session, busy until just now, has a fresh last-seen cookie; it is no
+    # good for the coordinator's idle session...
+    _at(monkeypatch, start + idle - 10)
+    assert other.get(reverse("referrals:queue")).status_code == 200
+    _at(monkeypatch, start + idle + 60)
+    client.cookies["pallio_seen"] = other.cookies["pallio_seen"].value
+    assert signed_out(client.get(reverse("referrals:queue")))
+    # ...and neither is this session's own cookie with its time pushed forward.
+    third = Client()
+    sign_in(third, world.navigator, with_totp(world.navigator))
+    _at(monkeypatch, start)
+    assert third.get(reverse("patients:search")).status_code == 200
+    value, signature = third.cookies["pallio_seen"].value.rsplit(":", 1)
+    third.cookies["pallio_seen"] = f"{float(value) + idle * 2:.3f}:{signature}"
+    _at(monkeypatch, start + idle + 60)
+    assert signed_out(third.get(reverse("patients:search")))
+    assert mine  # the coordinator's own cookie was set
 
 
 @pytest.mark.django_db

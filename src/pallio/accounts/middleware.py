@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -57,23 +59,81 @@ class RequireMFAMiddleware:
 
 
 class SessionTimeoutMiddleware:
-    """Idle timeout comes from SESSION_COOKIE_AGE refreshed on every request; this adds the
-    absolute limit after which a session ends however busy it was."""
+    """The idle and absolute timeouts of a signed-in session.
+
+    The absolute limit: a session ends this long after sign-in, however busy it was.
+
+    The idle limit, exact without writing the session on every request: each response to a
+    signed-in user carries a "last seen" cookie, the time of that response signed with the
+    secret key and bound to the session's key (a cookie from another session, or altered, is
+    worth nothing). A request whose last-seen time (the newer of the cookie's and the one the
+    session recorded at sign-in) is older than the idle timeout ends the session on the
+    server. The session row itself is written only when its content changes.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            started = request.session.get(LOGIN_AT_SESSION_KEY)
             now = time.time()
+            started = request.session.get(LOGIN_AT_SESSION_KEY)
             if started is None:
                 request.session[LOGIN_AT_SESSION_KEY] = now
+                request.session[SEEN_AT_SESSION_KEY] = now
             elif now - float(started) > settings.PALLIO_ABSOLUTE_SESSION_HOURS * 3600:
-                logout(request)
-                messages.info(request, "Your session has ended. Please sign in again.")
-                return redirect(settings.LOGIN_URL)
-        return self.get_response(request)
+                return _end_session(request, "Your session has ended. Please sign in again.")
+            elif now - last_seen(request) > settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60:
+                return _end_session(
+                    request,
+                    "You were signed out after "
+                    f"{settings.PALLIO_IDLE_TIMEOUT_MINUTES} minutes without activity. "
+                    "Please sign in again.",
+                )
+        response = self.get_response(request)
+        if request.user.is_authenticated and request.session.session_key:
+            response.set_cookie(
+                SEEN_COOKIE,
+                _seen_signer(request.session.session_key).sign(f"{time.time():.3f}"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
+        elif SEEN_COOKIE in request.COOKIES:
+            response.delete_cookie(SEEN_COOKIE, samesite=settings.SESSION_COOKIE_SAMESITE)
+        return response
+
+
+SEEN_COOKIE = "pallio_seen"
+SEEN_AT_SESSION_KEY = "pallio_seen_at"
+
+
+def _seen_signer(session_key: str) -> signing.Signer:
+    digest = hashlib.sha256(session_key.encode()).hexdigest()
+    return signing.Signer(salt=f"pallio.accounts.seen:{digest}")
+
+
+def last_seen(request: HttpRequest) -> float:
+    """When this session was last answered: the signed cookie's time when it is genuine and
+    belongs to this session, else the time the session recorded at sign-in."""
+    session = request.session
+    recorded = float(session.get(SEEN_AT_SESSION_KEY) or session.get(LOGIN_AT_SESSION_KEY) or 0.0)
+    cookie = request.COOKIES.get(SEEN_COOKIE)
+    key = session.session_key
+    if cookie and key:
+        try:
+            return max(recorded, float(_seen_signer(key).unsign(cookie)))
+        except (signing.BadSignature, ValueError):
+            pass
+    return recorded
+
+
+def _end_session(request: HttpRequest, why: str) -> HttpResponse:
+    logout(request)
+    messages.info(request, why)
+    response = redirect(settings.LOGIN_URL)
+    response.delete_cookie(SEEN_COOKIE, samesite=settings.SESSION_COOKIE_SAMESITE)
+    return response
 
 
 # allauth's error codes when its sign-in or authenticator-code rate limit is reached.
