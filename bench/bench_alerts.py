@@ -135,6 +135,8 @@ def load_data(*, patients: int, weeks: int) -> Any:
         "evaluated_at",
         "entered_in_error",
         "idempotency_key",
+        "partial",
+        "unanswered",
     )
     # Each patient: its own weekly series; the two last patients carry 500 and 10 reports.
     plan = [(p, weeks, timedelta(weeks=1)) for p in people[:patients]]
@@ -176,6 +178,8 @@ def load_data(*, patients: int, weeks: int) -> Any:
                             when,
                             False,
                             "",
+                            False,
+                            "[]",
                         )
                     )
                     written += 1
