@@ -10,15 +10,26 @@ created when missing; kept for the next run):
    marked evaluated as the worker would have left it. Two more patients have 500 and 10
    reports for the trend page.
 2. Throughput: a sample of reports (20,000 by default, the newest of each patient first) is
-   marked not evaluated, then judged one by one by services.report_evaluate, the function
-   the worker's task calls, each in its own transaction as the worker runs it. Alongside, the
-   baseline in the same run: inserting a report with no evaluation (a plain INSERT in its own
-   transaction), and the whole submit path of the form and the API (services.report_submit:
-   checks, scoring, audit row, queueing the evaluation). Alerts and tasks the sample raised
-   are removed afterwards, so every run starts from the same data.
-3. The trend page (/assessments/patients/<id>/) for the 500-report and the 10-report
+   marked not evaluated, then judged one by one by services.report_evaluate, each in its own
+   transaction. Then the same sample, marked not evaluated again, is judged in batches by
+   services.batch.reports_evaluate_pending (what the worker's task runs): in this process,
+   then in 2 (and --workers) processes claiming batches side by side; the alerts raised are
+   compared with those raised one by one. Alongside, the baseline in the same run: inserting
+   a report with no evaluation (a plain INSERT in its own transaction), and the whole submit
+   path of the form and the API (services.report_submit: checks, scoring, audit row, queueing
+   the evaluation). Alerts and tasks raised are removed after each pass, so every pass and
+   every run starts from the same data.
+3. A burst (--burst, 10,000 by default): that many diaries submitted through
+   services.report_submit over --burst-seconds (60), paced, from --submitters processes,
+   while --workers real background workers (`pallio db_worker`) run; then the delay from
+   each report to its severe-symptom alert, and to its report being judged (p50, p95, p99).
+   The burst's reports, alerts and tasks are removed afterwards.
+4. The trend page (/assessments/patients/<id>/) for the 500-report and the 10-report
    patient: median and 95th percentile of the server time (django.test.Client, in this
    process) and the number of queries of one request.
+
+The figures are written to var/bench/alerts.json (--results); when that file is there from
+an earlier run, its figures are printed beside the new ones.
 
 Figures, not a test: the exit status is 0 whatever they are, unless the run fails.
 """
@@ -38,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from alerts_burst import burst, drain_in_processes  # noqa: E402
 from bench_pages import analyze, ensure_database, measure, setup_django, signed_in  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pallio_bench_alerts"
@@ -45,6 +57,8 @@ PATIENTS = 10_000
 WEEKS = 104
 SAMPLE = 20_000
 BASELINE = 2_000
+BURST = 10_000
+RESULTS = ROOT / "var" / "bench" / "alerts.json"
 PROGRAM_SLUG = "bench-alerts"
 ESAS_ITEMS = (
     "pain",
@@ -135,6 +149,8 @@ def load_data(*, patients: int, weeks: int) -> Any:
         "evaluated_at",
         "entered_in_error",
         "idempotency_key",
+        "partial",
+        "unanswered",
     )
     # Each patient: its own weekly series; the two last patients carry 500 and 10 reports.
     plan = [(p, weeks, timedelta(weeks=1)) for p in people[:patients]]
@@ -176,6 +192,8 @@ def load_data(*, patients: int, weeks: int) -> Any:
                             when,
                             False,
                             "",
+                            False,
+                            "[]",
                         )
                     )
                     written += 1
@@ -191,23 +209,24 @@ def _rate(count: int, seconds: float) -> str:
     return f"{count / seconds:,.0f}/s ({1000 * seconds / count:.2f} ms each)"
 
 
-def throughput(program: Any, *, sample: int, baseline: int) -> dict[str, float]:
+def throughput(program: Any, *, sample: int, baseline: int, workers: int) -> dict[str, float]:
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
     from pallio.assessments.models import Alert, Instrument, SymptomReport
     from pallio.assessments.services import ReportInput, report_evaluate, report_submit
-    from pallio.careplans.models import Task
     from pallio.core import clock
     from pallio.patients.models import Patient
 
     figures: dict[str, float] = {}
     print(f"\nThroughput over {sample:,} reports (baseline: {baseline:,} inserts)")
-    # The sample: the newest reports, spread over every patient.
+    # The sample: the newest reports, spread over every patient, judged in the order they
+    # were saved, as the worker takes them (the HOPE visit goes to a patient's first report).
+    newest = SymptomReport.objects.filter(program=program).order_by("-answered_at")[:sample]
     ids = list(
-        SymptomReport.objects.filter(program=program)
-        .order_by("-answered_at")
-        .values_list("id", flat=True)[:sample]
+        SymptomReport.objects.filter(id__in=newest.values("id"))
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
     )
     SymptomReport.objects.filter(id__in=ids).update(evaluated_at=None)
     before_alerts = set(Alert.objects.filter(program=program).values_list("id", flat=True))
@@ -227,6 +246,39 @@ def throughput(program: Any, *, sample: int, baseline: int) -> dict[str, float]:
     for name, times in (("raising nothing", quiet), ("raising an alert", loud)):
         if times:
             print(f"    {name:<26}{len(times):>7,} reports, {_rate(len(times), sum(times))}")
+    one_by_one = _raised(program, before_alerts)
+    _remove_alerts(program, before_alerts)
+
+    # The same reports judged in batches, in this process, then in worker processes.
+    from pallio.assessments.services.batch import batch_size, reports_evaluate_pending
+
+    SymptomReport.objects.filter(id__in=ids).update(evaluated_at=None)
+    started = time.perf_counter()
+    judged = raised = 0
+    while True:
+        claimed, alerts = reports_evaluate_pending(limit=batch_size())
+        if not claimed:
+            break
+        judged, raised = judged + len(claimed), raised + len(alerts)
+    seconds = time.perf_counter() - started
+    figures["batched_per_s"] = judged / seconds
+    same = _raised(program, before_alerts) == one_by_one
+    print(
+        f"  batched, {batch_size()} a batch, 1 process  {_rate(judged, seconds)}; "
+        f"{raised:,} alerts raised, {'the same' if same else 'NOT the same'} as one by one"
+    )
+    figures["batched_same_alerts"] = float(same)
+    _remove_alerts(program, before_alerts)
+    for processes in sorted({2, workers}):
+        SymptomReport.objects.filter(id__in=ids).update(evaluated_at=None)
+        seconds, judged, raised = drain_in_processes(processes)
+        figures[f"batched_{processes}p_per_s"] = judged / seconds
+        same = _raised(program, before_alerts) == one_by_one
+        print(
+            f"  batched, {processes} processes        {_rate(judged, seconds)}; "
+            f"{raised:,} alerts raised, {'the same' if same else 'NOT the same'} as one by one"
+        )
+        _remove_alerts(program, before_alerts)
 
     # Baseline 1: a plain insert, each in its own transaction.
     esas = Instrument.objects.get(program__isnull=True, key="esas-r")
@@ -273,15 +325,35 @@ def throughput(program: Any, *, sample: int, baseline: int) -> dict[str, float]:
     print(f"  submit (form and API path)    {_rate(len(patients), seconds)}")
 
     # Back to where the run started: the sample evaluated, no new alerts, tasks or reports.
-    new_alerts = Alert.objects.filter(program=program).exclude(id__in=before_alerts)
+    _remove_alerts(program, before_alerts)
+    SymptomReport.objects.filter(id__in=made).delete()
+    DBTaskResult.objects.filter(task_path="pallio.assessments.tasks.report_evaluate_task").delete()
+    return figures
+
+
+def _raised(program: Any, before: set[Any]) -> set[tuple[Any, ...]]:
+    """The alerts raised since `before`, in terms that do not depend on generated ids."""
+    from pallio.assessments.models import Alert
+
+    return set(
+        Alert.objects.filter(program=program)
+        .exclude(id__in=before)
+        .values_list(
+            "report_id", "rule_key", "priority", "detail", "task__title", "task__assigned_to"
+        )
+    )
+
+
+def _remove_alerts(program: Any, before: set[Any]) -> None:
+    from pallio.assessments.models import Alert
+    from pallio.careplans.models import Task
+
+    new_alerts = Alert.objects.filter(program=program).exclude(id__in=before)
     task_ids = list(new_alerts.exclude(task=None).values_list("task_id", flat=True))
     Alert.history.filter(id__in=new_alerts.values("id")).delete()
     new_alerts.delete()
     Task.history.filter(id__in=task_ids).delete()
     Task.objects.filter(id__in=task_ids).delete()
-    SymptomReport.objects.filter(id__in=made).delete()
-    DBTaskResult.objects.filter(task_path="pallio.assessments.tasks.report_evaluate_task").delete()
-    return figures
 
 
 def trend_pages(program: Any, *, requests: int) -> list[tuple[int, float, float, int]]:
@@ -320,6 +392,32 @@ def _special_mrns(program: Any) -> list[str]:
     return [f"B{total - 2:07d}", f"B{total - 1:07d}"]
 
 
+def _save_and_compare(path: Path, figures: dict[str, float], argv: list[str]) -> None:
+    """Write this run's figures to `path`; print the previous run's (when the file was there)
+    beside them."""
+    previous = json.loads(path.read_text("utf-8")) if path.exists() else None
+    record = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "command": " ".join(["bench/bench_alerts.py", *argv]),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "figures": {k: round(v, 4) for k, v in figures.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    print(f"\nFigures written to {path} (load average {record['load_average']})")
+    if previous is None:
+        return
+    before = previous.get("figures", {})
+    print(f"Beside the previous run ({previous.get('at')}, load {previous.get('load_average')}):")
+    print(f"  {'figure':<28}{'previous':>12}{'now':>12}{'change':>9}")
+    for name, value in figures.items():
+        old = before.get(name)
+        change = f"{(value - old) / old:+.0%}" if old else ""
+        shown = f"{old:,.2f}" if old is not None else "-"
+        print(f"  {name:<28}{shown:>12}{value:>12,.2f}{change:>9}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=PATIENTS)
@@ -327,7 +425,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=SAMPLE)
     parser.add_argument("--baseline", type=int, default=BASELINE)
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (batched, burst)")
+    parser.add_argument("--burst", type=int, default=BURST, help="diaries in the burst (0: none)")
+    parser.add_argument("--burst-seconds", type=float, default=60.0)
+    parser.add_argument("--submitters", type=int, default=3, help="processes submitting")
+    parser.add_argument("--interval", type=float, default=1.0, help="the workers' polling (s)")
+    parser.add_argument(
+        "--submit-path",
+        choices=("service", "insert"),
+        default="service",
+        help="the burst's reports through report_submit, or their rows inserted directly",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--recreate", action="store_true", help="drop and recreate the database")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not url.startswith("postgres"):
@@ -335,28 +446,51 @@ def main(argv: list[str] | None = None) -> int:
     ensure_database(url, recreate=args.recreate)
     setup_django(url)
     program = load_data(patients=args.patients, weeks=args.weeks)
-    figures = throughput(program, sample=args.sample, baseline=args.baseline)
+    figures = throughput(program, sample=args.sample, baseline=args.baseline, workers=args.workers)
+    if args.burst:
+        figures |= burst(
+            program,
+            count=args.burst,
+            seconds=args.burst_seconds,
+            workers=args.workers,
+            submitters=args.submitters,
+            interval=args.interval,
+            path=args.submit_path,
+        )
     pages = trend_pages(program, requests=args.requests)
+    for n, median, p95, queries in pages:
+        figures[f"trends_{n}_median_ms"] = median
+        figures[f"trends_{n}_p95_ms"] = p95
+        figures[f"trends_{n}_queries"] = float(queries)
 
     per_s = figures["evaluate_per_s"]
+    batched = figures["batched_per_s"]
     weekly = args.patients  # one report per patient per week
     print("\nSummary")
     print(
-        f"  evaluation: {per_s:,.0f} reports/s in one worker process; inserting alone "
-        f"{figures['insert_per_s']:,.0f}/s, the full submit {figures['submit_per_s']:,.0f}/s"
+        f"  evaluation: {per_s:,.0f} reports/s one by one, {batched:,.0f}/s batched in one "
+        f"process, {figures[f'batched_{args.workers}p_per_s']:,.0f}/s in {args.workers}; "
+        f"inserting alone {figures['insert_per_s']:,.0f}/s, the full submit "
+        f"{figures['submit_per_s']:,.0f}/s"
     )
     total = args.patients * args.weeks
     print(
         f"  extrapolated, not measured: a week's {weekly:,} reports take "
-        f"{weekly / per_s:,.0f} s of one worker; re-judging all {total:,} reports would take "
-        f"{total / per_s / 60:,.0f} min"
+        f"{weekly / batched:,.0f} s of one worker; re-judging all {total:,} reports would take "
+        f"{total / batched / 60:,.0f} min"
     )
+    if "burst_severe_p99_s" in figures:
+        print(
+            f"  burst: report to severe alert p99 {figures['burst_severe_p99_s']:.2f} s "
+            f"(target 10 s)"
+        )
     if len(pages) == 2:
         (n_big, _, p95_big, q_big), (n_small, _, p95_small, q_small) = pages
         print(
             f"  trend page: p95 {p95_big:.1f} ms with {n_big} reports, {p95_small:.1f} ms with "
             f"{n_small}; queries {q_big} and {q_small}"
         )
+    _save_and_compare(args.results, figures, argv)
     return 0
 
 

@@ -184,6 +184,8 @@ TASKS = {
         "BACKEND": env("PALLIO_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# How many symptom reports the alert worker claims and judges in one transaction.
+PALLIO_ALERT_BATCH = env_int("PALLIO_ALERT_BATCH", 500)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

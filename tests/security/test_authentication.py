@@ -223,9 +223,7 @@ def _at(monkeypatch, moment: float) -> None:
 
 
 @pytest.mark.django_db
-def test_a_session_lasts_exactly_the_idle_timeout_from_its_last_request(
-    world, client, monkeypatch
-):
+def test_a_session_lasts_exactly_the_idle_timeout_from_its_last_request(world, client, monkeypatch):
     totp = with_totp(world.coordinator)
     sign_in(client, world.coordinator, totp)
     idle = settings.PALLIO_IDLE_TIMEOUT_MINUTES * 60

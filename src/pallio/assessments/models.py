@@ -118,6 +118,12 @@ class SymptomReport(TimeStampedModel):
         indexes = [
             models.Index(fields=["patient", "instrument_key", "answered_at"]),
             models.Index(fields=["program", "evaluated_at"]),
+            # The alert worker's claim: the oldest reports not judged yet.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(evaluated_at__isnull=True),
+                name="symptom_report_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,15 +1,22 @@
-"""Background work for assessments: judging each symptom report against the alert rules.
+"""Background work for assessments: judging symptom reports against the alert rules.
 
-Delivery is at-least-once with an idempotent effect. A report's alerts and its
-``evaluated_at`` are committed together (services.report_evaluate), and an alert is unique
-per (report, rule), so a task run twice raises nothing twice.
+Delivery is at-least-once with an idempotent effect. Reports are judged in batches
+(services.batch): a worker claims up to PALLIO_ALERT_BATCH reports not yet judged (FOR
+UPDATE SKIP LOCKED on PostgreSQL, so several workers share a burst) and commits their alerts
+with their ``evaluated_at`` in one transaction; an alert is unique per (report, rule) too,
+so a batch run twice, or killed and run again, raises nothing twice and loses nothing.
+
+A saved report queues ``report_evaluate_task`` unless one is already waiting: the task
+judges every report waiting when it runs, batch after batch, until none is left, so a
+burst of thousands of diaries is a handful of tasks, and a single report is judged as soon
+as a worker is free.
 
 A worker killed with SIGKILL mid-task leaves its django-tasks-db row in RUNNING for ever
-(the backend only picks READY rows and nothing resets a claimed one), while the report's
-own transaction is rolled back. ``reports_sweep`` marks such orphaned rows failed and
-queues again every report still not evaluated some minutes after it was saved.
+(the backend only picks READY rows and nothing resets a claimed one), while the batch's own
+transaction is rolled back. ``reports_sweep`` marks such orphaned rows failed and queues a
+run again when reports are still not judged some minutes after they were saved.
 `pallio alerts sweep` runs it, and a running worker runs it at most once a minute after a
-task, so one new report also heals the ones a dead worker dropped.
+task, so one new report also heals what a dead worker dropped.
 
 Escalation of alerts nobody acknowledged is the worker's too: `pallio alerts sweep` queues
 one ``alerts_escalate_task`` per program (unless one is waiting); each step it writes is
@@ -19,6 +26,7 @@ unique per alert, so a run repeated after a crash escalates nothing twice.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -30,27 +38,79 @@ from pallio.core import clock
 log = logging.getLogger(__name__)
 
 # A report still not evaluated this long after it was saved was dropped by a worker; a task
-# row RUNNING this long belonged to a worker that died (an evaluation takes milliseconds).
+# row RUNNING this long belonged to a worker that died (a batch takes well under a second).
 STALE_AFTER = timedelta(minutes=5)
-SWEEP_LIMIT = 1000
 SWEEP_EVERY_SECONDS = 60
+# A run hands over to a fresh task after this long, so that no task row stays RUNNING for
+# the whole of a long burst (the sweep would take it for a dead worker's).
+RUN_FOR_SECONDS = 60.0
 TASK_PATH = "pallio.assessments.tasks.report_evaluate_task"
 ESCALATE_TASK_PATH = "pallio.assessments.tasks.alerts_escalate_task"
 
 
+def _waiting_run() -> bool:
+    """Whether a judging run is queued and not yet claimed by a worker."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists()
+
+
 def report_evaluation_enqueue(report_id: str) -> None:
-    report_evaluate_task.enqueue(report_id=report_id)
+    """Queue a judging run for a report just saved, unless one is already waiting: that
+    run has not started, so it will find this report too (it was committed first)."""
+    if not _uses_task_table() or not _waiting_run():
+        report_evaluate_task.enqueue(report_id=report_id)
+
+
+def _uses_task_table() -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(report_evaluate_task.get_backend(), DatabaseBackend)
+
+
+def reports_drain(*, run_for: float = RUN_FOR_SECONDS) -> int:
+    """Judge the reports waiting, batch after batch, until none is left; returns the alerts
+    raised. A batch that fails is judged again report by report, so one report that cannot
+    be judged (it is logged) holds none of the others back."""
+    from pallio.assessments.services import report_evaluate
+    from pallio.assessments.services.batch import (
+        batch_size,
+        reports_evaluate_pending,
+        reports_waiting,
+    )
+
+    size = batch_size()
+    started = time.monotonic()
+    failed: set[Any] = set()
+    raised = 0
+    while True:
+        try:
+            claimed, alerts = reports_evaluate_pending(limit=size, exclude=failed)
+        except Exception:
+            log.exception("a batch of symptom reports failed; judging them one by one")
+            claimed, alerts = reports_waiting(limit=size, exclude=failed), []
+            for report_id in claimed:
+                try:
+                    alerts += report_evaluate(report_id=report_id)
+                except Exception:
+                    log.exception("symptom report %s could not be judged", report_id)
+                    failed.add(report_id)
+        raised += len(alerts)
+        if not claimed:
+            return raised
+        if time.monotonic() - started > run_for:
+            report_evaluate_task.enqueue()
+            return raised
 
 
 @task()
-def report_evaluate_task(*, report_id: str) -> int:
-    """Judge one report; returns the number of alerts raised."""
-    from pallio.assessments.services import report_evaluate
-
-    raised = report_evaluate(report_id=report_id)
+def report_evaluate_task(*, report_id: str = "") -> int:
+    """Judge every report waiting (`report_id` names the one whose saving queued the run);
+    returns the number of alerts raised."""
+    raised = reports_drain()
     if cache.add("pallio:assessments:sweep", 1, SWEEP_EVERY_SECONDS):
         reports_sweep()
-    return len(raised)
+    return raised
 
 
 def _fail_orphans(task_path: str, cutoff: Any) -> int:
@@ -70,34 +130,20 @@ def _fail_orphans(task_path: str, cutoff: Any) -> int:
     return orphans
 
 
-def reports_sweep(*, stale_after: timedelta = STALE_AFTER, limit: int = SWEEP_LIMIT) -> int:
-    """Queue again every report whose evaluation never completed; returns how many."""
-    from django_tasks_db.models import DBTaskResult
-
+def reports_sweep(*, stale_after: timedelta = STALE_AFTER) -> int:
+    """Queue a judging run when reports saved more than `stale_after` ago are still not
+    judged and no run is waiting; returns how many such reports there are."""
     from pallio.assessments.models import SymptomReport
 
     cutoff = clock.now() - stale_after
     _fail_orphans(TASK_PATH, cutoff)
-    unevaluated = [
-        str(pk)
-        for pk in SymptomReport.objects.filter(evaluated_at__isnull=True, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    ]
-    if not unevaluated:
+    stale = SymptomReport.objects.filter(evaluated_at__isnull=True, created_at__lt=cutoff).count()
+    if not stale:
         return 0
-    queued = {
-        str(row["kwargs"].get("report_id"))
-        for row in DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY")
-        .filter(args_kwargs__kwargs__report_id__in=unevaluated)
-        .values_list("args_kwargs", flat=True)
-    }
-    ids = [pk for pk in unevaluated if pk not in queued]
-    for report_id in ids:
-        report_evaluation_enqueue(report_id)
-    if ids:
-        log.warning("re-queued %s symptom report(s) whose evaluation never completed", len(ids))
-    return len(ids)
+    if not _waiting_run():
+        report_evaluate_task.enqueue()
+    log.warning("%s symptom report(s) still not judged; a judging run is queued", stale)
+    return stale
 
 
 @task()

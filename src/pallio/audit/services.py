@@ -23,8 +23,7 @@ from pallio.core.access import ROLE_PRIVACY
 from pallio.core.middleware import current_source_address
 
 
-@transaction.atomic
-def audit_record(
+def _event_row(
     *,
     actor: Any,
     action: str,
@@ -36,13 +35,11 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     patient_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction. `patient_id` names a patient
-    that was asked for but not reached (a refusal), where no patient object exists."""
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     program_id = getattr(program, "id", None) or getattr(patient, "program_id", None)
     if program_id is None and authenticated:
         program_id = getattr(actor, "program_id", None)
-    row = AuditEvent(
+    return AuditEvent(
         at=clock.now().astimezone(UTC),
         program_id=program_id,
         user_id=actor.pk if authenticated else None,
@@ -58,15 +55,67 @@ def audit_record(
         detail=detail or {},
         scheme=HashScheme.HMAC,
     )
+
+
+def _chain_head() -> AuditChainHead:
+    """The chain's head row, locked until the caller's transaction ends."""
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        head = AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, count=0)
+        AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, count=0)
         head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    event: str,
+    patient: Any = None,
+    target: Any = None,
+    outcome: str = Outcome.SUCCESS,
+    program: Any = None,
+    detail: dict[str, Any] | None = None,
+    patient_id: uuid.UUID | None = None,
+) -> AuditEvent:
+    """Append one audit event in the caller's transaction. `patient_id` names a patient
+    that was asked for but not reached (a refusal), where no patient object exists."""
+    row = _event_row(
+        actor=actor,
+        action=action,
+        event=event,
+        patient=patient,
+        target=target,
+        outcome=outcome,
+        program=program,
+        detail=detail,
+        patient_id=patient_id,
+    )
+    head = _chain_head()
     row.prev_hash = head.last_hash
     row.hash = keyed_hash(row.prev_hash, row)
     row.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(last_hash=row.hash, count=head.count + 1)
     return row
+
+
+@transaction.atomic
+def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events, in the order given, in the caller's transaction: each entry
+    takes audit_record's arguments. The chain head is locked once and the rows are written
+    with one INSERT (ids follow the list, so the chain reads in this order)."""
+    rows = [_event_row(**entry) for entry in entries]
+    if not rows:
+        return rows
+    head = _chain_head()
+    last = head.last_hash
+    for row in rows:
+        row.prev_hash = last
+        row.hash = last = keyed_hash(last, row)
+    AuditEvent.objects.bulk_create(rows)
+    AuditChainHead.objects.filter(pk=1).update(last_hash=last, count=head.count + len(rows))
+    return rows
 
 
 def audit_read(*, actor: Any, patient: Any, target: Any = None, event: str) -> AuditEvent:

@@ -5,6 +5,7 @@ and the comprehensive assessment (comprehensive).
 
 from __future__ import annotations
 
+from pallio.assessments.services.batch import reports_evaluate, reports_evaluate_pending
 from pallio.assessments.services.catalogue import (
     instrument_for_program,
     instrument_upload,
@@ -66,6 +67,8 @@ __all__ = [
     "report_privilege_check",
     "report_submit",
     "report_validate",
+    "reports_evaluate",
+    "reports_evaluate_pending",
     "rules_for",
     "unstable_phases_check",
 ]

@@ -3,6 +3,7 @@ and resolve alerts, and the scheduled checks for missing reports and unstable ph
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -24,7 +25,13 @@ from pallio.assessments.models import (
     RuleKind,
     SymptomReport,
 )
-from pallio.assessments.rules import REPORT_KINDS, RULE_FIELDS, default_rules, judge_report
+from pallio.assessments.rules import (
+    REPORT_KINDS,
+    RULE_FIELDS,
+    Finding,
+    default_rules,
+    judge_report,
+)
 from pallio.assessments.services.catalogue import instrument_for_program
 from pallio.assessments.services.comprehensive import domain_action
 from pallio.assessments.services.phases import CLOCK_SKEW, phase_record
@@ -214,6 +221,10 @@ def alert_due_at(rule: AlertRule, *, now: datetime, zone: ZoneInfo, since: datet
     return datetime.combine(day, time(23, 59), tzinfo=zone)
 
 
+def alert_task_title(rule: AlertRule, detail: str) -> str:
+    return f"{rule.title}: {detail}"[:200] if detail else rule.title
+
+
 @transaction.atomic
 def alert_raise(
     *,
@@ -234,7 +245,7 @@ def alert_raise(
     episode = EpisodeOfCare.objects.filter(
         patient=patient, status=EpisodeOfCare.Status.ACTIVE
     ).first()
-    title = f"{rule.title}: {detail}"[:200] if detail else rule.title
+    title = alert_task_title(rule, detail)
     task = task_create(
         actor=None,
         patient=patient,
@@ -303,12 +314,45 @@ def _open_alert_of(patient_id: Any, rule_key: str) -> bool:
     )
 
 
+# Rules judged against the patient's previous report of the same instrument.
+NEEDS_PREVIOUS = frozenset({RuleKind.ITEM_RISE, RuleKind.SCALE_FALL})
+
+
+def report_findings(
+    rules: list[AlertRule],
+    *,
+    instrument_key: str,
+    spec: inst.InstrumentSpec,
+    scores: dict[str, Any],
+    previous_of: Callable[[], dict[str, Any] | None],
+) -> list[tuple[AlertRule, Finding]]:
+    """The rules that fire for a report, and what each found. ``previous_of`` gives the
+    previous report's scores; it is asked only when a rule compares with it."""
+    previous = None
+    looked_up = False
+    fired = []
+    for rule in rules:
+        if rule.kind not in REPORT_KINDS or rule.instrument_key != instrument_key:
+            continue
+        if rule.kind in NEEDS_PREVIOUS and not looked_up:
+            previous, looked_up = previous_of(), True
+        finding = judge_report(rule, spec, scores, previous)
+        if finding is not None:
+            fired.append((rule, finding))
+    # A rule yields to another that fired for the same report (an acute suicide-risk
+    # screen raises the emergency, not also the same-day positive screen).
+    keys = {rule.key for rule, _ in fired}
+    return [(r, f) for r, f in fired if not (r.unless_rule and r.unless_rule in keys)]
+
+
 @transaction.atomic
 def report_evaluate(*, report_id: Any, rules: list[AlertRule] | None = None) -> list[Alert]:
     """Judge a report against the program's rules and raise what fires, once.
 
     The alerts and the report's ``evaluated_at`` are written in one transaction: a worker
     killed half-way leaves nothing behind, and a second run finds the report evaluated.
+    The worker judges many reports at once with services.batch.reports_evaluate, which
+    gives the same alerts.
     """
     report = (
         SymptomReport.objects.select_for_update()
@@ -320,24 +364,14 @@ def report_evaluate(*, report_id: Any, rules: list[AlertRule] | None = None) -> 
         return []
     raised: list[Alert] = []
     if not report.entered_in_error:
-        spec = inst.spec_of(report.instrument.questionnaire)
-        previous = None
-        looked_up = False
-        fired = []
-        for rule in rules if rules is not None else rules_for(report.patient.program):
-            if rule.kind not in REPORT_KINDS or rule.instrument_key != report.instrument_key:
-                continue
-            if rule.kind in (RuleKind.ITEM_RISE, RuleKind.SCALE_FALL) and not looked_up:
-                previous, looked_up = _previous_scores(report), True
-            finding = judge_report(rule, spec, report.scores, previous)
-            if finding is not None:
-                fired.append((rule, finding))
-        # A rule yields to another that fired for the same report (an acute suicide-risk
-        # screen raises the emergency, not also the same-day positive screen).
-        keys = {rule.key for rule, _ in fired}
+        fired = report_findings(
+            rules if rules is not None else rules_for(report.patient.program),
+            instrument_key=report.instrument_key,
+            spec=inst.spec_of(report.instrument.questionnaire),
+            scores=report.scores,
+            previous_of=lambda: _previous_scores(report),
+        )
         for rule, finding in fired:
-            if rule.unless_rule and rule.unless_rule in keys:
-                continue
             if rule.kind in ONE_OPEN_PER_PATIENT and _open_alert_of(report.patient_id, rule.key):
                 continue
             alert = alert_raise(

@@ -111,7 +111,10 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
         submit(world, "phq-4", phq(3, 3, 0, 0))  # each: one PHQ-2 alert
     total = severe + positive
     drill = Drill(tmp_path)
-    assert drill.scalar("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult") == total
+    # One judging run is queued for the whole burst (each report found one waiting); it
+    # judges them in batches, small here so that the kill lands part-way through.
+    assert drill.scalar("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult") == 1
+    drill.env["PALLIO_ALERT_BATCH"] = "8"
 
     worker = drill.pallio("db_worker", "--no-startup-delay", "--interval", "0.05")
     deadline = time.monotonic() + 120
@@ -134,7 +137,7 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
     assert 0 < evaluated < total, "the worker was not stopped part-way through"
 
     # What a SIGKILL leaves: the claimed task stays RUNNING (django-tasks-db never resets it),
-    # while the report it was judging was rolled back and is still unevaluated.
+    # while the batch it was judging was rolled back and is still unevaluated.
     orphaned = drill.scalar(
         "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status='RUNNING'"
     )
@@ -142,6 +145,8 @@ def test_killing_the_worker_mid_run_loses_no_alert_and_raises_none_twice(
         "SELECT COUNT(*) FROM assessments_symptomreport WHERE evaluated_at IS NULL"
     )
     assert unevaluated > 0
+    # A batch commits whole or not at all.
+    assert (total - unevaluated) % 8 == 0
 
     # The sweep requeues what the dead worker dropped; a new worker finishes the queue.
     drill.run("alerts", "sweep", "--stale-minutes", "0", "--no-missing")

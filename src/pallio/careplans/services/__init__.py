@@ -27,12 +27,14 @@ from pallio.careplans.services.plans import (
 from pallio.careplans.services.tasks import (
     first_contact_tasks_close,
     task_assign_with,
+    task_build,
     task_cancel,
     task_close_with,
     task_complete,
     task_create,
     task_reassign,
     tasks_bulk_load,
+    tasks_create_many,
 )
 
 __all__ = [
@@ -54,10 +56,12 @@ __all__ = [
     "problem_add",
     "problem_update",
     "task_assign_with",
+    "task_build",
     "task_cancel",
     "task_close_with",
     "task_complete",
     "task_create",
     "task_reassign",
     "tasks_bulk_load",
+    "tasks_create_many",
 ]

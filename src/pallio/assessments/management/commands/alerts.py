@@ -1,4 +1,4 @@
-"""`pallio alerts sweep`: queue again the symptom reports a stopped worker never finished,
+"""`pallio alerts sweep`: queue a judging run for symptom reports a stopped worker dropped,
 queue the escalation of overdue unacknowledged alerts, and raise the 'expected report
 missing' and 'unstable phase too long' alerts of every program."""
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stale_after = timedelta(minutes=options["stale_minutes"])
         queued = reports_sweep(stale_after=stale_after)
-        self.stdout.write(f"re-queued {queued} report(s)")
+        self.stdout.write(f"{queued} report(s) still not judged: a judging run is queued")
         if not options["no_escalate"]:
             runs = escalations_enqueue(stale_after=stale_after)
             self.stdout.write(f"queued {runs} escalation run(s)")
