@@ -31,6 +31,7 @@ from pallio.visits.cadence_models import AppointmentKind, ExternalAppointment
 from pallio.visits.models import FACILITY_SETTINGS, Place
 
 KIND_SYSTEM = f"{PALLIO}/external-appointment-kind"
+TIME_MESSAGE = "Give a date and time with its time zone, e.g. 2026-03-12T09:00:00-04:00."
 CANCELLED = {"cancelled", "noshow"}
 BOOKED = {"proposed", "pending", "booked", "arrived", "fulfilled", "checked-in", "waitlist"}
 INFUSION_WORDS = re.compile(r"infusion|chemo|transfusion", re.IGNORECASE)
@@ -110,6 +111,8 @@ def _validated(data: dict[str, Any]) -> Appointment:
         for error in errors() if callable(errors) else []:
             where = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
             message = str(error.get("msg", "")).removeprefix("Value error, ")
+            if where in ("start", "end"):
+                message = TIME_MESSAGE
             problems.append((f"Appointment.{where}" if where else "Appointment", message))
         raise AppointmentProblem(problems or [("Appointment", str(exc))]) from None
 
@@ -168,7 +171,7 @@ def _site(data: dict[str, Any], program: Any, problems: list[tuple[str, str]]) -
 
 def _moment(value: Any, where: str, problems: list[tuple[str, str]]) -> datetime | None:
     if not isinstance(value, datetime) or value.tzinfo is None:
-        problems.append((where, "Give a date and time with its time zone (e.g. +00:00)."))
+        problems.append((where, TIME_MESSAGE))
         return None
     return value
 
