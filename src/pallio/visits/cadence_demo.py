@@ -57,11 +57,10 @@ def cadence_demo_populate(
         candidates = [p for p in patients if p.pk not in {pk for pk, _ in booked}]
         candidates += [p for p in patients if p not in candidates]
         for n, patient in enumerate(candidates[:OVERDUE_PATIENTS]):
-            discipline = next(
-                (d for d in OVERDUE_DISCIPLINES if (patient.pk, d) not in booked), None
-            )
-            if discipline is None:
+            free = [d for d in OVERDUE_DISCIPLINES if (patient.pk, d) not in booked]
+            if not free:
                 continue
+            discipline = free[0]
             found = cadence.cadence_set(
                 actor=booker,
                 patient=patient,

@@ -28,12 +28,18 @@ def test_the_demo_has_cadences_overdue_patients_and_same_day_suggestions(db):
     infusions = ExternalAppointment.objects.filter(program__slug="demo", kind="infusion")
     assert infusions.count() >= 3
     assert all(a.place and a.place.setting == "cancer_center" for a in infusions)
-    director = User.objects.filter(program__slug="demo", role="medical_director").first()
+    director = (
+        User.objects.filter(program__slug="demo", role="medical_director")
+        .order_by("username")
+        .first()
+    )
+    assert director is not None
     page = overdue_page_for(director)
     assert 3 <= page.paginator.count <= 10
     with_suggestion = [r for r in page.object_list if any(s.suggestion for s in r.statuses)]
     assert len(with_suggestion) >= 3
     patient = with_suggestion[0].patient
-    assert suggestions_of(patient)[0].appointment.place.setting == "cancer_center"
+    place = suggestions_of(patient)[0].appointment.place
+    assert place is not None and place.setting == "cancer_center"
     body = login(Client(), director).get(reverse("visits:overdue")).content.decode()
     assert "Book the same-day visit" in body
