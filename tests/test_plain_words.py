@@ -228,6 +228,12 @@ def realistic_data(world: Any, setup: Setup) -> None:
     )
     for make in SAMPLES.values():
         make(setup)
+    # A cadence overdue and an infusion this week: the cadence, the appointment and the
+    # same-day suggestion on the patient's visits page and the list of visits overdue.
+    from pallio.visits.tests.cadence_helpers import infusion, set_cadence, since
+
+    since(set_cadence(world, "weekly"), 9)
+    infusion(world, days=2)
 
 
 def _candidates(route: Route, world: Any) -> list[Any]:

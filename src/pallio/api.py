@@ -206,6 +206,9 @@ api.add_router("/support/roster", "pallio.support.api_roster.router", tags=["sup
 api.add_router("/coordination", "pallio.coordination.api.router", tags=["coordination"])
 api.add_router("/care-teams", "pallio.episodes.care_team_api.router", tags=["care teams"])
 api.add_router("/fhir/Encounter", "pallio.episodes.stay_api.router", tags=["hospital stays"])
+api.add_router(
+    "/fhir/Appointment", "pallio.visits.appointment_api.router", tags=["appointments elsewhere"]
+)
 
 # Mounted with include("pallio.api") under /api/v1/.
 app_name = "api"

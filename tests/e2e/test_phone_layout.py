@@ -24,6 +24,7 @@ GROUPS = {
     "Hospital messages": "Patients",
     "My schedule": "Care",
     "Team schedule": "Care",
+    "Visits overdue": "Care",
     "Tasks": "Care",
     "Alerts": "Care",
     "Notes to sign": "Care",

@@ -358,6 +358,8 @@ class ScheduledVisit(VersionedModel):
             models.Index(fields=["clinician", "starts_at"]),
             models.Index(fields=["patient", "starts_at"]),
             models.Index(fields=["program", "starts_at"]),
+            # The last visit of each discipline, for the cadence (cadence_models.py).
+            models.Index(fields=["patient", "discipline", "starts_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -405,3 +407,6 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.created_at:%Y-%m-%d}"
+
+
+from pallio.visits.cadence_models import ExternalAppointment, VisitCadence  # noqa: E402, F401

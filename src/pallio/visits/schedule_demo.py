@@ -22,6 +22,7 @@ from pallio.accounts.models import User
 from pallio.core import privileges
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.episodes.services import care_team_add
+from pallio.visits.cadence_demo import cadence_demo_populate
 from pallio.visits.demo import _ids_from
 from pallio.visits.models import Place, ScheduledVisit, Setting, VisitKind
 from pallio.visits.services import scheduling
@@ -182,4 +183,14 @@ def schedule_demo_populate(
                         else visit.join_url
                     )
                 counts["scheduled_visits"] += 1
+    counts.update(
+        cadence_demo_populate(
+            program=program,
+            patients=patients,
+            clinicians=clinicians,
+            booker=booker,
+            rng=rng,
+            today=today,
+        )
+    )
     return counts

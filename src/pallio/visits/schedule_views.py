@@ -57,6 +57,19 @@ def place_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 # --- booking -------------------------------------------------------------------------------------
 
+# What a link may fill in on the booking form (a same-day visit suggested beside an
+# appointment elsewhere): shown on the form only, checked like anything typed when booked.
+PREFILL = ("clinician", "setting", "place", "kind", "starts_at", "ends_at", "note")
+
+
+def _prefilled(request: HttpRequest) -> dict[str, str]:
+    found = {}
+    for name in PREFILL:
+        value = request.GET.get(name, "")
+        if value and len(value) <= 300 and value.isprintable():
+            found[name] = value
+    return found
+
 
 @staff_view("visit.view")
 @require_http_methods(["GET", "POST"])
@@ -101,6 +114,7 @@ def book(request: HttpRequest, patient_id: str) -> HttpResponse:
             initial={
                 "clinician": str(user.uuid) if user in clinicians else "",
                 "priority": scheduling.triage_priority_of(patient),
+                **_prefilled(request),
             },
         )
     context = patient_header_context(user, patient)

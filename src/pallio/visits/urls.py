@@ -7,7 +7,7 @@ reach is a 404, like one that does not exist.
 
 from django.urls import path
 
-from pallio.visits import calendar_views, schedule_views, views
+from pallio.visits import cadence_views, calendar_views, schedule_views, views
 
 app_name = "visits"
 
@@ -43,6 +43,18 @@ urlpatterns = [
         schedule_views.scheduled_no_show,
         name="no_show",
     ),
+    path("patients/<uuid:patient_id>/cadence/", cadence_views.cadence_set, name="cadence"),
+    path(
+        "patients/<uuid:patient_id>/appointments/new/",
+        cadence_views.appointment_new,
+        name="appointment_new",
+    ),
+    path(
+        "patients/<uuid:patient_id>/appointments/cancel/",
+        cadence_views.appointment_cancel,
+        name="appointment_cancel",
+    ),
+    path("overdue/", cadence_views.overdue, name="overdue"),
     path("schedule/", schedule_views.my_schedule, name="my_schedule"),
     path("schedule/calendar-feed/", calendar_views.feed_page, name="calendar_feed"),
     path("schedule/calendar-feed/new/", calendar_views.feed_create, name="calendar_feed_create"),

@@ -16,6 +16,7 @@ from pallio.core.access import staff_view
 from pallio.core.models import ConflictError
 from pallio.patients.selectors import patient_get_for, patient_header_context
 from pallio.visits import forms, services
+from pallio.visits.cadence_selectors import appointments_of, cadences_of
 from pallio.visits.models import VisitNote
 from pallio.visits.schedule_selectors import upcoming_visits_of
 from pallio.visits.selectors import (
@@ -54,6 +55,9 @@ def patient_visits(request: HttpRequest, patient_id: str) -> HttpResponse:
             "can_document": privileges.can(user, "note.write"),
             "can_book": privileges.can(user, "schedule.book"),
             "upcoming": upcoming_visits_of(context["patient"]),
+            "can_cancel": privileges.can(user, "schedule.cancel"),
+            "cadences": cadences_of(context["patient"]),
+            "appointments": appointments_of(context["patient"]),
         }
     )
     return render(request, "visits/patient_visits.html", context)
