@@ -405,3 +405,6 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed {self.created_at:%Y-%m-%d}"
+
+
+from pallio.visits.reminder_models import VisitReminder  # noqa: E402, F401
