@@ -24,6 +24,7 @@ from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.episodes.services import care_team_add
 from pallio.visits.demo import _ids_from
 from pallio.visits.models import Place, ScheduledVisit, Setting, VisitKind
+from pallio.visits.reminder_demo import reminders_demo_populate
 from pallio.visits.services import scheduling
 
 DEMO_VIDEO_URL = "https://video.example.org/join/{room}"
@@ -182,4 +183,5 @@ def schedule_demo_populate(
                         else visit.join_url
                     )
                 counts["scheduled_visits"] += 1
+    counts["reminders"] = reminders_demo_populate(program=program, rng=rng, today=today)
     return counts
