@@ -357,7 +357,15 @@ def reminders_sweep(*, now: datetime | None = None) -> SweepResult:
 
 def reminders_of_visit(visit: ScheduledVisit) -> list[VisitReminder]:
     """The visit's send log, newest first (for a visit already access-checked)."""
-    return list(VisitReminder.objects.filter(visit_id=visit.pk).order_by("-due_at", "pk"))
+    rows = VisitReminder.objects.filter(visit_id=visit.pk)
+    return sorted(
+        rows,
+        key=lambda r: (
+            -r.due_at.timestamp(),
+            r.recipient != VisitReminder.Recipient.PATIENT,
+            r.channel != VisitReminder.Channel.EMAIL,
+        ),
+    )
 
 
 def reminder_plan_words(program: Any) -> str:
