@@ -325,6 +325,9 @@ DEFAULT_FROM_EMAIL = env("PALLIO_FROM_EMAIL", "Pallio <no-reply@pallio.invalid>"
 # Text messages (pages from the 24/7 line): a dotted path to a backend class. The default
 # writes each message under var/outbox/sms and sends nothing (support/paging.py).
 PALLIO_SMS_BACKEND = env("PALLIO_SMS_BACKEND", "pallio.support.paging.OutboxSmsBackend")
+# Text messages to patients and families (visit reminders): a dotted path to a backend class
+# (core/sms.py). The default writes each message to standard output and sends nothing.
+PALLIO_PATIENT_SMS_BACKEND = env("PALLIO_PATIENT_SMS_BACKEND", "pallio.core.sms.ConsoleSmsBackend")
 
 # Security headers.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -236,6 +236,7 @@ EVENT_PHRASES: dict[str, str] = {
     "scheduled_visit.no_show": "Recorded that a patient was not seen at a booked visit",
     "scheduled_visit.read": "Opened a booked visit",
     "scheduled_visit.form": "Opened a visit booking form",
+    "visit_reminder.send": "Sent a visit reminder to the patient or caregiver",
     "schedule.read": "Opened a schedule of visits",
     "visit_cadence.set": "Set how often a discipline visits a patient",
     "visit_cadence.form": "Opened a patient's visit cadence form",

@@ -228,6 +228,30 @@ class ProgramSettingsForm(forms.Form):
         "phone. Names and addresses then sit in that app, outside Pallio.",
     )
 
+    visit_reminder_hours = forms.CharField(
+        label="Reminder times, in hours before the visit",
+        required=False,
+        max_length=100,
+        help_text="Whole numbers of hours separated by commas, such as 24, 2 (the day before "
+        "and two hours before). At most 4, up to 168 (a week). Leave empty to send no reminders.",
+    )
+    visit_reminder_recipients = forms.MultipleChoiceField(
+        label="Who receives visit reminders",
+        choices=list(setting_checks.REMINDER_RECIPIENTS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The main caregiver is the first family member or other related person on "
+        "the patient's chart. Nothing is ever sent about a patient who has died.",
+    )
+    visit_reminder_channels = forms.MultipleChoiceField(
+        label="How visit reminders are sent",
+        choices=list(setting_checks.REMINDER_CHANNELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each goes to the email address or phone number on the chart. A reminder "
+        "says when, where (never a home address) and who is coming, and a video visit's link.",
+    )
+
     def __init__(self, *args: Any, program: Program, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.program = program
@@ -273,6 +297,11 @@ class ProgramSettingsForm(forms.Form):
             "alert_on_call_username": program.setting("alert_on_call_username"),
             "video_url_template": program.setting("video_url_template"),
             "calendar_feed_detail": program.setting("calendar_feed_detail"),
+            "visit_reminder_hours": ", ".join(
+                str(h) for h in program.setting("visit_reminder_hours")
+            ),
+            "visit_reminder_recipients": program.setting("visit_reminder_recipients"),
+            "visit_reminder_channels": program.setting("visit_reminder_channels"),
         }
         for key in NUMBER_SETTINGS:
             initial[key] = program.setting(key)
@@ -289,6 +318,15 @@ class ProgramSettingsForm(forms.Form):
             initial[f"letter_{kind}"] = texts.get(kind, defaults[kind])
         return initial
 
+    def clean_visit_reminder_hours(self) -> list[int]:
+        text = self.cleaned_data["visit_reminder_hours"]
+        tokens = [t for t in re.split(r"[,;\s]+", text) if t]
+        if not all(t.isdigit() and len(t) <= 6 for t in tokens):
+            raise ValidationError(
+                "Write whole numbers of hours separated by commas, such as 24, 2."
+            )
+        return [int(t) for t in tokens]
+
     def changes(self) -> dict[str, Any]:
         """The typed values as the service takes them."""
         data = self.cleaned_data
@@ -299,6 +337,9 @@ class ProgramSettingsForm(forms.Form):
         changes["default_reporting_cadence"] = data["default_reporting_cadence"]
         changes["video_url_template"] = data["video_url_template"].strip()
         changes["calendar_feed_detail"] = data["calendar_feed_detail"]
+        changes["visit_reminder_hours"] = data["visit_reminder_hours"]
+        changes["visit_reminder_recipients"] = list(data["visit_reminder_recipients"])
+        changes["visit_reminder_channels"] = list(data["visit_reminder_channels"])
         changes["default_team_disciplines"] = list(data["default_team_disciplines"])
         for key in NUMBER_SETTINGS:
             changes[key] = data[key]

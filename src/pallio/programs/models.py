@@ -122,6 +122,13 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # patient's initials and the setting), or "names_and_places" (the patient's name, the
     # place's address and a video visit's join link).
     "calendar_feed_detail": "initials",
+    # Visit reminders (visits/reminders.py): sent this many hours before each booked visit
+    # (an empty list sends none), to the patient and/or the main caregiver (the first related
+    # person on the chart), by email and/or text message. Program policy; Pallio's default:
+    # the day before and two hours before.
+    "visit_reminder_hours": [24, 2],
+    "visit_reminder_recipients": ["patient", "caregiver"],
+    "visit_reminder_channels": ["email", "sms"],
     # The program's own words in its letters: the paragraph of each letter that is program
     # policy. Pallio fills in the reference, dates, reasons and the phone number around it.
     "letter_texts": {

@@ -198,6 +198,48 @@ def video_url_template_problems(value: Any) -> list[str]:
     return []
 
 
+REMINDER_RECIPIENTS = {"patient": "The patient", "caregiver": "The main caregiver"}
+REMINDER_CHANNELS = {"email": "Email", "sms": "Text message"}
+REMINDER_MAX_TIMES = 4
+REMINDER_MAX_HOURS = 168
+
+
+def visit_reminder_hours_problems(value: Any) -> list[str]:
+    """At most 4 reminder times, each a whole number of hours from 1 to 168 (a week) before
+    the visit, each once. An empty list sends no reminders."""
+    if not isinstance(value, list) or any(
+        isinstance(v, bool) or not isinstance(v, int) for v in value
+    ):
+        return ["Give the reminder times as whole numbers of hours, such as 24, 2."]
+    problems = []
+    if len(value) > REMINDER_MAX_TIMES:
+        problems.append(f"Give at most {REMINDER_MAX_TIMES} reminder times.")
+    outside = [v for v in value if not 1 <= v <= REMINDER_MAX_HOURS]
+    if outside:
+        problems.append(
+            f"A reminder is sent from 1 to {REMINDER_MAX_HOURS} hours (a week) before the "
+            f"visit; {outside[0]} is not."
+        )
+    repeated = sorted({v for v in value if value.count(v) > 1})
+    if repeated:
+        problems.append(f"Give each reminder time once; {repeated[0]} hours is given twice.")
+    return problems
+
+
+def _subset(words: str, allowed: dict[str, str]) -> Check:
+    def check(value: Any) -> list[str]:
+        if (
+            not isinstance(value, list)
+            or not all(isinstance(v, str) for v in value)
+            or not set(value) <= set(allowed)
+            or len(set(value)) != len(value)
+        ):
+            return [f"{words}: choose from the list."]
+        return []
+
+    return check
+
+
 def _yes_no(value: Any) -> list[str]:
     return [] if isinstance(value, bool) else ["Answer yes or no."]
 
@@ -257,6 +299,9 @@ CHECKS: dict[str, Check] = {
     "letter_texts": letter_texts_problems,
     "video_url_template": video_url_template_problems,
     "calendar_feed_detail": _choice("What calendar feeds show", ("initials", "names_and_places")),
+    "visit_reminder_hours": visit_reminder_hours_problems,
+    "visit_reminder_recipients": _subset("Who receives visit reminders", REMINDER_RECIPIENTS),
+    "visit_reminder_channels": _subset("How visit reminders are sent", REMINDER_CHANNELS),
 }
 
 

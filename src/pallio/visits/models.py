@@ -410,3 +410,4 @@ class CalendarFeed(models.Model):
 
 
 from pallio.visits.cadence_models import ExternalAppointment, VisitCadence  # noqa: E402, F401
+from pallio.visits.reminder_models import VisitReminder  # noqa: E402, F401

@@ -25,6 +25,7 @@ from pallio.episodes.services import care_team_add
 from pallio.visits.cadence_demo import cadence_demo_populate
 from pallio.visits.demo import _ids_from
 from pallio.visits.models import Place, ScheduledVisit, Setting, VisitKind
+from pallio.visits.reminder_demo import reminders_demo_populate
 from pallio.visits.services import scheduling
 
 DEMO_VIDEO_URL = "https://video.example.org/join/{room}"
@@ -193,4 +194,5 @@ def schedule_demo_populate(
             today=today,
         )
     )
+    counts["reminders"] = reminders_demo_populate(program=program, rng=rng, today=today)
     return counts

@@ -22,6 +22,7 @@ from pallio.patients.selectors import patient_get_for, patient_header_context
 from pallio.visits import schedule_forms as forms
 from pallio.visits import schedule_selectors as selectors
 from pallio.visits.models import ScheduledVisit
+from pallio.visits.reminders import reminder_log_context
 from pallio.visits.services import scheduling
 
 DAY, WEEK = "day", "week"
@@ -139,6 +140,7 @@ def _visit_context(user: Any, visit: ScheduledVisit) -> dict[str, Any]:
             "is_booked": visit.status == ScheduledVisit.Status.BOOKED,
         }
     )
+    context.update(reminder_log_context(visit))
     return context
 
 

@@ -3,6 +3,8 @@ access notes, an urgent visit each day, video links, and the same schedule for a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from pallio.programs.demo import demo_load
@@ -27,3 +29,18 @@ def test_the_demo_books_a_week_in_every_setting(db):
     homes = Place.objects.filter(program__slug="demo", patient__isnull=False)
     assert homes.exclude(access_notes="").count() == homes.count() > 0
     assert all(h.latitude is not None for h in homes)
+
+
+def test_the_demo_shows_sent_reminders_on_todays_visits(db):
+    from pallio.assessments.services import alert_rules_sync_defaults, instruments_sync_shipped
+    from pallio.visits.reminder_models import VisitReminder
+
+    instruments_sync_shipped()
+    alert_rules_sync_defaults()
+    demo_load(patients=40, seed=7)
+    reminders = VisitReminder.objects.filter(program__slug="demo")
+    assert reminders.exists()
+    assert set(reminders.values_list("status", flat=True)) == {"sent"}
+    assert set(reminders.values_list("hours_before", flat=True)) == {24}
+    first = min(r.visit.starts_at for r in reminders)
+    assert all(r.visit.starts_at - first < timedelta(days=1) for r in reminders)
