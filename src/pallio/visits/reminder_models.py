@@ -31,6 +31,7 @@ class VisitReminder(TimeStampedModel):
         FAILED = "failed", "Not sent yet, will try again"
         GAVE_UP = "gave_up", "Could not be sent"
         WITHHELD = "withheld", "Not sent"
+        UNKNOWN = "unknown", "Not confirmed"
 
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
     visit = models.ForeignKey(

@@ -23,9 +23,10 @@ Recipients: the patient, and the main caregiver (the first related person on the
 rank: acp.HealthcareAgent). An address shared by both gets one reminder (the patient's). A
 missing or unusable address is skipped; the page says who can be reached.
 
-A worker killed while sending leaves its row "being sent"; after 10 minutes a sweep puts it back
-to be tried again. Delivery is therefore at least once: a message handed to the server just
-before the worker died can go twice; nothing else does.
+A worker killed while sending leaves its row "being sent"; after 10 minutes a sweep marks it
+"not confirmed" and never sends it again: the message may have been handed to the mail server
+or the text provider just before the worker died, and a family must never get a reminder twice.
+Delivery is therefore at most once; the send log says which reminders were not confirmed.
 """
 
 from __future__ import annotations
@@ -316,13 +317,16 @@ def reminder_send(reminder_id: Any, *, now: datetime | None = None) -> str:
 
 
 def _heal_stale(now: datetime) -> int:
-    """Rows a stopped worker left "being sent" are tried again."""
+    """Rows a stopped worker left "being sent" are not confirmed, and not sent again."""
     return VisitReminder.objects.filter(
         status=Status.SENDING, updated_at__lt=now - STALE_SENDING
     ).update(
-        status=Status.FAILED,
-        last_error="The worker stopped while sending; it will try again.",
-        next_attempt_at=now,
+        status=Status.UNKNOWN,
+        last_error=(
+            "Sending stopped part-way, so it may or may not have gone out. It is not sent "
+            "again, so that no one gets it twice."
+        ),
+        next_attempt_at=None,
         updated_at=now,
     )
 

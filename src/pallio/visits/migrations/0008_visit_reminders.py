@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Text message')], max_length=8)),
                 ('to_address', models.CharField(max_length=254)),
                 ('due_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('queued', 'Waiting to be sent'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Not sent yet, will try again'), ('gave_up', 'Could not be sent'), ('withheld', 'Not sent')], default='queued', max_length=8)),
+                ('status', models.CharField(choices=[('queued', 'Waiting to be sent'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Not sent yet, will try again'), ('gave_up', 'Could not be sent'), ('withheld', 'Not sent'), ('unknown', 'Not confirmed')], default='queued', max_length=8)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('last_error', models.CharField(blank=True, max_length=300)),
                 ('next_attempt_at', models.DateTimeField(blank=True, null=True)),

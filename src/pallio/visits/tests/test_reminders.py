@@ -201,6 +201,33 @@ def test_a_send_that_keeps_failing_is_given_up_after_the_last_try(world, setting
     }
 
 
+def test_a_reminder_a_stopped_worker_left_half_sent_is_never_sent_again(world, as_user):
+    with_family(world)
+    visit = book(world, starts_at=at(world, 3, 10), ends_at=at(world, 3, 11))
+    first = visit.starts_at - timedelta(hours=24)
+    assert sweep_at(first).sent == 4
+    # A worker died after taking one reminder and before recording how the send went.
+    stuck = VisitReminder.objects.filter(visit=visit, channel="email", recipient="patient")
+    stuck.update(status="sending", sent_at=None, updated_at=first)
+    mail.outbox.clear()
+    sms.outbox.clear()
+    assert sweep_at(first + timedelta(minutes=9)).sent == 0
+    assert stuck.get().status == "sending"
+    assert sweep_at(first + timedelta(minutes=11)).sent == 0
+    row = stuck.get()
+    assert row.status == "unknown" and row.next_attempt_at is None
+    # Later sweeps, up to the next reminder time, send it to no one.
+    assert sweep_at(first + timedelta(hours=3)).sent == 0
+    assert mail.outbox == [] and sms.outbox == []
+    with clock.frozen(first + timedelta(hours=3)):
+        page = as_user(world.navigator).get(
+            reverse("visits:scheduled", kwargs={"scheduled_visit_id": visit.pk})
+        )
+    text = page.content.decode()
+    assert "Not confirmed" in text
+    assert "may or may not have gone out" in text
+
+
 def test_a_moved_visit_is_reminded_for_its_new_time(world):
     with_family(world)
     visit = book(world, starts_at=at(world, 3, 10), ends_at=at(world, 3, 11))
