@@ -22,7 +22,7 @@ from pallio.patients.selectors import patient_get_for, patient_header_context
 from pallio.visits import schedule_forms as forms
 from pallio.visits import schedule_selectors as selectors
 from pallio.visits.models import ScheduledVisit
-from pallio.visits.services import scheduling
+from pallio.visits.services import day_plan, scheduling
 
 DAY, WEEK = "day", "week"
 
@@ -286,6 +286,10 @@ def _calendar(request: HttpRequest, *, clinician: Any, title: str) -> HttpRespon
         "clinician": clinician,
         "clinicians": selectors.schedule_clinicians(user),
         "count": sum(len(d.entries) for d in calendar),
+        "day_plan_url": reverse("visits:day_plan", kwargs={"clinician_id": clinician.uuid})
+        + f"?date={start.isoformat()}"
+        if view == DAY and day_plan.can_plan(user, clinician)
+        else "",
     }
     return render(request, "visits/schedule.html", context)
 
