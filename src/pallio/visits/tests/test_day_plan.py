@@ -229,7 +229,7 @@ def test_who_may_plan_whose_day(world):
     with pytest.raises(PrivilegeDenied, match="may not plan a colleague's home-visit day"):
         day_plan.day_plan_build(actor=nurse, clinician=world.physician, day=day)
     with pytest.raises(PrivilegeDenied):
-        day_plan.visit_time_lock(actor=nurse, visit=ScheduledVisit.objects.first(), locked=True)
+        day_plan.visit_time_lock(actor=nurse, visit=ScheduledVisit.objects.get(), locked=True)
     assert day_plan.can_plan(world.director, world.physician)
     assert not day_plan.can_plan(nurse, world.physician)
     assert day_plan.can_plan(nurse, nurse)
