@@ -29,7 +29,7 @@ from pallio.core.models import versioned_save
 from pallio.core.privileges import privilege_check
 from pallio.visits.geo import Location, StraightLineTravel
 from pallio.visits.models import HOME_SETTINGS, ScheduledVisit, VisitKind
-from pallio.visits.routing import RouteInputError, Stop, TimeWindow, plan_day
+from pallio.visits.routing import REASONS, RouteInputError, Stop, TimeWindow, plan_day
 from pallio.visits.services import scheduling
 
 # How long a home visit takes, by kind (the time held in the day, arrival to departure).
@@ -220,10 +220,19 @@ def _stops(
 ) -> tuple[list[Stop], dict[str, str]]:
     """The solver's stops, and the visits that are not available at all (id -> reason)."""
     now = clock.now()
+
+    def mapped(visit: ScheduledVisit) -> bool:
+        place = visit.place
+        return place is not None and place.latitude is not None and place.longitude is not None
+
     planned = [v for v in visits if _is_planned(v)]
-    busy = [(v.starts_at, v.ends_at) for v in visits if not _is_planned(v)]
+    # A visit that cannot be planned keeps its booked time: the others go around it.
+    busy = [(v.starts_at, v.ends_at) for v in visits if not _is_planned(v) or not mapped(v)]
     stops, unavailable = [], {}
     for visit in planned:
+        if not mapped(visit):
+            unavailable[str(visit.pk)] = REASONS["no_location"]
+            continue
         place = visit.place
         location = None
         if place is not None and place.latitude is not None and place.longitude is not None:

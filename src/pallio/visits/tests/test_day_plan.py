@@ -180,6 +180,12 @@ def test_a_home_without_a_map_location_is_listed_with_the_reason(world):
     assert [u.visit.pk for u in plan.unfit] == [visits[1].pk]
     assert plan.unfit[0].reason == routing.REASONS["no_location"]
     assert len(plan.rows) == 2
+    # It keeps its booked time, so the plan goes around it and applies without a clash.
+    kept = visits[1]
+    assert all(r.departure <= kept.starts_at or r.arrival >= kept.ends_at for r in plan.rows)
+    day_plan.day_plan_apply(
+        actor=world.physician, clinician=world.physician, day=plan.day, order=plan.order
+    )
 
 
 def test_a_patient_never_available_in_the_working_day_is_listed(world):
