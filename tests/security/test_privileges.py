@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -1558,6 +1558,67 @@ CASES.update(
             ),
         ),
     }
+)
+
+
+# --- the home-visit day plan (visits/services/day_plan.py) ---------------------------------------
+
+
+def _a_planned_day(g: Grid, _: str) -> Any:
+    """A home visit of the physician three days ahead at 14:00, the office set: planning the
+    day moves it to the morning."""
+    from pallio.visits.models import ScheduledVisit
+    from pallio.visits.tests.day_plan_helpers import OFFICE, set_office
+
+    set_office(g.world)
+    zone = ZoneInfo(g.world.riverside.timezone)
+    day = clock.now().astimezone(zone).date() + timedelta(days=3)
+    visit = ScheduledVisit.objects.filter(clinician=g.world.physician, setting="home").first()
+    if visit is None:
+        visit = visit_scheduling.scheduled_visit_book(
+            actor=g.world.navigator,
+            patient=g.world.alice,
+            clinician=g.world.physician,
+            setting="home",
+            place=_a_home(g, ""),
+            kind="follow_up",
+            starts_at=datetime.combine(day, time(14), zone),
+            ends_at=datetime.combine(day, time(14, 45), zone),
+        )
+        visit.place.latitude, visit.place.longitude = OFFICE["latitude"] + 0.02, OFFICE["longitude"]
+        visit.place.save()
+    return day
+
+
+def _plan_order(g: Grid, day: Any) -> list[str]:
+    from pallio.visits.services import day_plan
+
+    return day_plan._plan(g.world.physician, day, None).order
+
+
+def _plan_apply_by(g: Grid, actor: User, day: Any) -> None:
+    from pallio.visits.services import day_plan
+
+    day_plan.day_plan_apply(
+        actor=actor, clinician=g.world.physician, day=day, order=_plan_order(g, day)
+    )
+
+
+def _plan_applied(g: Grid, actor: User, day: Any) -> bool:
+    from pallio.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(event="day_plan.apply", user_id=actor.pk).exists()
+
+
+def _plan_apply_post(g: Grid, client: Client, day: Any) -> Any:
+    return client.post(
+        reverse("visits:day_plan_apply", kwargs={"clinician_id": g.world.physician.uuid}),
+        {"date": day.isoformat(), "order": ",".join(_plan_order(g, day))},
+    )
+
+
+CASES["schedule.plan_colleague_day"] = Case(
+    _a_planned_day, _plan_apply_by, _plan_applied, _plan_apply_post
 )
 
 

@@ -251,6 +251,46 @@ class ProgramSettingsForm(forms.Form):
         help_text="Each goes to the email address or phone number on the chart. A reminder "
         "says when, where (never a home address) and who is coming, and a video visit's link.",
     )
+    day_plan_office_name = forms.CharField(
+        label="Office name",
+        required=False,
+        max_length=120,
+        help_text="Each clinician's home-visit day starts and ends here.",
+    )
+    day_plan_office_line = forms.CharField(
+        label="Office street address", required=False, max_length=200
+    )
+    day_plan_office_city = forms.CharField(label="Office city", required=False, max_length=100)
+    day_plan_office_postal_code = forms.CharField(
+        label="Office postal code", required=False, max_length=20
+    )
+    day_plan_office_latitude = forms.DecimalField(
+        label="Office latitude",
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        help_text="Leave the latitude and longitude empty to find the address in the "
+        "program's local list of addresses.",
+    )
+    day_plan_office_longitude = forms.DecimalField(
+        label="Office longitude", required=False, max_digits=9, decimal_places=6
+    )
+    day_plan_day_starts = forms.CharField(
+        label="Home-visit day starts at", max_length=5, help_text="A time such as 08:00."
+    )
+    day_plan_day_ends = forms.CharField(
+        label="Home-visit day ends at", max_length=5, help_text="A time such as 17:00."
+    )
+    day_plan_road_factor = forms.DecimalField(
+        label="Road factor",
+        max_digits=4,
+        decimal_places=2,
+        help_text="How much longer the road is than the straight line, from 1 to 3 (1.3 is "
+        "typical in a town).",
+    )
+    day_plan_speed_kmh = forms.DecimalField(
+        label="Average driving speed (km/h)", max_digits=5, decimal_places=1
+    )
 
     def __init__(self, *args: Any, program: Program, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -302,7 +342,19 @@ class ProgramSettingsForm(forms.Form):
             ),
             "visit_reminder_recipients": program.setting("visit_reminder_recipients"),
             "visit_reminder_channels": program.setting("visit_reminder_channels"),
+            "day_plan_day_starts": program.setting("day_plan_day_starts"),
+            "day_plan_day_ends": program.setting("day_plan_day_ends"),
+            "day_plan_road_factor": program.setting("day_plan_road_factor"),
+            "day_plan_speed_kmh": program.setting("day_plan_speed_kmh"),
         }
+        office = program.setting("day_plan_office") or {}
+        initial["day_plan_office_name"] = office.get("name", "")
+        initial["day_plan_office_latitude"] = office.get("latitude")
+        initial["day_plan_office_longitude"] = office.get("longitude")
+        for part, value in zip(
+            ("line", "city", "postal_code"), office.get("address", "").split(" | "), strict=False
+        ):
+            initial[f"day_plan_office_{part}"] = value
         for key in NUMBER_SETTINGS:
             initial[key] = program.setting(key)
         for urgency, days in program.setting("first_contact_days").items():
@@ -341,6 +393,7 @@ class ProgramSettingsForm(forms.Form):
         changes["visit_reminder_recipients"] = list(data["visit_reminder_recipients"])
         changes["visit_reminder_channels"] = list(data["visit_reminder_channels"])
         changes["default_team_disciplines"] = list(data["default_team_disciplines"])
+        changes.update(self.day_plan_changes())
         for key in NUMBER_SETTINGS:
             changes[key] = data[key]
         changes["first_contact_days"] = {
@@ -356,6 +409,57 @@ class ProgramSettingsForm(forms.Form):
             kind: data[f"letter_{kind}"].strip() for kind in setting_checks.LETTER_KINDS
         }
         return changes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lat, lon = data.get("day_plan_office_latitude"), data.get("day_plan_office_longitude")
+        if (lat is None) != (lon is None):
+            self.add_error("day_plan_office_longitude", "Give both the latitude and the longitude.")
+        parts = [
+            data.get(f"day_plan_office_{p}", "").strip() for p in ("line", "city", "postal_code")
+        ]
+        named = bool(data.get("day_plan_office_name", "").strip())
+        if (any(parts) or lat is not None) and not named:
+            self.add_error("day_plan_office_name", "Give the office a name.")
+        if named and lat is None and lon is None:
+            from pallio.visits.geo import geocode
+
+            found = (
+                geocode(line=parts[0], city=parts[1], postal_code=parts[2]) if any(parts) else None
+            )
+            if found is None:
+                self.add_error(
+                    "day_plan_office_line",
+                    "This address is not in the program's list of addresses. Check it, or "
+                    "enter the office's latitude and longitude.",
+                )
+            else:
+                data["day_plan_office_latitude"], data["day_plan_office_longitude"] = found
+        return data
+
+    def day_plan_changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        office: dict[str, Any] = {}
+        if data.get("day_plan_office_name", "").strip():
+            parts = [data[f"day_plan_office_{p}"].strip() for p in ("line", "city", "postal_code")]
+            office = {
+                "name": data["day_plan_office_name"].strip(),
+                "address": " | ".join(parts) if any(parts) else "",
+                "latitude": round(float(data["day_plan_office_latitude"]), 6),
+                "longitude": round(float(data["day_plan_office_longitude"]), 6),
+            }
+
+        def number(key: str) -> Any:
+            value = data.get(key)
+            return None if value is None else (int(value) if value == int(value) else float(value))
+
+        return {
+            "day_plan_office": office,
+            "day_plan_day_starts": data["day_plan_day_starts"].strip(),
+            "day_plan_day_ends": data["day_plan_day_ends"].strip(),
+            "day_plan_road_factor": number("day_plan_road_factor"),
+            "day_plan_speed_kmh": number("day_plan_speed_kmh"),
+        }
 
     def place_errors(self, error: ValidationError) -> None:
         """Put the service's problems next to the fields they are about."""
@@ -376,6 +480,10 @@ class ProgramSettingsForm(forms.Form):
 
 
 # A setting shown as several fields: its problems go next to the first.
-FIELD_OF = {"first_contact_days": "first_contact_urgent", "young_adult_ages": "young_adult_from"}
+FIELD_OF = {
+    "first_contact_days": "first_contact_urgent",
+    "young_adult_ages": "young_adult_from",
+    "day_plan_office": "day_plan_office_name",
+}
 
 TIME_ZONES = sorted(available_timezones())

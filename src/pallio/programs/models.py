@@ -129,6 +129,15 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "visit_reminder_hours": [24, 2],
     "visit_reminder_recipients": ["patient", "caregiver"],
     "visit_reminder_channels": ["email", "sms"],
+    # The home-visit day plan (visits/services/day_plan.py): the office each clinician's day
+    # starts and ends at ({"name", "address", "latitude", "longitude"}; empty until the program
+    # sets it), the working day, and how travel is estimated: the straight line times a road
+    # factor (roads are longer than the straight line), at an average speed.
+    "day_plan_office": {},
+    "day_plan_day_starts": "08:00",
+    "day_plan_day_ends": "17:00",
+    "day_plan_road_factor": 1.3,
+    "day_plan_speed_kmh": 40,
     # The program's own words in its letters: the paragraph of each letter that is program
     # policy. Pallio fills in the reference, dates, reasons and the phone number around it.
     "letter_texts": {

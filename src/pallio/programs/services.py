@@ -98,6 +98,11 @@ def program_settings_problems(program: Program, changes: dict[str, Any]) -> dict
                 found = _on_call_problems(program, value)
         if found:
             problems[key] = found
+    starts = changes.get("day_plan_day_starts", program.setting("day_plan_day_starts"))
+    ends = changes.get("day_plan_day_ends", program.setting("day_plan_day_ends"))
+    both_usable = not problems.get("day_plan_day_starts") and not problems.get("day_plan_day_ends")
+    if both_usable and isinstance(starts, str) and isinstance(ends, str) and ends <= starts:
+        problems["day_plan_day_ends"] = ["The home-visit day must end after it starts."]
     return problems
 
 

@@ -240,6 +240,50 @@ def _subset(words: str, allowed: dict[str, str]) -> Check:
     return check
 
 
+def day_plan_office_problems(value: Any) -> list[str]:
+    """Empty (not set yet), or a name of at most 120 characters, an address of at most 300,
+    and a latitude and a longitude in range."""
+    if value == {}:
+        return []
+    if not isinstance(value, dict) or set(value) - {"name", "address", "latitude", "longitude"}:
+        return ["Give the office's name and where it is on the map."]
+    problems = []
+    name = value.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        problems.append("The office's name must be given, in at most 120 characters.")
+    if not isinstance(value.get("address", ""), str) or len(value.get("address", "")) > 300:
+        problems.append("The office's address must be at most 300 characters.")
+    for key, limit in (("latitude", 90), ("longitude", 180)):
+        number = value.get(key)
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            problems.append(f"The office's {key} must be a number.")
+        elif not -limit <= number <= limit:
+            problems.append(f"The office's {key} must be from -{limit} to {limit}.")
+    return problems
+
+
+def _number_between(words: str, low: float, high: float, unit: str = "") -> Check:
+    def check(value: Any) -> list[str]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            return [f"{words} must be a number from {low:g} to {high:g}{unit}."]
+        return []
+
+    return check
+
+
+def _day_time(words: str) -> Check:
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            return [f"{words} must be a time such as 08:00."]
+        return []
+
+    return check
+
+
 def _yes_no(value: Any) -> list[str]:
     return [] if isinstance(value, bool) else ["Answer yes or no."]
 
@@ -302,6 +346,11 @@ CHECKS: dict[str, Check] = {
     "visit_reminder_hours": visit_reminder_hours_problems,
     "visit_reminder_recipients": _subset("Who receives visit reminders", REMINDER_RECIPIENTS),
     "visit_reminder_channels": _subset("How visit reminders are sent", REMINDER_CHANNELS),
+    "day_plan_office": day_plan_office_problems,
+    "day_plan_day_starts": _day_time("The start of the home-visit day"),
+    "day_plan_day_ends": _day_time("The end of the home-visit day"),
+    "day_plan_road_factor": _number_between("The road factor", 1, 3),
+    "day_plan_speed_kmh": _number_between("The average speed", 5, 130, " km/h"),
 }
 
 

@@ -347,6 +347,12 @@ class ScheduledVisit(VersionedModel):
     # A video visit's join link, built from the program's video_url_template when booked.
     join_url = models.URLField(max_length=500, blank=True)
     note = models.CharField("Note for the team", max_length=300, blank=True)
+    # The home-visit day plan (services/day_plan.py): when the patient is available for the
+    # visit to begin, in the program's local time on the visit's day (empty: any time of the
+    # working day), and whether the clinician fixed its time so a new plan keeps it.
+    available_from = models.TimeField("Patient available from", null=True, blank=True)
+    available_until = models.TimeField("Patient available until", null=True, blank=True)
+    time_locked = models.BooleanField("Time locked", default=False)
     booked_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

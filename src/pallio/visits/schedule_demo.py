@@ -23,6 +23,7 @@ from pallio.core import privileges
 from pallio.episodes.models import CareTeamMember, EpisodeOfCare
 from pallio.episodes.services import care_team_add
 from pallio.visits.cadence_demo import cadence_demo_populate
+from pallio.visits.day_plan_demo import day_plan_demo_populate
 from pallio.visits.demo import _ids_from
 from pallio.visits.models import Place, ScheduledVisit, Setting, VisitKind
 from pallio.visits.reminder_demo import reminders_demo_populate
@@ -184,6 +185,14 @@ def schedule_demo_populate(
                         else visit.join_url
                     )
                 counts["scheduled_visits"] += 1
+        counts["day_plan_visits"] = day_plan_demo_populate(
+            program=program,
+            clinicians=clinicians,
+            homes=[pair for pairs in homes.values() for pair in pairs],
+            booker=booker,
+            rng=rng,
+            today=today,
+        )
     counts.update(
         cadence_demo_populate(
             program=program,

@@ -23,7 +23,7 @@ from pallio.visits import schedule_forms as forms
 from pallio.visits import schedule_selectors as selectors
 from pallio.visits.models import ScheduledVisit
 from pallio.visits.reminders import reminder_log_context
-from pallio.visits.services import scheduling
+from pallio.visits.services import day_plan, scheduling
 
 DAY, WEEK = "day", "week"
 
@@ -302,6 +302,10 @@ def _calendar(request: HttpRequest, *, clinician: Any, title: str) -> HttpRespon
         "clinician": clinician,
         "clinicians": selectors.schedule_clinicians(user),
         "count": sum(len(d.entries) for d in calendar),
+        "day_plan_url": reverse("visits:day_plan", kwargs={"clinician_id": clinician.uuid})
+        + f"?date={start.isoformat()}"
+        if view == DAY and day_plan.can_plan(user, clinician)
+        else "",
     }
     return render(request, "visits/schedule.html", context)
 

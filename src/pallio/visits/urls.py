@@ -7,7 +7,7 @@ reach is a 404, like one that does not exist.
 
 from django.urls import path
 
-from pallio.visits import cadence_views, calendar_views, schedule_views, views
+from pallio.visits import cadence_views, calendar_views, day_plan_views, schedule_views, views
 
 app_name = "visits"
 
@@ -65,5 +65,25 @@ urlpatterns = [
         "schedule/clinicians/<uuid:clinician_id>/",
         schedule_views.clinician_schedule,
         name="clinician_schedule",
+    ),
+    path(
+        "schedule/clinicians/<uuid:clinician_id>/day-plan/",
+        day_plan_views.day_plan,
+        name="day_plan",
+    ),
+    path(
+        "schedule/clinicians/<uuid:clinician_id>/day-plan/apply/",
+        day_plan_views.day_plan_apply,
+        name="day_plan_apply",
+    ),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/lock/",
+        day_plan_views.visit_lock,
+        name="lock",
+    ),
+    path(
+        "scheduled/<uuid:scheduled_visit_id>/availability/",
+        day_plan_views.visit_availability,
+        name="availability",
     ),
 ]

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         ('episodes', '0010_care_team_history'),
         ('patients', '0002_patient_primary_care'),
         ('programs', '0001_initial'),
-        ('visits', '0005_calendar_feed'),
+        ('visits', '0006_day_plan'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
