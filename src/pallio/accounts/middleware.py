@@ -97,10 +97,10 @@ class SessionTimeoutMiddleware:
                 _seen_signer(request.session.session_key).sign(f"{time.time():.3f}"),
                 secure=settings.SESSION_COOKIE_SECURE,
                 httponly=True,
-                samesite=settings.SESSION_COOKIE_SAMESITE,
+                samesite="Lax",
             )
         elif SEEN_COOKIE in request.COOKIES:
-            response.delete_cookie(SEEN_COOKIE, samesite=settings.SESSION_COOKIE_SAMESITE)
+            response.delete_cookie(SEEN_COOKIE, samesite="Lax")
         return response
 
 
@@ -132,7 +132,7 @@ def _end_session(request: HttpRequest, why: str) -> HttpResponse:
     logout(request)
     messages.info(request, why)
     response = redirect(settings.LOGIN_URL)
-    response.delete_cookie(SEEN_COOKIE, samesite=settings.SESSION_COOKIE_SAMESITE)
+    response.delete_cookie(SEEN_COOKIE, samesite="Lax")
     return response
 
 
