@@ -63,7 +63,7 @@ def test_build_reorder_lock_and_apply_a_day_plan(world, browsing, sign_in):
     )
     times = phil.get_by_test_id("visit-times").filter(has_text=name)
     times.get_by_role("button", name=re.compile(f"^Lock time at .* for {name}$")).click()
-    expect(phil.get_by_text("Time locked")).to_be_visible()
+    expect(phil.get_by_text("Time locked: a new plan keeps this visit")).to_be_visible()
     assert ScheduledVisit.objects.get(pk=second.pk).time_locked
 
     # Plan again: the locked time is kept.
