@@ -291,8 +291,8 @@ def test_a_last_seen_cookie_from_another_session_or_altered_does_not_keep_one_al
     assert signed_out(client.get(reverse("referrals:queue")))
     # ...and neither is this session's own cookie with its time pushed forward.
     third = Client()
-    sign_in(third, world.navigator, with_totp(world.navigator))
     _at(monkeypatch, start)
+    sign_in(third, world.navigator, with_totp(world.navigator))
     assert third.get(reverse("patients:search")).status_code == 200
     value, signature = third.cookies["pallio_seen"].value.rsplit(":", 1)
     third.cookies["pallio_seen"] = f"{float(value) + idle * 2:.3f}:{signature}"

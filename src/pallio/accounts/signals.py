@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.mfa import signals as mfa_signals
@@ -10,9 +11,21 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from pallio.accounts.middleware import LOGIN_AT_SESSION_KEY, SEEN_AT_SESSION_KEY
 from pallio.audit.models import Action, Outcome
 from pallio.audit.services import audit_record, denial_record
 from pallio.core.logging import escape_controls
+
+
+@receiver(user_logged_in)
+def start_session_clocks(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """The absolute and idle timeouts count from sign-in (accounts.middleware), written with
+    the session the sign-in saves anyway, so the first page after it writes nothing."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = time.time()
+        session[LOGIN_AT_SESSION_KEY] = now
+        session[SEEN_AT_SESSION_KEY] = now
 
 
 @receiver(user_logged_in)
