@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from pallio.core.logging import SafeFormatter
-from tests.support.personas import login
+from tests.support.personas import PASSWORD, login
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -257,10 +257,19 @@ def test_cookies_are_httponly_and_samesite(world):
     assert response.status_code in (200, 302)
     csrf = client.cookies[settings.CSRF_COOKIE_NAME]
     assert csrf["httponly"] and csrf["samesite"].lower() in ("lax", "strict")
-    login(client, world.coordinator)
-    response = client.get(reverse("referrals:queue"))
+    # The password step saves the session (the sign-in is half done): its cookie.
+    response = Client().post(
+        reverse("account_login"), {"login": world.coordinator.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
     session = response.cookies[settings.SESSION_COOKIE_NAME]
     assert session["httponly"] and session["samesite"].lower() in ("lax", "strict")
+    # A signed-in page renews the idle timeout's last-seen cookie, not the session.
+    login(client, world.coordinator)
+    response = client.get(reverse("referrals:queue"))
+    seen = response.cookies["pallio_seen"]
+    assert seen["httponly"] and seen["samesite"].lower() in ("lax", "strict")
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
 
 
 def test_log_lines_cannot_be_forged_with_cr_lf():
