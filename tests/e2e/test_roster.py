@@ -76,7 +76,10 @@ def test_the_coordinator_keeps_the_roster(world, browsing, sign_in):
     cora.get_by_label("Last day").fill((today + timedelta(days=13)).isoformat())
     cora.get_by_role("button", name="Build shifts").click()
     expect(cora.get_by_text(re.compile(r"\d+ shift\(s\) built from the pattern"))).to_be_visible()
-    expect(cora.get_by_test_id("roster-day").first).to_contain_text("Nina Navigator")
+    # Whatever the hour: late in the evening today's slots have already begun.
+    expect(
+        cora.get_by_test_id("roster-day").filter(has_text="Nina Navigator").first
+    ).to_be_visible()
 
     # A shift by hand that ends before it starts: said plainly, nothing saved.
     cora.get_by_role("link", name="Add a shift").click()
