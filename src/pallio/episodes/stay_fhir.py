@@ -28,6 +28,7 @@ from django.db import transaction
 from fhir.resources.R4B.encounter import Encounter
 
 from pallio.core.codes import PALLIO
+from pallio.core.fhir_outcome import operation_outcome  # noqa: F401  (re-exported)
 from pallio.episodes import stays
 from pallio.episodes.models import HospitalStay, StayDisposition, StayKind
 
@@ -73,21 +74,6 @@ class EncounterProblem(Exception):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
         self.status = status
-
-
-def operation_outcome(problems: list[tuple[str, str]], *, code: str = "invalid") -> dict[str, Any]:
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "diagnostics": message,
-                **({"expression": [where]} if where else {}),
-            }
-            for where, message in problems
-        ],
-    }
 
 
 def _validated(data: Any) -> Encounter:

@@ -27,6 +27,7 @@ from typing import Any
 from fhir.resources.R4B.appointment import Appointment
 
 from pallio.core.codes import PALLIO
+from pallio.core.fhir_outcome import operation_outcome  # noqa: F401  (re-exported)
 from pallio.visits.cadence_models import AppointmentKind, ExternalAppointment
 from pallio.visits.models import FACILITY_SETTINGS, Place
 
@@ -48,21 +49,6 @@ class AppointmentProblem(Exception):
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
         self.status = status
-
-
-def operation_outcome(problems: list[tuple[str, str]], *, code: str = "invalid") -> dict[str, Any]:
-    return {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": code,
-                "diagnostics": message,
-                **({"expression": [where]} if where else {}),
-            }
-            for where, message in problems
-        ],
-    }
 
 
 def has_nul(value: Any) -> bool:
