@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "pallio.audit",
     "pallio.adt",
     "pallio.coordination",
+    "pallio.portal",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +128,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "pallio.accounts.middleware.ThrottledSignInMiddleware",
     "pallio.accounts.middleware.RequireMFAMiddleware",
+    # Portal accounts (patients and families) reach the portal and nothing else.
+    "pallio.portal.middleware.PortalSeparationMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "pallio.core.middleware.RequestContextMiddleware",
     # Inside RequestContextMiddleware, so a refusal it records carries the client's address.
@@ -150,6 +153,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "pallio.core.context_processors.pallio",
                 "pallio.support.context_processors.on_call_now",
+                "pallio.portal.context_processors.portal",
             ],
         },
     }

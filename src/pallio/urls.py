@@ -35,6 +35,7 @@ urlpatterns = [
     path("hospital-messages/", include("pallio.adt.urls")),
     path("program/", include("pallio.programs.urls")),
     path("staff/", include("pallio.accounts.urls")),
+    path("portal/", include("pallio.portal.urls")),
     path("invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
 ]
 

@@ -41,6 +41,8 @@ class RequireMFAMiddleware:
         if (
             user.is_authenticated
             and settings.PALLIO_REQUIRE_MFA
+            # A portal account may add a second factor; allauth asks for it at sign-in then.
+            and getattr(user, "kind", "staff") == "staff"
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
             and not session_has_mfa(request)
         ):

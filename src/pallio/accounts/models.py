@@ -25,6 +25,14 @@ class Role(models.TextChoices):
     PROGRAM_ADMIN = "program_admin", "Program administrator"
 
 
+class AccountKind(models.TextChoices):
+    """Staff work in the team's pages; portal accounts (patients and the people they choose)
+    reach only the portal, and only for the patients they were invited for (portal app)."""
+
+    STAFF = "staff", "Staff"
+    PORTAL = "portal", "Patient or family (portal)"
+
+
 class TrainingLevel(models.TextChoices):
     """A trainee's notes need a supervisor's co-signature (seed 002: oversight and training)."""
 
@@ -41,6 +49,9 @@ PROGRAM_WIDE_ROLES = frozenset({Role.INTAKE_COORDINATOR, Role.MEDICAL_DIRECTOR})
 
 class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # A portal account has no program (so every staff page refuses it) and kind "portal"
+    # (so the portal refuses every staff account).
+    kind = models.CharField(max_length=8, choices=AccountKind.choices, default=AccountKind.STAFF)
     program = models.ForeignKey(
         "programs.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
@@ -76,6 +87,15 @@ class User(AbstractUser):
     @property
     def is_trainee(self) -> bool:
         return bool(self.training_level)
+
+    @property
+    def is_portal(self) -> bool:
+        return self.kind == AccountKind.PORTAL
+
+    @property
+    def audit_role(self) -> str:
+        """The role the audit trail records: a portal account has no staff role."""
+        return "portal" if self.kind == AccountKind.PORTAL else self.role
 
     @property
     def is_program_wide(self) -> bool:

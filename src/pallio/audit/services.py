@@ -44,7 +44,7 @@ def _event_row(
         program_id=program_id,
         user_id=actor.pk if authenticated else None,
         username=actor.get_username() if authenticated else "",
-        role=getattr(actor, "role", "") if authenticated else "",
+        role=getattr(actor, "audit_role", getattr(actor, "role", "")) if authenticated else "",
         patient_id=getattr(patient, "pk", None) or patient_id,
         action=action,
         event=event,

@@ -223,6 +223,8 @@ def staff_view(perm: str | None = None) -> Callable[[F], F]:
                 return redirect_to_login(request.get_full_path())
             if getattr(user, "program_id", None) is None:
                 raise PermissionDenied
+            if getattr(user, "kind", "staff") != "staff":  # a portal account
+                raise PermissionDenied
             if perm is not None and not has_perm(user, perm):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
