@@ -15,6 +15,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from pallio.accounts.models import Role, User
+from pallio.assessments.services import alert_rules_sync_defaults, instruments_sync_shipped
 from pallio.audit.models import AuditEvent
 from pallio.audit.services import audit_verify
 from pallio.careplans.models import Task
@@ -49,6 +50,9 @@ def _loaded_once(
         try:
             # Loaded with the clock standing still, as `make run` effectively does within
             # one instant: rows written together share their time.
+            # A flush by an earlier test in this worker empties the migrations' data.
+            instruments_sync_shipped()
+            alert_rules_sync_defaults()
             with clock.frozen(clock.now()):
                 loaded = demo_load(patients=PATIENTS, seed=SEED)
             yield loaded
@@ -257,3 +261,186 @@ def test_a_changed_code_status_is_the_one_shown(demo):
         recorded = [entry.created_at for entry in history]
         assert recorded == sorted(set(recorded)), patient.mrn
         assert current_code_status_of(patient) == history[-1], patient.mrn
+
+
+# --- what the care teams find in it ----------------------------------------------------------
+
+
+def test_the_demo_monitors_symptoms_raises_alerts_and_lists_opioids(demo):
+    from pallio.assessments.models import Alert, PhaseOfCare, SymptomReport
+    from pallio.medications.models import MedicationStatement
+
+    program = demo_program()
+    reports = SymptomReport.objects.filter(program=program)
+    assert reports.filter(instrument_key="esas-r").count() > PATIENTS
+    assert {"esas-r", "pps"} <= set(reports.values_list("instrument_key", flat=True))
+    assert not reports.filter(evaluated_at__isnull=True).exists()
+    assert not reports.filter(answered_at__gt=clock.now()).exists()
+    open_alerts = Alert.objects.filter(program=program, status=Alert.Status.OPEN)
+    assert open_alerts.exists()
+    assert all(a.task_id is not None for a in open_alerts)
+    opioids = MedicationStatement.objects.filter(program=program, is_opioid=True)
+    assert opioids.exists()
+    assert open_alerts.filter(rule_key="opioid-no-bowel-regimen").exists()
+    assert PhaseOfCare.objects.filter(program=program).exists()
+
+
+def test_every_enrolled_demo_patient_has_a_care_plan(demo):
+    """Across the domains, with goals linked to conversations, tasks for people and for
+    discipline lists, reviews and history."""
+    from django.db.models import Q
+
+    from pallio.careplans.models import CarePlan, Goal, GoalReview, Intervention, Problem
+
+    # Enrolled when the plans were made: still active, or discharged since by the demo's
+    # deaths and discharges (those carry a discharge reason; older finished episodes do not).
+    enrolled = (
+        EpisodeOfCare.objects.filter(program__slug="demo")
+        .filter(Q(status="active") | ~Q(discharge_reason=""))
+        .count()
+    )
+    plans = CarePlan.objects.filter(program__slug="demo")
+    assert enrolled and plans.count() == enrolled
+    assert Problem.objects.filter(plan__in=plans).values("domain").distinct().count() >= 5
+    assert Goal.objects.filter(plan__in=plans, conversation__isnull=False).exists()
+    assert Intervention.objects.filter(plan__in=plans).values("discipline").distinct().count() >= 4
+    tasks = Task.objects.filter(program__slug="demo", kind="care_plan")
+    assert tasks.filter(assigned_to__isnull=True).exists()
+    assert tasks.filter(assigned_to__isnull=False).exists()
+    assert GoalReview.objects.filter(goal__plan__in=plans).exists()
+    assert (
+        Problem.history.filter(plan_id__in=plans.values("pk")).count()
+        == Problem.objects.filter(plan__in=plans).count()
+    )
+    assert AuditEvent.objects.filter(event="demo.care_plans").exists()
+
+
+# --- the week's visits, days on the road and cadences ----------------------------------------
+
+
+def test_the_demo_has_a_week_of_signed_notes_by_every_discipline(demo):
+    """Signed notes in several settings and modes, a fellow's note awaiting co-signature,
+    first contacts recorded."""
+    from pallio.careplans.models import TaskKind
+    from pallio.visits.models import Visit, VisitNote
+
+    notes = VisitNote.objects.filter(program__slug="demo")
+    signed = notes.filter(status=VisitNote.Status.SIGNED)
+    disciplines = set(signed.values_list("visit__discipline", flat=True))
+    assert {
+        "physician",
+        "nurse_practitioner",
+        "nurse",
+        "nurse_navigator",
+        "social_worker",
+        "chaplain",
+    } <= disciplines
+    assert disciplines & {"dietitian", "pharmacist", "respiratory_therapist", "child_life"}
+    visits = Visit.objects.filter(program__slug="demo")
+    assert set(visits.values_list("mode", flat=True)) == {"in_person", "telephone", "video"}
+    assert len(set(visits.values_list("setting", flat=True))) >= 4
+    assert signed.filter(symptom_reports__isnull=False).exists()
+
+    awaiting = notes.get(status=VisitNote.Status.AWAITING_COSIGN)
+    fellow = User.objects.get(program__slug="demo", username="fellow")
+    assert fellow.training_level == "fellow" and fellow.supervisor is not None
+    assert awaiting.author == fellow and awaiting.supervisor == fellow.supervisor
+    assert Task.objects.filter(
+        kind=TaskKind.NOTE_COSIGN, assigned_to=fellow.supervisor, status="open"
+    ).exists()
+
+    reached = EpisodeOfCare.objects.filter(program__slug="demo", first_contact_at__isnull=False)
+    assert reached.exists()
+    assert all(e.first_contact_at and e.first_contact_at > e.start for e in reached)
+    # Patients not reached yet keep their open (some overdue) first-contact task.
+    assert Task.objects.filter(kind=TaskKind.FIRST_CONTACT, status="open").exists()
+
+
+def test_the_demo_books_a_week_in_every_setting(demo):
+    """Homes with access notes, an urgent visit each day, video links."""
+    from pallio.visits.models import Place, ScheduledVisit, Setting
+
+    visits = ScheduledVisit.objects.filter(program__slug="demo")
+    assert set(visits.values_list("setting", flat=True)) == set(Setting.values)
+    assert visits.filter(priority="urgent").count() == 7
+    days = {v.starts_at.date() for v in visits}
+    assert len(days) >= 7
+    video = visits.filter(setting="telehealth")
+    assert video and all(v.join_url.startswith("https://video.example.org/join/") for v in video)
+    homes = Place.objects.filter(program__slug="demo", patient__isnull=False)
+    assert homes.exclude(access_notes="").count() == homes.count() > 0
+    assert all(h.latitude is not None for h in homes)
+
+
+def test_the_demo_shows_sent_reminders_on_todays_visits(demo):
+    from datetime import timedelta
+
+    from pallio.visits.reminder_models import VisitReminder
+
+    reminders = VisitReminder.objects.filter(program__slug="demo")
+    assert reminders.exists()
+    assert set(reminders.values_list("status", flat=True)) == {"sent"}
+    assert set(reminders.values_list("hours_before", flat=True)) == {24}
+    first = min(r.visit.starts_at for r in reminders)
+    assert all(r.visit.starts_at - first < timedelta(days=1) for r in reminders)
+
+
+def test_the_demo_has_a_home_visit_day_for_two_clinicians_with_a_real_plan(demo):
+    """The office is set, and two clinicians each have a weekday of home visits on the map
+    that the day plan puts in order."""
+    from collections import Counter
+    from zoneinfo import ZoneInfo
+
+    from pallio.visits.models import ScheduledVisit
+    from pallio.visits.services import day_plan
+
+    program = demo_program()
+    assert day_plan.office_of(program) is not None
+    zone = ZoneInfo(program.timezone)
+    rounds = ScheduledVisit.objects.filter(program=program, note="Home visit round")
+    per_day = Counter((v.clinician_id, v.starts_at.astimezone(zone).date()) for v in rounds)
+    assert len(per_day) == 2 and all(n == 4 for n in per_day.values())
+    for (clinician_id, day), _count in per_day.items():
+        assert day.weekday() < 5
+        visit = rounds.filter(clinician_id=clinician_id).select_related("clinician").first()
+        assert visit is not None
+        clinician = visit.clinician
+        plan = day_plan.day_plan_build(actor=clinician, clinician=clinician, day=day)
+        assert not plan.problem
+        assert {str(v.pk) for v in rounds.filter(clinician_id=clinician_id)} <= {
+            str(r.visit.pk) for r in plan.rows
+        } | {str(u.visit.pk) for u in plan.unfit}
+        assert len(plan.rows) >= 3 and plan.total_km > 0 and plan.changes > 0
+
+
+def test_the_demo_has_cadences_overdue_patients_and_same_day_suggestions(demo):
+    """Every patient on the week's schedule has a cadence, a few have fallen overdue, and
+    oncology infusions at the demo cancer center bring same-day visit suggestions, shown on
+    the list of visits overdue."""
+    from django.test import Client
+    from django.urls import reverse
+    from tests.support.personas import login
+
+    from pallio.visits.cadence_models import ExternalAppointment, VisitCadence
+    from pallio.visits.cadence_selectors import overdue_page_for, suggestions_of
+
+    cadences = VisitCadence.objects.filter(program__slug="demo")
+    assert cadences.count() > 10
+    infusions = ExternalAppointment.objects.filter(program__slug="demo", kind="infusion")
+    assert infusions.count() >= 3
+    assert all(a.place and a.place.setting == "cancer_center" for a in infusions)
+    director = (
+        User.objects.filter(program__slug="demo", role="medical_director")
+        .order_by("username")
+        .first()
+    )
+    assert director is not None
+    page = overdue_page_for(director)
+    assert 3 <= page.paginator.count <= 10
+    with_suggestion = [r for r in page.object_list if any(s.suggestion for s in r.statuses)]
+    assert len(with_suggestion) >= 3
+    patient = with_suggestion[0].patient
+    place = suggestions_of(patient)[0].appointment.place
+    assert place is not None and place.setting == "cancer_center"
+    body = login(Client(), director).get(reverse("visits:overdue")).content.decode()
+    assert "Book the same-day visit" in body
