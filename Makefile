@@ -21,7 +21,7 @@ XDIST := $(if $(filter 0,$(WORKERS)),,-p xdist -n $(WORKERS) --dist loadfile)
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX := $(CURDIR)/var/pycache
 
-.PHONY: help install browser run serve worker demo migrate test lint typecheck test-sqlite test-postgres e2e bench clean
+.PHONY: help install catalogues messages browser run serve worker demo migrate test lint typecheck test-sqlite test-postgres e2e bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo program and serve it at http://$(HOST):$(PORT)"
@@ -40,7 +40,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed catalogues
+
+# The translations (.po, in the repository) compiled to the .mo files Django reads (polib).
+catalogues: $(VENV)/.installed
+	$(BIN)/python -m pallio.core.catalogues >/dev/null
+
+# Refresh the Spanish catalogues from the code (needs gettext's xgettext and msgmerge): the
+# portal's strings go to portal/locale, the staff layout's to src/pallio/locale. Translate
+# the new entries, then `make catalogues`.
+messages: $(VENV)/.installed
+	cd src/pallio && PALLIO_ENV=development ../../$(PALLIO) makemessages -l es \
+	  --add-location file --no-obsolete --ignore 'tests/*' --ignore '*/tests/*'
 
 # Browser tests drive the distribution's Chromium (never a downloaded browser build).
 browser:

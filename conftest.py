@@ -8,6 +8,14 @@ from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("PALLIO_TESTING", "1")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The Spanish pages need compiled catalogues: compile any .po newer than its .mo."""
+    from pallio.core.catalogues import compile_catalogues
+
+    compile_catalogues(only_stale=True)
+
+
 # Property-based tests run the same examples on every run and on any machine: no deadline
 # (a busy machine is not a failure), a fixed seed, and the failing example printed to replay.
 hypothesis_settings.register_profile(

@@ -116,9 +116,13 @@ MIDDLEWARE = [
     # After WhiteNoise: static files may be cached, nothing else may.
     "pallio.core.middleware.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before CommonMiddleware: the language cookie or the browser's.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language chosen on the account comes before the cookie and the browser's.
+    "pallio.core.language.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware: it tells the user why they were signed out.
     "pallio.accounts.middleware.SessionTimeoutMiddleware",
@@ -306,7 +310,16 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # asked rather than listing every file each time (the listing is what production serves).
 WHITENOISE_AUTOREFRESH = TESTING
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# English and Spanish (issue 15): the portal is fully translated; staff pages translate their
+# layout and sign-in. Catalogues are kept as .po files and compiled at install (make install).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# The staff layout's catalogue; each app's own (the portal's) is in its locale/ folder.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "pallio_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from pallio.accounts import views as accounts_views
 from pallio.core import views as core_views
+from pallio.core.language import set_language
 
 # Bad values in an address answer 400 with what was wrong (pallio.core.params).
 handler400 = "pallio.core.params.bad_request"
@@ -36,6 +37,7 @@ urlpatterns = [
     path("program/", include("pallio.programs.urls")),
     path("staff/", include("pallio.accounts.urls")),
     path("portal/", include("pallio.portal.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
 ]
 

@@ -52,6 +52,8 @@ class User(AbstractUser):
     # A portal account has no program (so every staff page refuses it) and kind "portal"
     # (so the portal refuses every staff account).
     kind = models.CharField(max_length=8, choices=AccountKind.choices, default=AccountKind.STAFF)
+    # The language the person chose for their pages ("en", "es"); empty: their browser's.
+    language = models.CharField(max_length=8, blank=True, default="")
     program = models.ForeignKey(
         "programs.Program", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )

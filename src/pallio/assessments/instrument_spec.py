@@ -147,6 +147,14 @@ class InstrumentSpec:
     item_bands: tuple[Band, ...] = ()
     banded_items: tuple[str, ...] = ()
     code: dict[str, str] | None = None
+    # The languages whose wording ships (the licence extension's "wording-languages"). A
+    # validated translation is added only where its licence allows its wording; a portal
+    # page in another language says the questionnaire is in English only.
+    wording_languages: tuple[str, ...] = ("en",)
+
+    def in_language(self, language: str) -> bool:
+        """Whether the wording ships in `language` ("es", "es-mx": the base language)."""
+        return (language or "en").split("-")[0].lower() in self.wording_languages
 
     def item(self, link_id: str) -> Item | None:
         return next((i for i in self.items if i.link_id == link_id), None)

@@ -410,6 +410,10 @@ def spec_from_questionnaire(q: Any) -> InstrumentSpec:
         item_bands=item_bands,
         banded_items=banded,
         code=_coding(codes[0]) if codes else None,
+        wording_languages=tuple(
+            str(v).lower() for v in _sub_values(licence[0], "wording-languages") if v
+        )
+        or ("en",),
     )
 
 

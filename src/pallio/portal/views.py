@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.portal.access import portal_accesses, portal_account_view, portal_view
+from pallio.portal.home_selectors import portal_home_sections
 from pallio.portal.models import PortalAccess
 
 
@@ -32,4 +33,5 @@ def patient_home(request: HttpRequest, access: PortalAccess) -> HttpResponse:
         patient=access.patient,
         program=access.program,
     )
-    return render(request, "portal/patient_home.html", {"access": access})
+    context = {"access": access, **portal_home_sections(access)}
+    return render(request, "portal/patient_home.html", context)
