@@ -36,6 +36,8 @@ urlpatterns = [
     path("program/", include("pallio.programs.urls")),
     path("staff/", include("pallio.accounts.urls")),
     path("portal/", include("pallio.portal.urls")),
+    path("portal/<uuid:patient_id>/messages/", include("pallio.messaging.portal_urls")),
+    path("messages/", include("pallio.messaging.urls")),
     path("invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
 ]
 
