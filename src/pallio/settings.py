@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "pallio.adt",
     "pallio.coordination",
     "pallio.portal",
+    "pallio.messaging",
 ]
 
 MIDDLEWARE = [

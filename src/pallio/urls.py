@@ -38,6 +38,8 @@ urlpatterns = [
     path("staff/", include("pallio.accounts.urls")),
     path("portal/", include("pallio.portal.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("portal/<uuid:patient_id>/messages/", include("pallio.messaging.portal_urls")),
+    path("messages/", include("pallio.messaging.urls")),
     path("invitation/<str:token>/", accounts_views.invitation_accept, name="invitation_accept"),
 ]
 

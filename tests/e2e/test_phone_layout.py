@@ -27,6 +27,7 @@ GROUPS = {
     "Visits overdue": "Care",
     "Tasks": "Care",
     "Alerts": "Care",
+    "Messages": "Care",
     "Notes to sign": "Care",
     "Team meetings": "Care",
     "Care reviews": "Care",

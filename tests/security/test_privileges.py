@@ -1622,6 +1622,42 @@ CASES["schedule.plan_colleague_day"] = Case(
 )
 
 
+# --- secure messages (messaging/services.py) ---------------------------------------------------
+
+
+def _a_portal_thread(g: Grid, _: str) -> Any:
+    """A thread alice started from her portal account, waiting for the team."""
+    from pallio.messaging.services import thread_start_portal
+    from pallio.portal.tests.factories import patient_account
+
+    user = User.objects.filter(username="alice.portal").first() or patient_account(g.world.alice)
+    return thread_start_portal(
+        actor=user, patient_id=g.world.alice.pk, subject="A question", body="Is it normal?"
+    ).thread
+
+
+def _message_reply_by(g: Grid, actor: User, thread: Any) -> None:
+    from pallio.messaging.services import message_send_staff
+
+    message_send_staff(actor=actor, thread=thread, body="It is; we will call you.")
+
+
+def _message_replied(g: Grid, actor: User, thread: Any) -> bool:
+    return bool(thread.messages.filter(author=actor).exists())
+
+
+def _message_reply_post(g: Grid, client: Client, thread: Any) -> Any:
+    return client.post(
+        reverse("messaging:thread", kwargs={"thread_id": thread.pk}),
+        {"body": "It is; we will call you."},
+    )
+
+
+CASES["message.reply"] = Case(
+    _a_portal_thread, _message_reply_by, _message_replied, _message_reply_post
+)
+
+
 def test_every_action_of_the_matrix_is_walked():
     assert set(RAW) == set(CASES) | NOT_YET_PERFORMED
     assert not set(CASES) & NOT_YET_PERFORMED

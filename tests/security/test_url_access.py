@@ -22,6 +22,7 @@ from pallio.assessments.tests.samples import riverside_alert
 from pallio.careplans.tests.factories import plan_of
 from pallio.careplans.tests.idt_samples import riverside_meeting
 from pallio.core import access
+from pallio.messaging.tests.samples import alice_attachment, alice_thread
 from pallio.referrals.tests.factories import enrolled_referral
 from pallio.visits.tests.summary_factories import sample_visit_summary
 from tests.security.helpers import (
@@ -88,6 +89,9 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     "clinician_id": lambda s: str(s.world.physician.uuid),
     # The calendar feed's secret (the feed is public: the secret is its only credential).
     "feed_secret": lambda s: calendar_feed_secret(s),
+    # A thread of secure messages alice started from her portal account, with a photo.
+    "thread_id": lambda s: str(alice_thread(s.world).pk),
+    "message_attachment_id": lambda s: str(alice_attachment(s.world).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -122,6 +126,8 @@ OBJECT_PARAMETERS = {
     "order_id",
     "scheduled_visit_id",
     "clinician_id",
+    "thread_id",
+    "message_attachment_id",
 }
 # Parameters that name a Riverside object holding no patient information (an agency of the
 # directory): any colleague may open it, another program's people get 404.

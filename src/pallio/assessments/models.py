@@ -149,6 +149,10 @@ class RuleKind(models.TextChoices):
         "hospital_admission",
         "An enrolled patient arrived in hospital or the emergency department",
     )
+    MESSAGE_EMERGENCY = (
+        "message_emergency",
+        "A message from the portal reads like an emergency",
+    )
 
 
 class AlertRule(TimeStampedModel):

@@ -306,6 +306,14 @@ EVENT_PHRASES: dict[str, str] = {
     "roster.pattern_change": "Changed an on-call pattern",
     "roster.pattern_remove": "Removed an on-call pattern",
     "roster.gaps_flagged": "Gaps in the on-call roster flagged",
+    # Secure messages (portal and team)
+    "message.list": "Listed a patient's message threads",
+    "message.inbox": "Opened the message inbox",
+    "message.thread.read": "Read a message thread",
+    "message.thread.start": "Started a message thread",
+    "message.send": "Sent a message",
+    "message.thread.close": "Closed a message thread",
+    "message.attachment.read": "Opened a file sent with a message",
     # The program's own settings
     "program.settings_change": "Changed the program's settings",
     # The demonstration program

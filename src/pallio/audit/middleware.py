@@ -48,6 +48,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "scheduled_visit_id",  # a booked visit of one patient
         "clinician_id",  # a colleague's schedule: the patients they visit
         "order_id",  # equipment or a service ordered for one patient
+        "thread_id",  # a thread of secure messages about one patient
+        "message_attachment_id",  # a file sent with a secure message
     }
 )
 REFUSED = (403, 404)

@@ -107,6 +107,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coordination.worklist": CLINICAL_ROLES,
     "directory.view": CLINICAL_ROLES | {ROLE_ADMIN},
     "directory.manage": frozenset({ROLE_ADMIN}),
+    # Secure messages from the portal (messaging app): each thread follows its patient's rule;
+    # who may answer is a clinical privilege (message.reply).
+    "message.view": CLINICAL_ROLES,
 }
 
 # What access_reason answers for an on-call clinician reaching a patient through their shift;

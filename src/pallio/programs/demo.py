@@ -66,6 +66,7 @@ from pallio.episodes.bereavement_demo import bereavement_demo_populate
 from pallio.episodes.hospice_demo import hospice_demo_populate
 from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
+from pallio.messaging.demo import messaging_demo_populate
 from pallio.patients.models import Patient
 from pallio.programs.demo_builder import _ProgramSpec, _StaffSpec
 from pallio.programs.demo_population import PopulationDemo
@@ -384,6 +385,11 @@ class _ProgramBuilder(PopulationDemo):
             patients=self._enrolled_now(ACP_DEMO_PATIENTS),
             rng=random.Random(f"pallio-demo-schedule:{self.seed}:{self.spec.slug}"),
             today=self.today,
+        )
+        # Secure messages from the portal: one answered by the nurse navigator, others
+        # awaiting an answer; after the deaths and discharges, so only enrolled patients write.
+        messaging_demo_populate(
+            program=self.program, patients=self._enrolled_now(ACP_DEMO_PATIENTS)
         )
         audit_record(
             actor=None,

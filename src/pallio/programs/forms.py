@@ -88,6 +88,12 @@ ALERTS = (
         "A call to the 24/7 line not called back within this many minutes pages the second line.",
     ),
     (
+        "message_answer_hours",
+        "Hours to answer a message from the portal",
+        "A message from a patient or family waiting longer than this is shown overdue in the "
+        "team's inbox.",
+    ),
+    (
         "support_backup_minutes",
         "Minutes after that before it goes to the backup",
         "Counted from when the second line was paged.",

@@ -83,6 +83,11 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # The 24/7 line (issue 13). A call not called back within this many minutes pages the
     # second line, and this many minutes later the backup. Program policy; Pallio's default.
     "support_callback_minutes": 15,
+    # Secure messages from the portal (messaging app): the team answers a message within this
+    # many hours; a thread waiting longer is shown overdue in the team's inbox. Program
+    # policy, not a clinical standard (an emergency is never left to this clock: the sender
+    # is told to call at once). Pallio's default: one day.
+    "message_answer_hours": 24,
     "support_backup_minutes": 15,
     # The day shift starts at this local time: the morning hand-off covers the calls since
     # the previous day's start.

@@ -332,6 +332,7 @@ CHECKS: dict[str, Check] = {
     "support_callback_minutes": _whole(
         "The minutes before an unanswered call goes to the second line", 1, 240
     ),
+    "message_answer_hours": _whole("The hours within which a message is answered", 1, 168),
     "support_backup_minutes": _whole("The minutes before it goes to the backup", 1, 240),
     "support_day_shift_starts": _clock_time,
     "support_holidays_country": _text("The country of the public holidays", 2),

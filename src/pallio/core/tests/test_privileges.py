@@ -71,6 +71,7 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
         "schedule.book",
         "schedule.cancel",
         "schedule.no_show",
+        "message.reply",
     ]
     assert not privileges.can(user, "note.sign")
 
