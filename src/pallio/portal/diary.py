@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -151,6 +152,7 @@ def diary_submit(
     instrument_key: str,
     answers: dict[str, Any],
     idempotency_key: str = "",
+    answered_at: datetime | None = None,
 ) -> DiaryOutcome:
     """Record a diary for the patient from a portal account with the diary scope; returns
     the report and whether the alert rules act on it. PermissionDenied (audited) for an
@@ -169,6 +171,7 @@ def diary_submit(
         respondent=respondent_of(access),
         channel=Channel.PORTAL,
         respondent_name=name,
+        answered_at=answered_at,
     )
     key = f"portal:{access.pk}:{idempotency_key[:60]}" if idempotency_key else ""
     try:
