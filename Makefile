@@ -80,6 +80,7 @@ run: demo
 	    $(PALLIO) support sweep >>var/worker.log 2>&1; \
 	    $(PALLIO) coordination sweep >>var/worker.log 2>&1; \
 	    $(PALLIO) reminders sweep >>var/worker.log 2>&1; \
+	    $(PALLIO) diary sweep >>var/worker.log 2>&1; \
 	    $(PALLIO) roster check >>var/worker.log 2>&1; \
 	    $(PALLIO) audit checkpoint >>var/worker.log 2>&1; done & \
 	  PALLIO_DEBUG=$${PALLIO_DEBUG:-0} $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) \

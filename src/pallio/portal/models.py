@@ -151,3 +151,6 @@ class PortalInvitation(models.Model):
         if self.expires_at <= now:  # type: ignore[operator]
             return "expired"
         return "open"
+
+
+from pallio.portal.diary_models import DiaryReminder  # noqa: E402, F401

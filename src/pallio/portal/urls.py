@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pallio.portal import home_views, views
+from pallio.portal import checkin_views, diary_views, home_views, views
 
 app_name = "portal"
 
@@ -17,4 +17,6 @@ urlpatterns = [
         home_views.document_download,
         name="document_download",
     ),
+    path("<uuid:patient_id>/diary/", diary_views.diary_page, name="diary"),
+    path("<uuid:patient_id>/check-in/", checkin_views.checkin_page, name="checkin"),
 ]

@@ -68,6 +68,7 @@ from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.messaging.demo import messaging_demo_populate
 from pallio.patients.models import Patient
+from pallio.portal.diary_demo import diary_demo_populate
 from pallio.programs.demo_builder import _ProgramSpec, _StaffSpec
 from pallio.programs.demo_population import PopulationDemo
 from pallio.programs.models import Program
@@ -355,6 +356,13 @@ class _ProgramBuilder(PopulationDemo):
             patients=self._enrolled_now(HOSPICE_DEMO_PATIENTS + 6)[HOSPICE_DEMO_PATIENTS:],
             rng=random.Random(f"pallio-demo-coordination:{self.seed}:{self.spec.slug}"),
             today=self.today,
+        )
+        # Symptom diaries sent from the portal (one severe) and a caregiver's check-in.
+        diary_demo_populate(
+            program=self.program,
+            patients=self._enrolled_now(HOSPICE_DEMO_PATIENTS + 9)[HOSPICE_DEMO_PATIENTS + 6 :],
+            rng=random.Random(f"pallio-demo-diary:{self.seed}:{self.spec.slug}"),
+            now=clock.now(),
         )
         # The weekly team meeting reads the whole record (alerts, phases, plans, visits):
         # keep it after every other part of the demo.

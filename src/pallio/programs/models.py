@@ -134,6 +134,15 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     "visit_reminder_hours": [24, 2],
     "visit_reminder_recipients": ["patient", "caregiver"],
     "visit_reminder_channels": ["email", "sms"],
+    # The portal's symptom diary (portal/diary.py): the instruments patients and caregivers
+    # answer there (instrument keys, the program's own or those shipped), and how the
+    # diary reminder goes out when a diary is due at the episode's reporting cadence.
+    "portal_diary_instruments": ["esas-r"],
+    "diary_reminder_channels": ["email", "sms"],
+    # The caregiver self check-in (portal/checkin.py, the caregiver needs screen): this many
+    # needs named or more creates a task for the social worker. Program policy; the screen
+    # has no validated cut-off. Pallio's default: 3 of its 6 needs.
+    "caregiver_checkin_task_at_least": 3,
     # The home-visit day plan (visits/services/day_plan.py): the office each clinician's day
     # starts and ends at ({"name", "address", "latitude", "longitude"}; empty until the program
     # sets it), the working day, and how travel is estimated: the straight line times a road

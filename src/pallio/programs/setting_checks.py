@@ -226,6 +226,19 @@ def visit_reminder_hours_problems(value: Any) -> list[str]:
     return problems
 
 
+def portal_diary_instruments_problems(value: Any) -> list[str]:
+    """One to five instrument keys, each once (whether the program has each one is checked
+    when the diary is shown: an instrument missing there is left out)."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= 5
+        or not all(isinstance(v, str) and re.fullmatch(r"[a-z0-9-]{1,60}", v) for v in value)
+        or len(set(value)) != len(value)
+    ):
+        return ["The diary's instruments: give one to five instrument keys, each once."]
+    return []
+
+
 def _subset(words: str, allowed: dict[str, str]) -> Check:
     def check(value: Any) -> list[str]:
         if (
@@ -347,6 +360,9 @@ CHECKS: dict[str, Check] = {
     "visit_reminder_hours": visit_reminder_hours_problems,
     "visit_reminder_recipients": _subset("Who receives visit reminders", REMINDER_RECIPIENTS),
     "visit_reminder_channels": _subset("How visit reminders are sent", REMINDER_CHANNELS),
+    "portal_diary_instruments": portal_diary_instruments_problems,
+    "diary_reminder_channels": _subset("How diary reminders are sent", REMINDER_CHANNELS),
+    "caregiver_checkin_task_at_least": _whole("The caregiver check-in score for a task", 1, 6),
     "day_plan_office": day_plan_office_problems,
     "day_plan_day_starts": _day_time("The start of the home-visit day"),
     "day_plan_day_ends": _day_time("The end of the home-visit day"),

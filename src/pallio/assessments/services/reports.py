@@ -119,9 +119,19 @@ def report_validate(patient: Any, data: ReportInput) -> tuple[Instrument, dict[s
 def report_submit(
     *, actor: Any, patient: Any, data: ReportInput, idempotency_key: str = ""
 ) -> tuple[SymptomReport, bool]:
-    """Record a symptom report from a visit, a call or the portal; its alerts are judged by
+    """Record a symptom report from a visit, a call or the API; its alerts are judged by
     the background worker once this transaction commits. Returns (report, created)."""
     report_privilege_check(actor, data.instrument_key)
+    return report_record(actor=actor, patient=patient, data=data, idempotency_key=idempotency_key)
+
+
+@transaction.atomic
+def report_record(
+    *, actor: Any, patient: Any, data: ReportInput, idempotency_key: str = ""
+) -> tuple[SymptomReport, bool]:
+    """What report_submit does once the caller is known to be allowed to report for the
+    patient. It checks nobody: the staff path checks the clinical privilege (report_submit),
+    the portal path the portal access and its diary scope (portal/diary.py)."""
     if idempotency_key:
         existing = SymptomReport.objects.filter(
             patient=patient, idempotency_key=idempotency_key[:100]
