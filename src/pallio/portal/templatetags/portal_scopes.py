@@ -1,4 +1,5 @@
-"""`{% if access|can:"diary" %}`: whether a portal access allows a scope (PortalAccess.can)."""
+"""`{% if access|portal_can:"diary" %}`: whether a portal access allows a scope
+(PortalAccess.can)."""
 
 from __future__ import annotations
 
@@ -10,5 +11,5 @@ register = template.Library()
 
 
 @register.filter
-def can(access: Any, scope: str) -> bool:
+def portal_can(access: Any, scope: str) -> bool:
     return bool(access is not None and access.can(str(scope)))
