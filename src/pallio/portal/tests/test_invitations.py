@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
+from tests.support.personas import add_to_team, login
 
 from pallio.accounts.models import AccountKind, User
 from pallio.audit.models import AuditEvent
@@ -23,7 +24,6 @@ from pallio.portal.invitations import (
 )
 from pallio.portal.models import PortalAccess, PortalInvitation, PortalRelation, PortalScope
 from pallio.portal.tests.helpers import family_member, link_for, token_in
-from tests.support.personas import add_to_team, login
 
 pytestmark = pytest.mark.django_db
 
@@ -77,9 +77,11 @@ def test_an_invitation_keeps_only_the_hash_and_mails_a_single_use_link(world):
 def test_an_expired_or_withdrawn_link_changes_nothing(world):
     invitation, token = invite_andrew(world)
     before = counts()
-    with clock.frozen(clock.now() + timedelta(days=8)):
-        with pytest.raises(InvitationUnusable) as refused:
-            portal_invitation_accept(token=token, username="andrew", password=NEW_PASSWORD)
+    with (
+        clock.frozen(clock.now() + timedelta(days=8)),
+        pytest.raises(InvitationUnusable) as refused,
+    ):
+        portal_invitation_accept(token=token, username="andrew", password=NEW_PASSWORD)
     assert refused.value.state == "expired"
     portal_invitation_withdraw(actor=world.navigator, invitation=invitation)
     with pytest.raises(InvitationUnusable) as refused:
