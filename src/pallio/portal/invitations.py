@@ -209,7 +209,7 @@ def portal_invitation_accept(*, token: str, username: str, password: str) -> Use
     if found is None:
         raise InvitationUnusable("unknown")
     invitation = (
-        PortalInvitation.objects.select_for_update()
+        PortalInvitation.objects.select_for_update(of=("self",))
         .select_related("program", "patient", "person")
         .get(pk=found.pk)
     )
