@@ -67,6 +67,7 @@ from pallio.episodes.hospice_demo import hospice_demo_populate
 from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.patients.models import Patient
+from pallio.portal.access_demo import portal_demo_populate
 from pallio.programs.demo_builder import _ProgramSpec, _StaffSpec
 from pallio.programs.demo_population import PopulationDemo
 from pallio.programs.models import Program
@@ -385,6 +386,11 @@ class _ProgramBuilder(PopulationDemo):
             rng=random.Random(f"pallio-demo-schedule:{self.seed}:{self.spec.slug}"),
             today=self.today,
         )
+        # The portal: one enrolled patient's own login, a caregiver's, and a removed caregiver.
+        if self.spec.slug == DEMO_SLUG:
+            enrolled = self._enrolled_now(1)
+            if enrolled:
+                portal_demo_populate(program=self.program, patient=enrolled[0])
         audit_record(
             actor=None,
             action=Action.CREATE,
