@@ -16,6 +16,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("", include("pallio.referrals.urls")),
+    path("patients/<uuid:patient_id>/portal/", include("pallio.portal.staff_urls")),
     path("patients/", include("pallio.patients.urls")),
     path("caseload/", include("pallio.episodes.urls")),
     path("enrollment/", include("pallio.episodes.enrollment_urls")),

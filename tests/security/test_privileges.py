@@ -1658,6 +1658,53 @@ CASES["message.reply"] = Case(
 )
 
 
+# --- portal invitations (portal/invitations.py) --------------------------------------------------
+
+
+def _a_family_member(g: Grid, _: str) -> HealthcareAgent:
+    from pallio.portal.tests.helpers import family_member
+
+    found = HealthcareAgent.objects.filter(patient=g.world.alice, name="Andrew Anders").first()
+    return found or family_member(g.world.alice)
+
+
+def _portal_invite_by(g: Grid, actor: User, agent: HealthcareAgent) -> None:
+    from pallio.portal.invitations import portal_invitation_create
+    from pallio.portal.tests.helpers import link_for
+
+    portal_invitation_create(
+        actor=actor,
+        patient=g.world.alice,
+        email=f"{actor.username}@example.net",
+        person=agent,
+        scopes=["diary"],
+        link_for=link_for,
+    )
+
+
+def _portal_invite_post(g: Grid, client: Client, agent: HealthcareAgent) -> Any:
+    return client.post(
+        reverse("portal_team:invite", kwargs={"patient_id": g.world.alice.pk}),
+        {
+            "who": str(agent.pk),
+            "email": f"{_user_of(client).username}@example.net",
+            "scopes": ["diary"],
+            "language": "en",
+        },
+    )
+
+
+def _portal_invited(g: Grid, actor: User, _: Any) -> bool:
+    from pallio.portal.models import PortalInvitation
+
+    return PortalInvitation.objects.filter(invited_by=actor).exists()
+
+
+CASES["portal.manage"] = Case(
+    _a_family_member, _portal_invite_by, _portal_invited, _portal_invite_post
+)
+
+
 def test_every_action_of_the_matrix_is_walked():
     assert set(RAW) == set(CASES) | NOT_YET_PERFORMED
     assert not set(CASES) & NOT_YET_PERFORMED

@@ -92,6 +92,10 @@ SAMPLES: dict[str, Callable[[Any], str]] = {
     # A thread of secure messages alice started from her portal account, with a photo.
     "thread_id": lambda s: str(alice_thread(s.world).pk),
     "message_attachment_id": lambda s: str(alice_attachment(s.world).pk),
+    # The portal (portal app): an invitation to alice's portal, and a caregiver's access to
+    # alice kept apart from the portal personas below (the walk may remove it).
+    "invitation_id": lambda s: str(portal_invitation(s).pk),
+    "portal_access_id": lambda s: str(portal_sample_access(s).pk),
 }
 # Parameters that name a Riverside object holding (or leading to) patient information.
 OBJECT_PARAMETERS = {
@@ -128,6 +132,8 @@ OBJECT_PARAMETERS = {
     "clinician_id",
     "thread_id",
     "message_attachment_id",
+    "invitation_id",
+    "portal_access_id",
 }
 # Parameters that name a Riverside object holding no patient information (an agency of the
 # directory): any colleague may open it, another program's people get 404.
@@ -252,6 +258,35 @@ def coordination_order(setup: Any) -> Any:
 
         setup._coordination_order = alice_order(setup.world)
     return setup._coordination_order
+
+
+def portal_invitation(setup: Any) -> Any:
+    """An open invitation of alice's son to her portal, made once per walk."""
+    if not hasattr(setup, "_portal_invitation"):
+        from pallio.portal.invitations import portal_invitation_create
+        from pallio.portal.tests.helpers import family_member, link_for
+
+        setup._portal_invitation = portal_invitation_create(
+            actor=setup.world.navigator,
+            patient=setup.world.alice,
+            email="andrew@example.org",
+            person=family_member(setup.world.alice),
+            scopes=["diary"],
+            link_for=link_for,
+        )
+    return setup._portal_invitation
+
+
+def portal_sample_access(setup: Any) -> Any:
+    """A caregiver's access to alice (diary only), named in portal and team addresses; made
+    once per walk."""
+    if not hasattr(setup, "_portal_sample_access"):
+        from pallio.portal.models import PortalAccess
+        from pallio.portal.tests.factories import caregiver_account
+
+        user = caregiver_account(setup.world.alice, "sample.caregiver", ["diary"])
+        setup._portal_sample_access = PortalAccess.objects.get(user=user)
+    return setup._portal_sample_access
 
 
 def roster_slot(world: Any) -> Any:
@@ -438,7 +473,7 @@ def test_url_walk(route: Route, world, settings):
                 leaked = _leaks(body, _phi_markers(setup))
                 if leaked:
                     problems.append(f"{where}: anonymous sees PHI {leaked}")
-                if rule.startswith("staff:") and not (
+                if rule.startswith(("staff:", "portal:")) and not (
                     status == 302 and location.startswith(login_path)
                 ):
                     problems.append(f"{where}: anonymous not sent to sign in ({location})")
@@ -510,4 +545,119 @@ def test_url_walk(route: Route, world, settings):
         if route.name in PATIENT_PAGES and method == "get" and status != 404:
             problems.append(f"{where}: owen off shift should get 404 for alice's {route.name}")
 
+    problems += portal_walk(route, url, setup)
     assert not problems, "\n".join(problems)
+
+
+# --- the portal's personas (issue 15) ---------------------------------------------------------
+
+# Apps whose rows a portal page may write: a refused request must leave all of them as they were.
+PORTAL_WRITING_APPS = ("portal", "diary", "messaging")
+# Where a portal account may go besides the portal (portal/middleware.py); elsewhere: 403.
+PORTAL_ALLOWED = ("portal/", "accounts/", "static/", "healthz", "i18n/")
+PORTAL_REFUSED = {403, 404, 405}
+
+
+def portal_personas(world: Any) -> dict[str, Any]:
+    """Alice's own account; a caregiver of alice with the diary only; a caregiver of alice whose
+    access the patient removed; a caregiver of bob. Their names share nothing with alice's."""
+    from pallio.core import clock
+    from pallio.portal.models import ALL_SCOPES, PortalAccess, PortalRelation
+    from pallio.portal.tests.factories import patient_account, portal_access, portal_user
+
+    def caregiver(patient: Any, username: str, first: str, scopes: Any) -> Any:
+        user = portal_user(username, first=first, last="Family")
+        portal_access(patient, user, relation=PortalRelation.CAREGIVER, scopes=scopes)
+        return user
+
+    revoked = caregiver(world.alice, "rita.revoked", "Rita", ALL_SCOPES)
+    PortalAccess.objects.filter(user=revoked).update(revoked_at=clock.now())
+    return {
+        "own": patient_account(world.alice, "alice.own"),
+        "diary": caregiver(world.alice, "dee.diary", "Dee", ["diary"]),
+        "revoked": revoked,
+        "bob": caregiver(world.bob, "bea.bobs", "Bea", ALL_SCOPES),
+    }
+
+
+def portal_state() -> dict[str, Any]:
+    """Row counts of the tracked and portal-writing models, and each portal access's grants."""
+    from django.apps import apps
+
+    from pallio.accounts.models import User
+    from pallio.portal.models import PortalAccess, PortalInvitation
+
+    state: dict[str, Any] = dict(row_counts())
+    for label in PORTAL_WRITING_APPS:
+        if apps.is_installed(f"pallio.{label}"):
+            for model in apps.get_app_config(label).get_models():
+                state[model.__name__] = model.objects.count()
+    state["users"] = User.objects.count()
+    state["accesses"] = sorted(
+        (str(pk), tuple(scopes or ()), revoked is None, suspended is None)
+        for pk, scopes, revoked, suspended in PortalAccess.objects.values_list(
+            "pk", "scopes", "revoked_at", "suspended_at"
+        )
+    )
+    state["invitations"] = sorted(
+        (str(pk), used is None, revoked is None)
+        for pk, used, revoked in PortalInvitation.objects.values_list("pk", "used_at", "revoked_at")
+    )
+    return state
+
+
+def portal_entitled(route: Route, persona: str) -> bool:
+    """Whether the persona's access to alice (every URL names alice) allows the route's rule."""
+    rule = route.view.access_rule
+    if rule == "portal:account":
+        return True
+    scope = rule.removeprefix("portal:")
+    if persona == "own":
+        return True
+    return persona == "diary" and scope in ("any", "diary")
+
+
+def portal_walk(route: Route, url: str, setup: Setup) -> list[str]:
+    """Every route as each portal persona: staff pages and everything outside the portal are
+    refused; a portal page is reached only with an active access to alice allowing its scope;
+    a refusal shows nothing of alice and changes nothing."""
+    rule = route.view.access_rule
+    personas = portal_personas(setup.world)
+    alice = {"alice": _phi_markers(setup)["alice"]}
+    problems: list[str] = []
+    for key, user in personas.items():
+        client = login(Client(), user)
+        for method in ("get", "post"):
+            before = portal_state()
+            response = getattr(client, method)(url)
+            status = response.status_code
+            body = body_of(response)
+            where = f"portal {user.username} {method.upper()} {url} -> {status}"
+            if status >= 500:
+                problems.append(f"{where}: server error")
+            entitled = rule.startswith("portal:") and portal_entitled(route, key)
+            # A redirect after an entitled POST is the page's own success (alice removing a
+            # caregiver); every other refusal must change nothing.
+            refused = status in REFUSED and not (status == 302 and entitled)
+            if refused and before != portal_state():
+                problems.append(f"{where}: refused, yet wrote rows")
+            if status in PORTAL_REFUSED and _leaks(body, alice):
+                problems.append(f"{where}: a refusal shows alice's details")
+            if route.route == "" and status == 302:
+                pass  # the start page sends a portal account to the portal's (middleware)
+            elif rule.startswith("staff:") and status != 403:
+                problems.append(f"{where}: a portal account must get 403 on a staff page")
+            elif not route.route.startswith(PORTAL_ALLOWED) and status != 403:
+                problems.append(f"{where}: a portal account must stay in the portal")
+            if not rule.startswith("portal:"):
+                continue
+            if not entitled:
+                if status not in PORTAL_REFUSED:
+                    problems.append(f"{where}: {key} is not entitled, expected 403 or 404")
+                if key in ("revoked", "bob") and _leaks(body, alice):
+                    problems.append(f"{where}: {key} sees alice's details")
+            elif method == "get" and key == "own" and status in (403, 404):
+                problems.append(f"{where}: alice's own account is refused her page")
+            elif method == "get" and key == "diary" and rule == "portal:diary" and status >= 400:
+                problems.append(f"{where}: the diary caregiver is refused the diary")
+    return problems

@@ -38,6 +38,20 @@ EVENT_PHRASES: dict[str, str] = {
     "invitation.create": "Invited someone to join the staff by email",
     "invitation.revoke": "Withdrew an invitation to join the staff",
     "invitation.accept": "Accepted an invitation and made a staff account",
+    # The patient and family portal
+    "portal.denied": "Was refused a portal page",
+    "portal.home": "Opened the portal's home page",
+    "portal.account": "Opened their portal account page",
+    "portal.invitation_create": "Invited the patient or a family member to the portal",
+    "portal.invitation_revoke": "Withdrew an invitation to the portal",
+    "portal.invitation_accept": "Accepted an invitation and made a portal account",
+    "portal.team_page": "Read who has portal access to a patient",
+    "portal.suspend": "Suspended a caregiver's portal access",
+    "portal.lift": "Lifted the suspension of a caregiver's portal access",
+    "portal.decides_for_patient": "Recorded who decides portal access for the patient",
+    "portal.people": "Read who can see the patient's care in the portal",
+    "portal.scopes_change": "Changed what a caregiver can see in the portal",
+    "portal.revoke": "Removed a caregiver's portal access",
     "second_factor.reset_request": "Asked for a staff member's second factor to be reset",
     "second_factor.reset_approve": "Approved the reset of a staff member's second factor",
     "second_factor.reset_cancel": "Withdrew a request to reset a second factor",
@@ -272,8 +286,6 @@ EVENT_PHRASES: dict[str, str] = {
     "visit_note.entered_in_error": "Marked a visit note entered in error",
     "note_template.create": "Added a note template",
     "note_template.update": "Changed a note template",
-    "portal.home": "Opened the portal's home page",
-    "portal.denied": "Was refused a portal page",
     "portal.summary.download": "Downloaded a visit summary from the portal",
     "portal.document.download": "Downloaded an advance directive from the portal",
     "visit_summary.create": "Wrote a visit summary",
@@ -366,10 +378,16 @@ def event_description(key: str, detail: dict[str, Any] | None) -> str:
     return phrase
 
 
+# The role the audit trail records for a portal account (accounts.User.audit_role).
+PORTAL_ROLE_NAME = "Patient or family (portal)"
+
+
 def role_names() -> dict[str, str]:
-    """Each role key with its display name (the account model's choices)."""
+    """Each role key with its display name (the account model's choices), and the portal's."""
     field = get_user_model()._meta.get_field("role")
-    return {str(key): str(label) for key, label in field.choices or ()}
+    names = {str(key): str(label) for key, label in field.choices or ()}
+    names["portal"] = PORTAL_ROLE_NAME
+    return names
 
 
 def role_name(key: str) -> str:

@@ -65,6 +65,9 @@ class PortalAccess(TimeStampedModel):
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     suspended_reason = models.TextField(max_length=1000, blank=True)
+    # The team has recorded that the patient cannot decide who sees their care: this
+    # caregiver, the patient's healthcare agent (rank 0), decides for them (portal/people.py).
+    decides_for_patient = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -9,8 +9,10 @@ from django.views.decorators.http import require_GET
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.portal.access import portal_accesses, portal_account_view, portal_view
+from pallio.portal.forms import SCOPE_LABELS
 from pallio.portal.home_selectors import portal_home_sections
 from pallio.portal.models import PortalAccess
+from pallio.portal.people import can_manage_people
 
 
 @portal_account_view
@@ -33,5 +35,16 @@ def patient_home(request: HttpRequest, access: PortalAccess) -> HttpResponse:
         patient=access.patient,
         program=access.program,
     )
-    context = {"access": access, **portal_home_sections(access)}
-    return render(request, "portal/patient_home.html", context)
+    return render(
+        request,
+        "portal/patient_home.html",
+        {
+            "access": access,
+            **portal_home_sections(access),
+            # What this account may use here, in the patient's words (portal/forms.py).
+            "portal_scope_list": [
+                (str(scope), label) for scope, label in SCOPE_LABELS.items() if access.can(scope)
+            ],
+            "may_manage_people": can_manage_people(access),
+        },
+    )

@@ -68,6 +68,7 @@ from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.messaging.demo import messaging_demo_populate
 from pallio.patients.models import Patient
+from pallio.portal.access_demo import portal_demo_populate
 from pallio.portal.diary_demo import diary_demo_populate
 from pallio.programs.demo_builder import _ProgramSpec, _StaffSpec
 from pallio.programs.demo_population import PopulationDemo
@@ -399,6 +400,11 @@ class _ProgramBuilder(PopulationDemo):
         messaging_demo_populate(
             program=self.program, patients=self._enrolled_now(ACP_DEMO_PATIENTS)
         )
+        # The portal: one enrolled patient's own login, a caregiver's, and a removed caregiver.
+        if self.spec.slug == DEMO_SLUG:
+            enrolled = self._enrolled_now(1)
+            if enrolled:
+                portal_demo_populate(program=self.program, patient=enrolled[0])
         audit_record(
             actor=None,
             action=Action.CREATE,

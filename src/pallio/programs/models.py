@@ -28,6 +28,11 @@ DEFAULT_PROGRAM_SETTINGS: dict[str, Any] = {
     # Cancer Institute, "Adolescents and Young Adults with Cancer"); children are younger.
     "child_max_age": 14,
     "young_adult_ages": [15, 39],
+    # The portal (portal/confidential.py): a patient aged within this band (youngest, oldest)
+    # is an adolescent, with a confidential space their parents' and other caregivers'
+    # accounts do not see. Program policy (state law on minors' consent varies); Pallio's
+    # default: 12 to 17.
+    "portal_adolescent_ages": [12, 17],
     # Days past a patient's expected symptom report (weekly: 7, every 2 weeks: 14) before the
     # missing-report alert is raised. Pallio's default: one day's grace.
     "missing_report_grace_days": 1,

@@ -76,6 +76,19 @@ def young_adult_ages_problems(value: Any) -> list[str]:
     return []
 
 
+def portal_adolescent_ages_problems(value: Any) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
+    ):
+        return ["Give the youngest and the oldest age of adolescents in the portal."]
+    low, high = value
+    if not 0 <= low <= high <= 25:
+        return ["Adolescents' ages must run from a lower to a higher age, between 0 and 25."]
+    return []
+
+
 # ICD-10-CM codes: a letter, two characters, then optionally a dot and up to four more.
 ICD10_CODE = re.compile(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 
@@ -314,6 +327,7 @@ CHECKS: dict[str, Check] = {
     ),
     "child_max_age": _whole("The oldest age of a child", 0, 21),
     "young_adult_ages": young_adult_ages_problems,
+    "portal_adolescent_ages": portal_adolescent_ages_problems,
     "missing_report_grace_days": _whole("The days of grace for a missing symptom report", 0, 30),
     "unstable_phase_alert_days": _whole("The days before an unstable phase raises an alert", 1, 30),
     "denials_alert_threshold": _whole(

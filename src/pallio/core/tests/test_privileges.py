@@ -50,7 +50,8 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
     # the team is told of, arranges the move to hospice (CLINICAL.md section 1), and with the
     # family after a death may make a bereavement call and arrange a referral; arranges
     # equipment, home services and referrals out to agencies (coordination); and keeps the
-    # schedule: books, moves and cancels visits, and records a missed one.
+    # schedule: books, moves and cancels visits, and records a missed one; and invites the
+    # patient and family to the portal.
     assert held == [
         "assessment_domain.social.sign",
         "care_plan.edit",
@@ -72,6 +73,7 @@ def test_care_coordinators_hold_the_social_domain_the_plan_and_the_team_meeting(
         "schedule.cancel",
         "schedule.no_show",
         "message.reply",
+        "portal.manage",
     ]
     assert not privileges.can(user, "note.sign")
 

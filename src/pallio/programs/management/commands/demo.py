@@ -68,6 +68,17 @@ class Command(BaseCommand):
         )
         self.stdout.write("`pallio demo --logins` lists the accounts to sign in with.")
 
+    def _print_portal_logins(self) -> None:
+        from pallio.portal.access_demo import portal_demo_logins
+
+        rows = portal_demo_logins()
+        if not rows:
+            return
+        self.stdout.write("")
+        self.stdout.write("Patient and family portal (no authenticator needed):")
+        for r in rows:
+            self.stdout.write(f"  {r.username}  {DEMO_PASSWORD}  {r.who}, for {r.patient}")
+
     def _print_logins(self) -> None:
         rows = demo_logins()
         if not rows:
@@ -82,6 +93,7 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
             if n == 0:
                 self.stdout.write("  ".join("-" * w for w in widths))
+        self._print_portal_logins()
         self.stdout.write("")
         self.stdout.write(
             "Sign in at /accounts/login/ with a username and the password above; "
