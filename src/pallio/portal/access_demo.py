@@ -16,6 +16,9 @@ from pallio.portal.models import PortalAccess, PortalRelation, PortalScope
 PATIENT_LOGIN = "portal-patient"
 CAREGIVER_LOGIN = "portal-caregiver"
 REVOKED_LOGIN = "portal-revoked"
+# A Spanish-speaking family: the patient's own login and a daughter's, both in Spanish.
+SPANISH_PATIENT_LOGIN = "portal-paciente"
+SPANISH_CAREGIVER_LOGIN = "portal-familia"
 CAREGIVER_SCOPES = [PortalScope.DIARY, PortalScope.VISITS, PortalScope.MESSAGES]
 
 
@@ -26,7 +29,7 @@ class PortalDemoLogin:
     patient: str
 
 
-def _account(username: str, first: str, last: str) -> User:
+def _account(username: str, first: str, last: str, language: str = "") -> User:
     user = User(
         username=username,
         first_name=first,
@@ -34,6 +37,7 @@ def _account(username: str, first: str, last: str) -> User:
         email=f"{username}@example.org",
         kind=AccountKind.PORTAL,
         program=None,
+        language=language,
     )
     user.set_password(DEMO_PASSWORD)
     user.save()
@@ -79,12 +83,44 @@ def portal_demo_populate(*, program: Any, patient: Any) -> None:
     )
 
 
+def portal_demo_populate_spanish(*, program: Any, patient: Any) -> None:
+    """A Spanish-speaking family for `patient`: the patient's own login and their daughter's,
+    both with the portal in Spanish (the patient's preferred language is Spanish)."""
+    if patient.language != "Spanish":
+        patient.language = "Spanish"
+        patient.save(update_fields=["language"])
+    daughter = HealthcareAgent.objects.create(
+        program=program,
+        patient=patient,
+        name=f"María {patient.family_name}",
+        relationship="CHILD",
+        rank=1,
+        email="maria@example.org",
+    )
+    own = _account(SPANISH_PATIENT_LOGIN, patient.given_name, patient.family_name, "es")
+    PortalAccess.objects.create(
+        program=program, patient=patient, user=own, relation=PortalRelation.PATIENT
+    )
+    carer = _account(SPANISH_CAREGIVER_LOGIN, "María", patient.family_name, "es")
+    PortalAccess.objects.create(
+        program=program,
+        patient=patient,
+        user=carer,
+        relation=PortalRelation.CAREGIVER,
+        person=daughter,
+        scopes=[str(s) for s in (*CAREGIVER_SCOPES, PortalScope.MEDICATIONS)],
+        granted_by=own,
+    )
+
+
 def portal_demo_logins() -> list[PortalDemoLogin]:
     rows = []
     labels = {
         PATIENT_LOGIN: "patient (own account)",
         CAREGIVER_LOGIN: "caregiver: diary, visits, messages",
         REVOKED_LOGIN: "caregiver, access removed (refused)",
+        SPANISH_PATIENT_LOGIN: "patient (own account), in Spanish",
+        SPANISH_CAREGIVER_LOGIN: "caregiver in Spanish: diary, visits, messages, medicines",
     }
     for access in (
         PortalAccess.objects.filter(user__username__in=list(labels))

@@ -68,7 +68,7 @@ from pallio.episodes.stays_demo import stays_demo_populate
 from pallio.episodes.transitions_demo import transitions_demo_populate
 from pallio.messaging.demo import messaging_demo_populate
 from pallio.patients.models import Patient
-from pallio.portal.access_demo import portal_demo_populate
+from pallio.portal.access_demo import portal_demo_populate, portal_demo_populate_spanish
 from pallio.portal.diary_demo import diary_demo_populate
 from pallio.programs.demo_builder import _ProgramSpec, _StaffSpec
 from pallio.programs.demo_population import PopulationDemo
@@ -400,11 +400,17 @@ class _ProgramBuilder(PopulationDemo):
         messaging_demo_populate(
             program=self.program, patients=self._enrolled_now(ACP_DEMO_PATIENTS)
         )
-        # The portal: one enrolled patient's own login, a caregiver's, and a removed caregiver.
+        # The portal: one enrolled patient's own login, a caregiver's, and a removed caregiver;
+        # and a Spanish-speaking family (a Spanish-speaking patient where there is one).
         if self.spec.slug == DEMO_SLUG:
-            enrolled = self._enrolled_now(1)
+            enrolled = self._enrolled_now(ACP_DEMO_PATIENTS)
             if enrolled:
                 portal_demo_populate(program=self.program, patient=enrolled[0])
+            if len(enrolled) > 1:
+                spanish = [p for p in enrolled[1:] if p.language == "Spanish"]
+                portal_demo_populate_spanish(
+                    program=self.program, patient=(spanish or enrolled[1:])[0]
+                )
         audit_record(
             actor=None,
             action=Action.CREATE,

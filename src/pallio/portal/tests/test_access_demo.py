@@ -31,3 +31,21 @@ def test_the_demo_portal_logins_sign_in_and_reach_what_they_should(world):
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         assert client.get(home).status_code == status, username
+
+
+def test_the_demo_spanish_family_sees_the_portal_in_spanish(world):
+    from pallio.portal.access_demo import portal_demo_populate_spanish
+
+    portal_demo_populate_spanish(program=world.riverside, patient=world.bob)
+    world.bob.refresh_from_db()
+    assert world.bob.language == "Spanish"
+    home = reverse("portal:patient_home", args=[world.bob.pk])
+    for username in ("portal-paciente", "portal-familia"):
+        user = User.objects.get(username=username)
+        assert user.language == "es" and user.kind == "portal"
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        response = client.get(home)
+        assert response.status_code == 200, username
+        assert '<html lang="es">' in response.content.decode(), username
+    assert {r.username for r in portal_demo_logins()} == {"portal-paciente", "portal-familia"}
