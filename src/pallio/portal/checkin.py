@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pallio.assessments.models import Channel, Instrument, Respondent, SymptomReport
 from pallio.assessments.services import ReportInput, instrument_for_program, report_record
@@ -40,6 +41,16 @@ CHECKIN_SCALE = "needs"
 TASK_DUE_DAYS = 3
 # The kinds of the program's directory shown to a caregiver (coordination/data/catalog.json).
 SUPPORT_KINDS = ("support_group", "counselling", "financial_aid", "home_aide", "meals", "transport")
+
+# The support kinds in the family's words and language (the staff catalogue is English only).
+SUPPORT_KIND_LABELS = {
+    "support_group": gettext_lazy("Support group"),
+    "counselling": gettext_lazy("Counseling"),
+    "financial_aid": gettext_lazy("Help with money"),
+    "home_aide": gettext_lazy("Help at home"),
+    "meals": gettext_lazy("Meals"),
+    "transport": gettext_lazy("Rides"),
+}
 
 
 @dataclass
@@ -67,7 +78,11 @@ def support_resources(program: Any) -> list[Any]:
     from pallio.coordination.models import Agency
 
     order = {kind: n for n, kind in enumerate(SUPPORT_KINDS)}
-    rows = Agency.objects.filter(program=program, active=True, kind__in=SUPPORT_KINDS)
+    rows: list[Any] = list(
+        Agency.objects.filter(program=program, active=True, kind__in=SUPPORT_KINDS)
+    )
+    for row in rows:
+        row.kind_label = SUPPORT_KIND_LABELS.get(row.kind) or row.get_kind_display()
     return sorted(rows, key=lambda a: (order.get(a.kind, 99), a.name.lower()))
 
 

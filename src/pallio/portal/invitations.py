@@ -148,7 +148,7 @@ def portal_invitation_create(
             "inviter": actor.display_name,
             "name": person.name if person is not None else patient.given_name,
         }
-        subject = _("Your invitation to %(program)s's patient and family pages") % {
+        subject = _("%(program)s invites you to its patient and family pages") % {
             "program": patient.program.name
         }
         body = render_to_string("portal/email/invitation.txt", context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from pallio.core import clock
 from pallio.core.models import TimeStampedModel
@@ -19,11 +20,11 @@ from pallio.core.models import TimeStampedModel
 class PortalScope(models.TextChoices):
     """What a caregiver may be granted. The patient's own account holds every scope."""
 
-    DIARY = "diary", "Symptom diary"
-    VISITS = "visits", "Visits"
-    MEDICATIONS = "medications", "Medications"
-    MESSAGES = "messages", "Messages with the team"
-    DOCUMENTS = "documents", "Documents and visit summaries"
+    DIARY = "diary", _("Symptom diary")
+    VISITS = "visits", _("Visits")
+    MEDICATIONS = "medications", _("Medications")
+    MESSAGES = "messages", _("Messages with the team")
+    DOCUMENTS = "documents", _("Documents and visit summaries")
 
 
 ALL_SCOPES = tuple(PortalScope.values)
