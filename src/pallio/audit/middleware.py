@@ -50,6 +50,8 @@ PATIENT_BEARING_PARAMETERS = frozenset(
         "order_id",  # equipment or a service ordered for one patient
         "thread_id",  # a thread of secure messages about one patient
         "message_attachment_id",  # a file sent with a secure message
+        "invitation_id",  # an invitation to one patient's portal
+        "portal_access_id",  # a caregiver's access to one patient's portal
     }
 )
 REFUSED = (403, 404)
