@@ -613,8 +613,8 @@ def portal_entitled(route: Route, persona: str) -> bool:
         return True
     scope = rule.removeprefix("portal:")
     if persona == "own":
-        return True
-    return persona == "diary" and scope in ("any", "diary")
+        return scope != "caregiver"  # a caregiver's page (their own check-in)
+    return persona == "diary" and scope in ("any", "diary", "caregiver")
 
 
 def portal_walk(route: Route, url: str, setup: Setup) -> list[str]:

@@ -62,10 +62,11 @@ def portal_access_get(user: Any, patient_id: uuid.UUID, scope: str | None = None
     return row
 
 
-def portal_view(scope: str | None = None) -> Callable[[F], F]:
+def portal_view(scope: str | None = None, *, caregivers_only: bool = False) -> Callable[[F], F]:
     """A signed-in portal account with an active access to the patient named by the URL's
-    `patient_id`, allowing `scope`. The view receives the PortalAccess after the request;
-    it is also on `request.portal_access`."""
+    `patient_id`, allowing `scope` (with `caregivers_only`, a caregiver's access, not the
+    patient's own). The view receives the PortalAccess after the request; it is also on
+    `request.portal_access`."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -78,10 +79,13 @@ def portal_view(scope: str | None = None) -> Callable[[F], F]:
             if not is_portal_user(user):
                 raise PermissionDenied
             access = portal_access_get(user, patient_id, scope)
+            if caregivers_only and access.is_patient:
+                raise PermissionDenied
             request.portal_access = access  # type: ignore[attr-defined]
             return view(request, access, *args, **kwargs)
 
-        wrapper.access_rule = f"portal:{scope or 'any'}"  # type: ignore[attr-defined]
+        rule = "caregiver" if caregivers_only else scope or "any"
+        wrapper.access_rule = f"portal:{rule}"  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate

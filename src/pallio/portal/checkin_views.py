@@ -43,7 +43,7 @@ def _context(
     }
 
 
-@portal_view()
+@portal_view(caregivers_only=True)
 @require_http_methods(["GET", "POST"])
 def checkin_page(request: HttpRequest, access: PortalAccess) -> HttpResponse:
     access = checkin.caregiver_access(request.user, access.patient_id)
