@@ -261,7 +261,8 @@ def coordination_order(setup: Any) -> Any:
 
 
 def portal_invitation(setup: Any) -> Any:
-    """An open invitation of alice's son to her portal, made once per walk."""
+    """An open invitation of alice's son to her portal, made once per walk (he is not her
+    healthcare agent: the ACP samples record that one)."""
     if not hasattr(setup, "_portal_invitation"):
         from pallio.portal.invitations import portal_invitation_create
         from pallio.portal.tests.helpers import family_member, link_for
@@ -270,7 +271,7 @@ def portal_invitation(setup: Any) -> Any:
             actor=setup.world.navigator,
             patient=setup.world.alice,
             email="andrew@example.org",
-            person=family_member(setup.world.alice),
+            person=family_member(setup.world.alice, rank=3),
             scopes=["diary"],
             link_for=link_for,
         )
