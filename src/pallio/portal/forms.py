@@ -56,7 +56,10 @@ class PortalInviteForm(forms.Form):
 
 class SuspendForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for suspending", max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Reason for suspending",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give the reason for suspending this access."},
     )
 
 

@@ -133,7 +133,7 @@ def suspend(request: HttpRequest, patient_id: str, portal_access_id: str) -> Htt
         return _page(
             request,
             patient,
-            suspend_errors={portal_access_id: reason or "Give the reason."},
+            suspend_errors={str(portal_access_id): reason or "Give the reason."},
             status=400,
         )
     try:
@@ -145,7 +145,10 @@ def suspend(request: HttpRequest, patient_id: str, portal_access_id: str) -> Htt
         )
     except ValidationError as exc:
         return _page(
-            request, patient, suspend_errors={portal_access_id: " ".join(exc.messages)}, status=400
+            request,
+            patient,
+            suspend_errors={str(portal_access_id): " ".join(exc.messages)},
+            status=400,
         )
     messages.success(request, f"{row.user.display_name}'s portal access is suspended.")
     return _back(patient)

@@ -139,6 +139,7 @@ def test_the_team_suspends_a_caregiver_with_a_reason_and_lifts_it(world):
     # No reason: a clear message, nothing changed.
     response = nina.post(suspend, {"reason": "  "})
     assert response.status_code == 400
+    assert "Give the reason for suspending this access." in response.content.decode()
     access.refresh_from_db()
     assert access.suspended_at is None
     response = nina.post(suspend, {"reason": "The patient asked us to, by phone"})
