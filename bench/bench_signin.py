@@ -173,9 +173,18 @@ def free_port() -> int:
 
 
 class Server:
-    """Pallio under granian, as `make run` serves it, on a free local port."""
+    """Pallio under granian, as `make run` serves it (one worker, 4 blocking threads unless
+    told otherwise), on a free local port."""
 
-    def __init__(self, url: str, settings_module: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        settings_module: str,
+        *,
+        workers: int = 1,
+        blocking_threads: int = 4,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -185,6 +194,7 @@ class Server:
             "PALLIO_ENV": "development",
             "PALLIO_LOG_LEVEL": "ERROR",
             "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "src")]),
+            **(extra_env or {}),
         }
         granian = Path(sys.executable).with_name("granian")
         self.process = subprocess.Popen(
@@ -197,9 +207,9 @@ class Server:
                 "--port",
                 str(self.port),
                 "--workers",
-                "1",
+                str(workers),
                 "--blocking-threads",
-                "4",
+                str(blocking_threads),
                 "--no-ws",
                 "--log-level",
                 "warning",
@@ -235,11 +245,18 @@ class Server:
 
 def sign_in(base: str, username: str, secret: str) -> float:
     """One whole sign-in as a browser does it; its time in seconds, or an error."""
+    started = time.perf_counter()
+    signed_in_session(base, username, secret)
+    return time.perf_counter() - started
+
+
+def signed_in_session(base: str, username: str, secret: str, password: str = PASSWORD) -> Any:
+    """A requests.Session signed in as a browser does it (password, then the current code),
+    landed on the start page; an error when a step fails."""
     import pyotp
     import requests
 
     session = requests.Session()
-    started = time.perf_counter()
     page = session.get(f"{base}/accounts/login/", timeout=120)
     token = CSRF_FIELD.search(page.text)
     if page.status_code != 200 or token is None:
@@ -247,7 +264,7 @@ def sign_in(base: str, username: str, secret: str) -> float:
     headers = {"Referer": f"{base}/accounts/login/"}
     after_password = session.post(
         f"{base}/accounts/login/",
-        data={"csrfmiddlewaretoken": token.group(1), "login": username, "password": PASSWORD},
+        data={"csrfmiddlewaretoken": token.group(1), "login": username, "password": password},
         headers=headers,
         timeout=120,
     )
@@ -266,7 +283,7 @@ def sign_in(base: str, username: str, secret: str) -> float:
         raise RuntimeError(f"code step answered {after_code.status_code} at {after_code.url}")
     if "Sign out" not in after_code.text:
         raise RuntimeError("signed in, but the start page does not show the user")
-    return time.perf_counter() - started
+    return session
 
 
 def fresh_shift() -> None:
