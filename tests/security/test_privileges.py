@@ -39,8 +39,7 @@ from pallio.core.codes import Discipline
 from pallio.core.privileges import DATA_FILE, PrivilegeDenied
 from pallio.episodes import hospice, stays
 from pallio.episodes.discharge import episode_discharge, episode_reenroll
-from pallio.episodes.models import HospiceReferral, HospitalStay, StayReview
-from pallio.episodes.services import care_team_add
+from pallio.episodes.models import CareTeamMember, HospiceReferral, HospitalStay, StayReview
 from pallio.episodes.stay_reviews import stay_review_record
 from pallio.episodes.tests.stay_helpers import noon
 from pallio.medications import services as medications
@@ -102,10 +101,24 @@ class Grid:
         return self.patients[action]
 
     def _join(self, patient: Any) -> None:
-        episode = patient.episodes.get(status="active")
-        for user in self.users:
-            if user.role == Role.CLINICIAN:  # program-wide roles reach every patient
-                care_team_add(actor=None, episode=episode, user=user)
+        team_join(patient.episodes.get(status="active"), self.users)
+
+
+def team_join(episode: Any, users: list[User]) -> None:
+    """Put the grid's care-team clinicians on `episode`'s team (program-wide roles reach every
+    patient). Set-up, not under test: the rows are written at once (care_team_add, which
+    enrollment uses, is tested in pallio.episodes)."""
+    on_team = set(episode.team.filter(active=True).values_list("user_id", flat=True))
+    CareTeamMember.objects.bulk_create(
+        CareTeamMember(
+            episode=episode,
+            patient_id=episode.patient_id,
+            user=user,
+            discipline=user.discipline,
+        )
+        for user in users
+        if user.role == Role.CLINICIAN and user.pk not in on_team
+    )
 
 
 @pytest.fixture
@@ -1060,9 +1073,7 @@ def _a_discharged_patient(g: Grid, action: str) -> Any:
     patient = _an_enrolled_patient(g, action)
     episode = patient.episodes.get()
     discharge_apply(actor=g.world.physician, episode=episode, reason="goals_met", on=_today(g))
-    for user in [g.world.physician, *g.users]:
-        if user.role == Role.CLINICIAN:
-            care_team_add(actor=None, episode=episode, user=user)
+    team_join(episode, [g.world.physician, *g.users])
     return patient
 
 
