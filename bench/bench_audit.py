@@ -618,6 +618,13 @@ def page(requests: int, show_sql: bool) -> dict[str, float]:
         .first()
         or {}
     ).get("patient_id")
+    staff = User.objects.filter(program_id=program, username__contains="-staff-")
+    quiet_user = staff.order_by("-id").values_list("username", flat=True).first()
+    from pallio.patients.models import Patient
+
+    quiet_patient = (
+        Patient.objects.filter(program_id=program).order_by("-id").values_list("pk", flat=True)
+    ).first()
     end = latest.at.date()
     week = end - timedelta(days=6)
     month = end - timedelta(days=30)
@@ -625,8 +632,10 @@ def page(requests: int, show_sql: bool) -> dict[str, float]:
     cases = [
         ("unfiltered, first page", ""),
         ("unfiltered, page 100", "?page=100"),
-        ("by user", f"?user={busy_user}"),
-        ("by patient", f"?patient={busy_patient}"),
+        ("by user (the busiest)", f"?user={busy_user}"),
+        ("by user (a quiet one)", f"?user={quiet_user}"),
+        ("by patient (the busiest)", f"?patient={busy_patient}"),
+        ("by patient (few events)", f"?patient={quiet_patient}"),
         ("by action (update)", "?action=update"),
         ("by action (emergency)", "?action=emergency"),
         ("by outcome (denied)", "?outcome=denied"),
