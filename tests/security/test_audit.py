@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from pallio.audit.models import AuditEvent
 from pallio.audit.selectors import SORTS
-from pallio.audit.services import audit_record
-from pallio.audit.views import CSV_COLUMNS
+from pallio.audit.services import audit_record, audit_record_many
+from pallio.audit.views import CSV_COLUMNS, CappedPaginator
 from pallio.core import clock
 from pallio.referrals.services import referral_create
 from tests.security.helpers import body_of, referral_input
@@ -226,6 +226,32 @@ def test_audit_page_filters_by_user_patient_and_time(trail, as_user):
 
     # Hillside's events never appear in Riverside's trail.
     assert str(world.hana.pk) not in body_of(client.get(AUDIT + "?format=csv"))
+
+
+@pytest.mark.django_db
+def test_a_long_trail_is_counted_only_up_to_a_cap(world, as_user, monkeypatch):
+    # A year's trail holds millions of events: the page counts up to the cap, then says
+    # "more than", and still pages on to the page after the cap.
+    monkeypatch.setattr(CappedPaginator, "cap", 100)
+    entries = [
+        {
+            "actor": world.navigator,
+            "action": "read",
+            "event": "patient.read",
+            "patient": world.alice,
+        }
+        for _ in range(130)
+    ]
+    audit_record_many(entries)
+    client = as_user(world.privacy)
+    first = body_of(client.get(AUDIT, {"user": "nina"}))
+    assert "Page 1 of more than 2" in first
+    assert first.count('data-testid="audit-row"') == 50
+    third = body_of(client.get(AUDIT, {"user": "nina", "page": 3}))
+    assert "Page 3 of more than 2" in third and third.count('data-testid="audit-row"') == 30
+    assert ">Next<" not in third
+    few = body_of(client.get(AUDIT, {"user": "nina", "start": "1990-01-01", "end": "1990-01-02"}))
+    assert "more than" not in few
 
 
 @pytest.mark.django_db

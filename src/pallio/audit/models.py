@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 
 
 class Action(models.TextChoices):
@@ -60,6 +62,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["user_id", "at"]),
             models.Index(fields=["patient_id", "at"]),
             models.Index(fields=["program_id", "outcome", "at"], name="audit_program_outcome_at"),
+            # The audit page's filters at tens of millions of rows (docs/performance.md): by
+            # user, as typed in any case, and by action, newest first.
+            models.Index(
+                F("program_id"), Upper("username"), F("at"), name="audit_program_username_at"
+            ),
+            models.Index(fields=["program_id", "action", "at"], name="audit_program_action_at"),
         ]
 
     def __str__(self) -> str:

@@ -3,9 +3,11 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from pallio.audit import directory
@@ -51,6 +53,35 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+class CappedPaginator(Paginator):
+    """Pages of audit events that count at most `cap` of them: a count of every event a
+    filter matches reads millions of rows in a year's trail (docs/performance.md). Past the
+    cap the pages say "more than", and the last page offered is the one after the cap;
+    narrower filters (or the CSV export) reach older events."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        # Without the order, the count stops at the first `cap + 1` rows the database finds.
+        events: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        return int(events.order_by()[: self.cap + 1].count())
+
+    def page(self, number: Any) -> Page[Any]:
+        # The page after the cap holds what is there, not just the one row counted.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def pages_counted(self) -> int:
+        return self.cap // self.per_page
+
+
 @staff_view("audit.view")
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponseBase:
@@ -83,7 +114,7 @@ def audit_log(request: HttpRequest) -> HttpResponseBase:
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="pallio-audit.csv"'
         return response
-    page = Paginator(events, 50).get_page(params.page_of(request.GET))
+    page = CappedPaginator(events, 50).get_page(params.page_of(request.GET))
     return render(
         request,
         "audit/log.html",
@@ -191,7 +222,7 @@ def _search(
 
 
 def _trail_page(request: HttpRequest, events: Any) -> tuple[Any, list[directory.EventRow]]:
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(params.page_of(request.GET))
+    page = CappedPaginator(events, EVENTS_PER_PAGE).get_page(params.page_of(request.GET))
     return page, directory.event_rows(request.user, page.object_list)
 
 
