@@ -344,3 +344,53 @@ def test_the_documented_application_role_can_insert_audit_events_but_never_chang
         finally:
             cursor.execute("RESET ROLE")
     assert "Audit chain intact" in verify()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("audit_trail_deletable")
+def test_the_first_two_events_of_a_new_database_appended_at_once_both_land():
+    """Two requests append the very first events together: the second waits for the first
+    one's chain head instead of failing on it (once a duplicate-key error)."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: the two appends cannot overlap")
+    AuditChainHead.objects.all().delete()
+    first_in = threading.Event()
+    failures: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, action="read", event="race.first")
+                first_in.set()
+                # Hold the new head uncommitted while the second append arrives.
+                threading.Event().wait(0.5)
+        except BaseException as exc:
+            failures.append(exc)
+            first_in.set()
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        first_in.wait(10)
+        try:
+            audit_record(actor=None, action="read", event="race.second")
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    assert list(AuditEvent.objects.order_by("id").values_list("event", flat=True)) == [
+        "race.first",
+        "race.second",
+    ]
+    assert "Audit chain intact" in verify()

@@ -61,7 +61,11 @@ def _chain_head() -> AuditChainHead:
     """The chain's head row, locked until the caller's transaction ends."""
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
-        AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, count=0)
+        # The first events of a new database may be appended at the same moment: whichever
+        # writes the head first wins, the others wait for its lock (no duplicate-key error).
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(pk=1, last_hash=GENESIS_HASH, count=0)], ignore_conflicts=True
+        )
         head = AuditChainHead.objects.select_for_update().get(pk=1)
     return head
 
