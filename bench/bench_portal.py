@@ -92,6 +92,14 @@ def throughput(pairs: list[tuple[Any, Any]], per: int) -> tuple[float, float]:
     from pallio.portal.diary import diary_submit
 
     nurse = User.objects.filter(program__isnull=False, discipline="nurse_navigator").first()
+    # Both paths warmed up first (caches, connections, the planner), untimed.
+    for user, patient in pairs[:20]:
+        diary_submit(user=user, patient_id=patient.pk, instrument_key="esas-r", answers=ANSWERS)
+        report_submit(
+            actor=nurse,
+            patient=patient,
+            data=ReportInput("esas-r", dict(ANSWERS), "patient", "portal"),
+        )
     started = time.perf_counter()
     for _ in range(per):
         for user, patient in pairs:
