@@ -14,40 +14,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from pallio.core.catalogues import compile_catalogues
 
     compile_catalogues(only_stale=True)
-    _flush_by_delete_on_postgresql()
-
-
-def _flush_by_delete_on_postgresql() -> None:
-    """Empty the tables after a test that commits (browser, worker) with DELETE, not TRUNCATE.
-
-    Django empties every table with one TRUNCATE of all of them, which on PostgreSQL makes
-    new files for each of ~150 tables and their indexes: 0.6-0.8 s a test here, against
-    0.06 s for a DELETE of each (the tables hold a test's few rows). The foreign keys Django
-    makes are deferrable, so the rows go in any order within the one transaction. Only the
-    test database is concerned; a reset of the sequences keeps Django's statement.
-    """
-    from django.db.backends.postgresql.operations import DatabaseOperations
-
-    truncate = DatabaseOperations.sql_flush
-
-    def sql_flush(
-        self: DatabaseOperations,
-        style: object,
-        tables: list[str],
-        *,
-        reset_sequences: bool = False,
-        allow_cascade: bool = False,
-    ) -> list[str]:
-        if reset_sequences or not tables:
-            return truncate(
-                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
-            )
-        return ["SET CONSTRAINTS ALL DEFERRED"] + [
-            f"DELETE FROM {self.quote_name(table)}"  # noqa: S608 - table names from Django
-            for table in tables
-        ]
-
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
 
 
 # Property-based tests run the same examples on every run and on any machine: no deadline
