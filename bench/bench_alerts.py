@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from alerts_burst import burst, drain_in_processes  # noqa: E402
 from bench_pages import analyze, ensure_database, measure, setup_django, signed_in  # noqa: E402
+from results_file import save_and_compare  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pallio_bench_alerts"
 PATIENTS = 10_000
@@ -392,32 +393,6 @@ def _special_mrns(program: Any) -> list[str]:
     return [f"B{total - 2:07d}", f"B{total - 1:07d}"]
 
 
-def _save_and_compare(path: Path, figures: dict[str, float], argv: list[str]) -> None:
-    """Write this run's figures to `path`; print the previous run's (when the file was there)
-    beside them."""
-    previous = json.loads(path.read_text("utf-8")) if path.exists() else None
-    record = {
-        "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join(["bench/bench_alerts.py", *argv]),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-        "figures": {k: round(v, 4) for k, v in figures.items()},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
-    print(f"\nFigures written to {path} (load average {record['load_average']})")
-    if previous is None:
-        return
-    before = previous.get("figures", {})
-    print(f"Beside the previous run ({previous.get('at')}, load {previous.get('load_average')}):")
-    print(f"  {'figure':<28}{'previous':>12}{'now':>12}{'change':>9}")
-    for name, value in figures.items():
-        old = before.get(name)
-        change = f"{(value - old) / old:+.0%}" if old else ""
-        shown = f"{old:,.2f}" if old is not None else "-"
-        print(f"  {name:<28}{shown:>12}{value:>12,.2f}{change:>9}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, default=PATIENTS)
@@ -490,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  trend page: p95 {p95_big:.1f} ms with {n_big} reports, {p95_small:.1f} ms with "
             f"{n_small}; queries {q_big} and {q_small}"
         )
-    _save_and_compare(args.results, figures, argv)
+    save_and_compare(args.results, figures, command=["bench/bench_alerts.py", *argv])
     return 0
 
 

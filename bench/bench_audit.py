@@ -36,7 +36,6 @@ Figures, not a test: the exit status is 0 whatever they are, unless the run fail
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import statistics
@@ -51,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pages import analyze, ensure_database, measure, setup_django, signed_in  # noqa: E402
+from results_file import save_and_compare  # noqa: E402
 
 APPEND_URL = "postgres://postgres@127.0.0.1:5432/pallio_bench_audit"
 PAGE_URL = "postgres://postgres@127.0.0.1:5432/pallio_bench_audit20m"
@@ -675,33 +675,6 @@ def page(requests: int, show_sql: bool) -> dict[str, float]:
 # --- results -------------------------------------------------------------------------------
 
 
-def _save_and_compare(path: Path, figures: dict[str, float], argv: list[str]) -> None:
-    """Write this run's figures to `path` (merged with the other part's, when one part ran);
-    print the previous run's beside them."""
-    previous = json.loads(path.read_text("utf-8")) if path.exists() else None
-    kept = dict((previous or {}).get("figures", {}))
-    record = {
-        "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join(["bench/bench_audit.py", *argv]),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-        "figures": kept | {k: round(v, 4) for k, v in figures.items()},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
-    print(f"\nFigures written to {path} (load average {record['load_average']})")
-    if previous is None:
-        return
-    before = previous.get("figures", {})
-    print(f"Beside the previous run ({previous.get('at')}, load {previous.get('load_average')}):")
-    print(f"  {'figure':<52}{'previous':>12}{'now':>12}{'change':>9}")
-    for name, value in figures.items():
-        old = before.get(name)
-        change = f"{(value - old) / old:+.0%}" if old else ""
-        shown = f"{old:,.2f}" if old is not None else "-"
-        print(f"  {name:<52}{shown:>12}{value:>12,.2f}{change:>9}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=("both", "appends", "page"), default="both")
@@ -744,7 +717,13 @@ def main(argv: list[str] | None = None) -> int:
         analyze()
         figures |= page(args.requests, args.sql)
     figures["load_average_1m"] = os.getloadavg()[0]
-    _save_and_compare(args.results, figures, argv)
+    save_and_compare(
+        args.results,
+        figures,
+        command=["bench/bench_audit.py", *argv],
+        width=52,
+        merge=True,
+    )
     return 0
 
 

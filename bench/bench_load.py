@@ -90,6 +90,7 @@ from bench_pages import (  # noqa: E402
     setup_django,
 )
 from bench_signin import Server, signed_in_session  # noqa: E402
+from results_file import save_and_compare  # noqa: E402
 
 RESULTS = ROOT / "var" / "bench" / "load.json"
 BLOCKING_THREADS = 4
@@ -375,35 +376,6 @@ def figures_of(results: dict[str, Any], users: int) -> dict[str, float]:
     return figures
 
 
-def _save_and_compare(path: Path, figures: dict[str, float], argv: list[str]) -> None:
-    """Write this run's figures to `path`; print the previous run's (when the file was there)
-    beside them."""
-    previous = json.loads(path.read_text("utf-8")) if path.exists() else None
-    record = {
-        "at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join(["bench/bench_load.py", *argv]),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
-        "figures": {k: round(v, 4) for k, v in figures.items()},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
-    print(f"\nFigures written to {path} (load average {record['load_average']})")
-    if previous is None:
-        return
-    before = previous.get("figures", {})
-    print(
-        f"Beside the previous run ({previous.get('at')}, {previous.get('command')}, "
-        f"load {previous.get('load_average')}):"
-    )
-    print(f"  {'figure':<44}{'previous':>12}{'now':>12}{'change':>9}")
-    for name, value in figures.items():
-        old = before.get(name)
-        change = f"{(value - old) / old:+.0%}" if old else ""
-        shown = f"{old:,.1f}" if old is not None else "-"
-        print(f"  {name:<44}{shown:>12}{value:>12,.1f}{change:>9}")
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -493,7 +465,14 @@ def main(argv: list[str] | None = None) -> int:
     print_phase(f"d. {args.users} users at once, think time 1-3 s, the mix", results["concurrent"])
     targets(results, args.users)
     print(f"\nLoad average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    _save_and_compare(args.results, figures_of(results, args.users), argv)
+    save_and_compare(
+        args.results,
+        figures_of(results, args.users),
+        command=["bench/bench_load.py", *argv],
+        width=44,
+        digits=1,
+        show_command=True,
+    )
     return 0
 
 
