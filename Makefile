@@ -76,6 +76,7 @@ run: demo
 	@echo "Pallio is at http://$(HOST):$(PORT)/ (stop with Ctrl-C)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PALLIO) db_worker --interval 2 --no-startup-delay >var/worker.log 2>&1 & \
+	  $(PALLIO) audit seal --every 1 >var/sealer.log 2>&1 & \
 	  while sleep 60; do $(PALLIO) alerts sweep >>var/worker.log 2>&1; \
 	    $(PALLIO) support sweep >>var/worker.log 2>&1; \
 	    $(PALLIO) coordination sweep >>var/worker.log 2>&1; \

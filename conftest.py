@@ -94,9 +94,14 @@ def audit_trail_deletable(django_db_setup, django_db_blocker):
 
     from django.db import connection
 
-    append_only = import_module("pallio.audit.migrations.0002_append_only")
+    triggers = [
+        import_module("pallio.audit.migrations.0002_append_only"),  # the events
+        import_module("pallio.audit.migrations.0005_sealed_chain"),  # the seals
+    ]
     with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.backwards(None, editor)
+        for migration in reversed(triggers):
+            migration.backwards(None, editor)
     yield
     with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        append_only.forwards(None, editor)
+        for migration in triggers:
+            migration.forwards(None, editor)

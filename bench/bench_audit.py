@@ -10,13 +10,15 @@ missing and kept for the next run):
    program with 16 staff and 200 patients. --writers processes (16; --threads to use
    threads of one process instead) each call the real services.audit_record, one
    transaction per append as a page makes it, for --seconds (20); then one writer alone.
-   Printed: appends per second, the time of one append (p50, p95, p99, the wait for the
-   chain head's lock included), and where the time goes: waiting for the lock, the keyed
-   hash, the INSERT, the head's UPDATE and the COMMIT (timed around the calls audit_record
-   makes). Then what an append adds to a page: a probe process times a transaction that
-   reads as a page does (the patient, a list of 20 patients) with and without one
-   audit_record, alternately, while the 16 writers run and alone. Last, audit_verify()
-   walks the whole chain: it must report it intact.
+   Beside them the sealer runs as in production (`seal_pending` every second, in its own
+   process, ADR 0012). Printed: appends per second, the time of one append (p50, p95, p99),
+   where the time goes (the keyed MAC, the INSERT, the COMMIT, timed around the calls
+   audit_record makes), and the sealer: events sealed per second and the delay from an
+   event's writing to its seal (p50, p99, max). Then what an append adds to a page: a probe
+   process times a transaction that reads as a page does (the patient, a list of 20
+   patients) with and without one audit_record, alternately, while the 16 writers run and
+   alone. Last, audit_verify() seals what is left and walks the whole chain: it must report
+   it intact.
 2. The audit page ($PAGE_DATABASE_URL or .../pallio_bench_audit20m): --rows (20,000,000)
    audit rows generated in SQL (INSERT ... SELECT generate_series, in time order over 15
    months; 1,000 staff in three programs, 30,000 patients, a mix of actions, events and
@@ -78,7 +80,7 @@ def appends_setup(writers: int) -> None:
     from django.core.management import call_command
 
     from pallio.accounts.models import Role, User
-    from pallio.audit.models import Action, AuditChainHead
+    from pallio.audit.models import Action
     from pallio.audit.services import audit_record
     from pallio.patients.models import Patient
     from pallio.programs.models import Program
@@ -111,67 +113,28 @@ def appends_setup(writers: int) -> None:
         )
         for i in range(have, max(have, writers + 1))
     )
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_audit_unchained (LIKE audit_auditevent INCLUDING ALL)"
-        )
-    if not AuditChainHead.objects.filter(pk=1).exists():
-        # The first append creates the chain's head row; 16 first appends at once would race.
-        audit_record(actor=None, action=Action.CREATE, event="program.create", program=program)
-
-
-UNCHAINED_FIELDS = (
-    "at",
-    "program_id",
-    "user_id",
-    "username",
-    "role",
-    "patient_id",
-    "action",
-    "event",
-    "object_type",
-    "object_id",
-    "outcome",
-    "source_address",
-    "prev_hash",
-    "hash",
-    "scheme",
-)
-UNCHAINED_INSERT = (
-    f"INSERT INTO bench_audit_unchained ({', '.join(UNCHAINED_FIELDS)}, detail) "  # noqa: S608
-    f"VALUES ({', '.join(['%s'] * len(UNCHAINED_FIELDS))}, '{{}}')"
-)
+    audit_record(actor=None, action=Action.CREATE, event="program.create", program=program)
 
 
 class _Timers:
     """Times the steps of the real audit_record by wrapping the calls it makes."""
 
     def __init__(self) -> None:
-        self.lock: list[float] = []
-        self.hash: list[float] = []
+        self.mac: list[float] = []
         self.insert: list[float] = []
-        self.head: list[float] = []
 
     def install(self) -> None:
         from pallio.audit import services
         from pallio.audit.models import AuditEvent
 
-        chain_head, keyed_hash = services._chain_head, services.keyed_hash
+        content_mac = services.content_mac
         save = AuditEvent.save
         timers = self
 
-        def timed_head() -> Any:
+        def timed_mac(*args: Any, **kwargs: Any) -> str:
             started = time.perf_counter()
-            head = chain_head()
-            timers.lock.append(time.perf_counter() - started)
-            return head
-
-        def timed_hash(*args: Any, **kwargs: Any) -> str:
-            started = time.perf_counter()
-            value = keyed_hash(*args, **kwargs)
-            timers.hash.append(time.perf_counter() - started)
+            value = content_mac(*args, **kwargs)
+            timers.mac.append(time.perf_counter() - started)
             return value
 
         def timed_save(self_: Any, *args: Any, **kwargs: Any) -> None:
@@ -179,9 +142,27 @@ class _Timers:
             save(self_, *args, **kwargs)
             timers.insert.append(time.perf_counter() - started)
 
-        services._chain_head = timed_head  # type: ignore[assignment]
-        services.keyed_hash = timed_hash  # type: ignore[assignment]
+        services.content_mac = timed_mac  # type: ignore[assignment]
         AuditEvent.save = timed_save  # type: ignore[method-assign]
+
+
+def _sealer(seconds: float, barrier: Any, out: Any) -> None:
+    """The sealer as production runs it: seal_pending() every second."""
+    from django.db import connection
+
+    from pallio.audit.chain import seal_pending
+
+    barrier.wait()
+    deadline = time.perf_counter() + seconds + 2
+    runs: list[float] = []
+    sealed = 0
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        sealed += seal_pending()
+        runs.append(time.perf_counter() - started)
+        time.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+    connection.close()
+    out.put({"seal_runs": runs, "sealed": [float(sealed)]})
 
 
 def _append_worker(
@@ -192,7 +173,6 @@ def _append_worker(
     from django.db import connection, transaction
 
     from pallio.accounts.models import User
-    from pallio.audit import services
     from pallio.audit.models import Action
     from pallio.audit.services import audit_record
     from pallio.patients.models import Patient
@@ -215,27 +195,7 @@ def _append_worker(
     while time.perf_counter() < deadline:
         pk = patients[(index * 7919 + n) % len(patients)]
         n += 1
-        if mode == "unchained":
-            # The same row and hash, INSERTed without the chain head (not in the chain: into
-            # a copy of the table), each in its own transaction: the ceiling of an append
-            # that takes no lock.
-            started = time.perf_counter()
-            with transaction.atomic():
-                row = services._event_row(
-                    actor=user,
-                    action=Action.READ,
-                    event="patient.chart",
-                    patient=Patient(pk=pk, program_id=user.program_id),
-                )
-                row.prev_hash = ""
-                row.hash = services.keyed_hash("", row)
-                with connection.cursor() as cursor:
-                    cursor.execute(UNCHAINED_INSERT, [getattr(row, f) for f in UNCHAINED_FIELDS])
-                committing = time.perf_counter()
-            done = time.perf_counter()
-            result["append"].append(done - started)
-            result["commit"].append(done - committing)
-        elif mode == "append":
+        if mode == "append":
             started = time.perf_counter()
             with transaction.atomic():
                 patient = Patient(pk=pk, program_id=user.program_id)
@@ -255,7 +215,7 @@ def _append_worker(
                     )
             result["page_audit" if audited else "page"].append(time.perf_counter() - started)
             time.sleep(0.005)  # a probe, not one more writer
-    result |= {"lock": timers.lock, "hash": timers.hash, "insert": timers.insert}
+    result |= {"mac": timers.mac, "insert": timers.insert}
     connection.close()
     out.put(result)
 
@@ -270,21 +230,23 @@ def run_writers(
     jobs = [(i, mode) for i in range(writers)]
     if probe:
         jobs.append((writers, "probe"))
+    parties = len(jobs) + 1  # and the sealer, in a process of its own either way
+    ctx = multiprocessing.get_context("fork")
     if threads:
-        out: Any = __import__("queue").Queue()
-        barrier: Any = threading.Barrier(len(jobs))
+        out: Any = ctx.Queue()
+        barrier: Any = ctx.Barrier(parties)
         workers: list[Any] = [
             threading.Thread(target=_append_worker, args=(i, m, seconds, barrier, out, True))
             for i, m in jobs
         ]
     else:
-        ctx = multiprocessing.get_context("fork")
         out = ctx.Queue()
-        barrier = ctx.Barrier(len(jobs))
+        barrier = ctx.Barrier(parties)
         workers = [
             ctx.Process(target=_append_worker, args=(i, m, seconds, barrier, out, False))
             for i, m in jobs
         ]
+    workers.append(ctx.Process(target=_sealer, args=(seconds, barrier, out)))
     for worker in workers:
         worker.start()
     pooled: dict[str, list[float]] = {}
@@ -303,7 +265,22 @@ def _ms(values: list[float]) -> str:
     )
 
 
+def _seal_delays(since_id: int) -> list[float]:
+    """Seconds from each event's writing to its seal, for the events after `since_id`."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXTRACT(EPOCH FROM s.sealed_at - e.at) FROM audit_auditseal s "
+            "JOIN audit_auditevent e ON e.id = s.event_id WHERE e.id > %s",
+            [since_id],
+        )
+        return [float(value) for (value,) in cursor.fetchall()]
+
+
 def appends(*, writers: int, seconds: float, threads: bool) -> dict[str, float]:
+    from django.db.models import Max
+
     from pallio.audit.models import AuditEvent
     from pallio.audit.services import audit_verify
 
@@ -311,6 +288,7 @@ def appends(*, writers: int, seconds: float, threads: bool) -> dict[str, float]:
     how = f"{writers} threads of one process" if threads else f"{writers} processes"
     before = AuditEvent.objects.count()
     for label, count in ((how, writers), ("1 writer alone", 1)):
+        since = AuditEvent.objects.aggregate(last=Max("id"))["last"] or 0
         run = run_writers(writers=count, seconds=seconds, threads=threads, probe=False)
         times = run["append"]
         rate = len(times) / seconds
@@ -320,35 +298,26 @@ def appends(*, writers: int, seconds: float, threads: bool) -> dict[str, float]:
         figures[f"append_p95_ms_{key}"] = _pct(times, 0.95) * 1000
         figures[f"append_p99_ms_{key}"] = _pct(times, 0.99) * 1000
         print(f"\n{label}, {seconds:.0f} s: {len(times):,} appends, {rate:,.0f} appends/s")
-        print(f"  one append (transaction, lock wait included)  {_ms(times)}")
-        if run["lock"]:
-            print(f"    lock the chain head (wait included)          {_ms(run['lock'])}")
-            print(f"    keyed hash                                   {_ms(run['hash'])}")
+        print(f"  one append (transaction)                      {_ms(times)}")
+        if run["mac"]:
+            print(f"    keyed MAC of the event                       {_ms(run['mac'])}")
             print(f"    INSERT of the event                          {_ms(run['insert'])}")
             print(f"    COMMIT                                       {_ms(run['commit'])}")
-            mean = statistics.fmean
-            rest = mean(times) - mean(run["lock"]) - mean(run["hash"])
-            rest -= mean(run["insert"]) + mean(run["commit"])
+            figures[f"commit_mean_ms_{key}"] = statistics.fmean(run["commit"]) * 1000
+        delays = _seal_delays(since)
+        sealed = sum(run["sealed"])
+        print(
+            f"  the sealer: {sealed:,.0f} events sealed ({sealed / seconds:,.0f}/s), one run "
+            f"{_ms(run['seal_runs'])}"
+        )
+        if delays:
             print(
-                f"    mean: lock {mean(run['lock']) * 1000:.2f}, hash "
-                f"{mean(run['hash']) * 1000:.3f}, insert {mean(run['insert']) * 1000:.2f}, "
-                f"commit {mean(run['commit']) * 1000:.2f}, the rest (head UPDATE, "
-                f"savepoint, Python) {rest * 1000:.2f} ms"
+                f"    from an event to its seal: p50 {_pct(delays, 0.5):.2f} s, p99 "
+                f"{_pct(delays, 0.99):.2f} s, max {max(delays):.2f} s "
+                f"({len(delays):,} events)"
             )
-            figures[f"lock_mean_ms_{key}"] = mean(run["lock"]) * 1000
-            figures[f"commit_mean_ms_{key}"] = mean(run["commit"]) * 1000
-
-    run = run_writers(
-        writers=writers, seconds=seconds, threads=threads, probe=False, mode="unchained"
-    )
-    rate = len(run["append"]) / seconds
-    figures["unchained_inserts_per_s_concurrent"] = rate
-    print(
-        f"\nThe same rows without the chain head's lock ({how} INSERTing into a copy of the "
-        f"table, a transaction each), {seconds:.0f} s: {rate:,.0f} inserts/s"
-    )
-    print(f"  one insert (transaction)                      {_ms(run['append'])}")
-    print(f"    COMMIT                                       {_ms(run['commit'])}")
+            figures[f"seal_delay_p99_s_{key}"] = _pct(delays, 0.99)
+        figures[f"seal_run_p95_ms_{key}"] = _pct(run["seal_runs"], 0.95) * 1000
 
     print("\nWhat one append adds to a page's transaction (a probe, alternating with and without)")
     for label, count in (("alone", 0), (f"beside {writers} writers", writers)):
@@ -364,6 +333,18 @@ def appends(*, writers: int, seconds: float, threads: bool) -> dict[str, float]:
             f"append {statistics.median(audited) * 1000:6.2f} ms (median of {len(plain)}/"
             f"{len(audited)}): adds {added:.2f} ms (p95: adds {added95:.2f} ms)"
         )
+
+    for name, ok in (
+        (
+            f"{TARGET_APPENDS:,.0f} appends/s with {writers} writers",
+            figures["appends_per_s_concurrent"] >= TARGET_APPENDS,
+        ),
+        (
+            f"an append adds at most {TARGET_ADDED_MS:g} ms to a page beside {writers} writers",
+            figures["page_added_ms_concurrent"] <= TARGET_ADDED_MS,
+        ),
+    ):
+        print(f"  {'PASS' if ok else 'MISS'}  {name}")
 
     written = AuditEvent.objects.count() - before
     started = time.perf_counter()

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from pallio.audit.chain import seal_pending
 from pallio.audit.models import AuditEvent
 from pallio.audit.selectors import SORTS
 from pallio.audit.services import audit_record, audit_record_many
@@ -82,11 +83,12 @@ def test_creating_a_referral_writes_a_create_event(world):
 
 def _disable_append_only(cursor) -> None:
     """What an attacker with the database owner's rights could do; the app's role cannot."""
-    if connection.vendor == "postgresql":
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
-    else:
-        cursor.execute("DROP TRIGGER audit_auditevent_no_update")
-        cursor.execute("DROP TRIGGER audit_auditevent_no_delete")
+    for table in ("auditevent", "auditseal"):
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE audit_{table} DISABLE TRIGGER USER")
+        else:
+            cursor.execute(f"DROP TRIGGER audit_{table}_no_update")
+            cursor.execute(f"DROP TRIGGER audit_{table}_no_delete")
 
 
 def _some_events(world, n: int = 5) -> list[AuditEvent]:
@@ -142,9 +144,11 @@ def test_verify_detects_a_changed_detail(world):
 @pytest.mark.django_db
 def test_verify_detects_deleted_last_events(world):
     events = _some_events(world)
+    seal_pending()  # the sealer chains them within a second
     with connection.cursor() as cursor:
         _disable_append_only(cursor)
         cursor.execute("DELETE FROM audit_auditevent WHERE id >= %s", [events[-2].id])
+        cursor.execute("DELETE FROM audit_auditseal WHERE event_id >= %s", [events[-2].id])
     with pytest.raises(CommandError, match="end of the chain"):
         call_command("audit", "verify")
 
@@ -152,10 +156,11 @@ def test_verify_detects_deleted_last_events(world):
 @pytest.mark.django_db
 def test_verify_detects_a_deleted_event_in_the_middle(world):
     events = _some_events(world)
+    seal_pending()
     with connection.cursor() as cursor:
         _disable_append_only(cursor)
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [events[2].id])
-    with pytest.raises(CommandError, match=rf"event #{events[3].id}\b"):
+    with pytest.raises(CommandError, match=rf"event #{events[2].id}: the event its seal names"):
         call_command("audit", "verify")
 
 

@@ -1,4 +1,6 @@
-"""The audit trail: append-only, each row chained to the previous one by a keyed hash."""
+"""The audit trail: append-only events, each carrying a keyed MAC of its own content, chained
+in order by the seals one sealer appends (ADR 0012; rows written before it were chained by
+their own hashes, ADR 0003)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class Outcome(models.TextChoices):
 class HashScheme(models.IntegerChoices):
     PLAIN = 1, "SHA-256 (before keying)"
     HMAC = 2, "HMAC-SHA256 with the audit key"
+    SEALED = 3, "HMAC-SHA256 of the event, chained by its seal"
 
 
 class AuditEvent(models.Model):
@@ -50,11 +53,17 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
     source_address = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The chain as ADR 0003 wrote it, inside the append: kept for the rows written so. A
+    # sealed event (ADR 0012) leaves both empty: its place in the chain is its AuditSeal.
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-    # How `hash` was made: empty for rows written before the chain was keyed (plain SHA-256),
-    # HashScheme.HMAC for rows keyed with the audit key held outside the database.
+    # How the row is protected: empty for rows written before the chain was keyed (plain
+    # SHA-256), HashScheme.HMAC for rows chained with the audit key inside the append,
+    # HashScheme.SEALED for rows carrying `content_mac` and chained by their seal.
     scheme = models.PositiveSmallIntegerField(null=True, blank=True)
+    # HMAC-SHA256, under the audit key, of the row's own content (sealed rows only). Nullable
+    # with no default so that SQLite adds the column in place and keeps the table's triggers.
+    content_mac = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -75,13 +84,38 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row holding the newest hash; locking it orders concurrent appends."""
+    """A single row holding the newest hash and the chain's length; the sealer locks it, so
+    two sealers never chain the same events (ADR 0012)."""
 
     last_hash = models.CharField(max_length=64)
     count = models.BigIntegerField(default=0)
+    # The newest event id sealed so far: the sealer looks past it for new events, and a short
+    # way back (by time) for events whose transaction committed late.
+    sealed_event_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.last_hash
+
+
+class AuditSeal(models.Model):
+    """One event's place in the chain: insert-only, written by the sealer in event id order.
+
+    `seq` is the event's position in the whole chain (rows chained before seals came first);
+    `hash` is the HMAC, under the audit key, of the previous hash, the event's id and its
+    `content_mac`.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    event_id = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}: event {self.event_id}"
 
 
 class SecurityAlert(models.Model):

@@ -7,17 +7,10 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
-from pallio.audit.chain import GENESIS_HASH, chain_verify, keyed_hash
-from pallio.audit.models import (
-    Action,
-    AuditChainHead,
-    AuditEvent,
-    HashScheme,
-    Outcome,
-    SecurityAlert,
-)
+from pallio.audit.chain import chain_verify, content_mac, seal_pending
+from pallio.audit.models import Action, AuditEvent, HashScheme, Outcome, SecurityAlert
 from pallio.core import access, clock
 from pallio.core.access import ROLE_PRIVACY
 from pallio.core.middleware import current_source_address
@@ -39,7 +32,7 @@ def _event_row(
     program_id = getattr(program, "id", None) or getattr(patient, "program_id", None)
     if program_id is None and authenticated:
         program_id = getattr(actor, "program_id", None)
-    return AuditEvent(
+    row = AuditEvent(
         at=clock.now().astimezone(UTC),
         program_id=program_id,
         user_id=actor.pk if authenticated else None,
@@ -53,24 +46,14 @@ def _event_row(
         outcome=outcome,
         source_address=current_source_address.get(),
         detail=detail or {},
-        scheme=HashScheme.HMAC,
+        scheme=HashScheme.SEALED,
+        prev_hash="",
+        hash="",
     )
+    row.content_mac = content_mac(row)
+    return row
 
 
-def _chain_head() -> AuditChainHead:
-    """The chain's head row, locked until the caller's transaction ends."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        # The first events of a new database may be appended at the same moment: whichever
-        # writes the head first wins, the others wait for its lock (no duplicate-key error).
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=1, last_hash=GENESIS_HASH, count=0)], ignore_conflicts=True
-        )
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-    return head
-
-
-@transaction.atomic
 def audit_record(
     *,
     actor: Any,
@@ -83,8 +66,9 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     patient_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction. `patient_id` names a patient
-    that was asked for but not reached (a refusal), where no patient object exists."""
+    """Append one audit event in the caller's transaction: one INSERT, no lock (ADR 0012);
+    the sealer chains it within seconds. `patient_id` names a patient that was asked for but
+    not reached (a refusal), where no patient object exists."""
     row = _event_row(
         actor=actor,
         action=action,
@@ -96,29 +80,17 @@ def audit_record(
         detail=detail,
         patient_id=patient_id,
     )
-    head = _chain_head()
-    row.prev_hash = head.last_hash
-    row.hash = keyed_hash(row.prev_hash, row)
     row.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(last_hash=row.hash, count=head.count + 1)
     return row
 
 
-@transaction.atomic
 def audit_record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     """Append several events, in the order given, in the caller's transaction: each entry
-    takes audit_record's arguments. The chain head is locked once and the rows are written
-    with one INSERT (ids follow the list, so the chain reads in this order)."""
+    takes audit_record's arguments. The rows are written with one INSERT (ids follow the
+    list, so the chain reads in this order)."""
     rows = [_event_row(**entry) for entry in entries]
-    if not rows:
-        return rows
-    head = _chain_head()
-    last = head.last_hash
-    for row in rows:
-        row.prev_hash = last
-        row.hash = last = keyed_hash(last, row)
-    AuditEvent.objects.bulk_create(rows)
-    AuditChainHead.objects.filter(pk=1).update(last_hash=last, count=head.count + len(rows))
+    if rows:
+        AuditEvent.objects.bulk_create(rows)
     return rows
 
 
@@ -143,8 +115,10 @@ def audit_read(*, actor: Any, patient: Any, target: Any = None, event: str) -> A
 
 
 def audit_verify() -> tuple[int, AuditEvent | None]:
-    """Walk the chain in order. Returns (rows checked, first broken row or None); a problem
-    not at a row (the end of the chain, a checkpoint) is an unsaved row describing it."""
+    """Seal every event still waiting, then walk the chain in order. Returns (events checked,
+    first broken row or None); a problem not at a row (the end of the chain, a checkpoint) is
+    an unsaved row describing it."""
+    seal_pending(window=None)
     report = chain_verify()
     if report.intact:
         return report.checked, None
@@ -154,6 +128,9 @@ def audit_verify() -> tuple[int, AuditEvent | None]:
 
 
 # --- refusals -------------------------------------------------------------------------------
+
+# The first key of the advisory lock taken while a user's refusals are counted.
+DENIALS_LOCK = 0x50414C  # "PAL"
 
 
 @transaction.atomic
@@ -177,8 +154,15 @@ def denial_record(
     )
     program = getattr(actor, "program", None) if row.user_id is not None else None
     if program is not None:
-        # Still inside the append's lock on the chain head: concurrent refusals of one user
-        # are counted one after the other, so a window raises one alert.
+        # Concurrent refusals of one user are counted one after the other, so a window
+        # raises one alert: a lock on the user until the transaction ends (PostgreSQL;
+        # SQLite takes one writer at a time already).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [DENIALS_LOCK, int(actor.pk) % 2**31],
+                )
         security_alert_raise_if_due(actor=actor, program=program)
     return row
 

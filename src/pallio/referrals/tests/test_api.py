@@ -329,19 +329,24 @@ def test_an_unusable_key_is_refused(world, key):
 @pytest.fixture
 def audit_truncatable(django_db_blocker):
     """Committed tests end with a TRUNCATE of every table, which the audit trail's
-    append-only trigger refuses on PostgreSQL: lift that one trigger for this test only.
+    append-only triggers refuse on PostgreSQL: lift those for this test only.
     Requested before `transactional_db`, so it is put back after the tables are emptied."""
     if connection.vendor != "postgresql":
         yield
         return
-    statement = "ALTER TABLE audit_auditevent {} TRIGGER audit_auditevent_no_truncate"
+    statements = [
+        "ALTER TABLE audit_auditevent {} TRIGGER audit_auditevent_no_truncate",
+        "ALTER TABLE audit_auditseal {} TRIGGER audit_auditseal_no_truncate",
+    ]
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(statement.format("DISABLE"))
+        for statement in statements:
+            cursor.execute(statement.format("DISABLE"))
     try:
         yield
     finally:
         with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(statement.format("ENABLE"))
+            for statement in statements:
+                cursor.execute(statement.format("ENABLE"))
 
 
 def test_parallel_duplicate_posts_with_one_key_make_one_referral(
