@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, models
 from django.http import HttpResponseBase
 
 from pallio.careplans.models import Task
@@ -66,8 +69,35 @@ TRACKED_MODELS = (
 )
 
 
+@cache
+def _counting_sql(counted: tuple[type[models.Model], ...]) -> str:
+    """One SELECT of each model's row count through its default manager, side by side (a walk
+    counts rows before and after every request: one round trip instead of one a model)."""
+    parts = []
+    for model in counted:
+        query = (
+            model._default_manager.order_by()
+            .annotate(n=models.Func(models.F("pk"), function="COUNT"))
+            .values("n")
+            .query
+        )
+        sql, params = query.sql_with_params()
+        assert not params, params
+        parts.append(f"({sql})")
+    return "SELECT " + ", ".join(parts)
+
+
+def counts_of(counted: Iterable[type[models.Model]]) -> dict[str, int]:
+    """Each model's row count, by model name, in one query."""
+    counted = tuple(counted)
+    with connection.cursor() as cursor:
+        cursor.execute(_counting_sql(counted))
+        row = cursor.fetchone()
+    return {model.__name__: int(n) for model, n in zip(counted, row, strict=True)}
+
+
 def row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in TRACKED_MODELS}
+    return counts_of(TRACKED_MODELS)
 
 
 def body_of(response: HttpResponseBase) -> str:

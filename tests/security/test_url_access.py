@@ -7,13 +7,15 @@ walk with a message saying where to add one.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pallio.acp.tests.factories import full_plan
@@ -31,10 +33,11 @@ from tests.security.helpers import (
     REFERRED_GIVEN,
     birth_date_forms,
     body_of,
+    counts_of,
     riverside_referral,
     row_counts,
 )
-from tests.support.personas import login
+from tests.support.personas import build_world, login
 
 # Third-party views that authenticate on their own, by the module that defines them, with the
 # only URL prefix under which each may be mounted. Nothing else may lack an access rule.
@@ -390,6 +393,41 @@ def test_every_url_parameter_has_a_sample_value():
 # --- the walk -------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def _world_once(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """The personas, built once for the walk's 240-odd pages in a transaction rolled back
+    after the module, with the settings every test has (conftest's `_media_root`). Each page's
+    test runs in a savepoint within it that is rolled back after the test, so what one page
+    writes no other page sees."""
+    files = tmp_path_factory.mktemp("url-walk")
+    with (
+        override_settings(
+            MEDIA_ROOT=files / "uploads",
+            PALLIO_AUDIT_CHECKPOINT_FILE=files / "audit-checkpoints.log",
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+        django_db_blocker.unblock(),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(_world_once: Any, db: None) -> Any:
+    """This test's own copy of the personas' objects: a test that changes one in memory (the
+    on-call shift cancelled below) changes nothing for the next."""
+    return copy.deepcopy(_world_once)
+
+
 @dataclass
 class Setup:
     world: Any
@@ -588,11 +626,14 @@ def portal_state() -> dict[str, Any]:
     from pallio.accounts.models import User
     from pallio.portal.models import PortalAccess, PortalInvitation
 
+    counted = [
+        model
+        for label in PORTAL_WRITING_APPS
+        if apps.is_installed(f"pallio.{label}")
+        for model in apps.get_app_config(label).get_models()
+    ]
     state: dict[str, Any] = dict(row_counts())
-    for label in PORTAL_WRITING_APPS:
-        if apps.is_installed(f"pallio.{label}"):
-            for model in apps.get_app_config(label).get_models():
-                state[model.__name__] = model.objects.count()
+    state.update(counts_of(counted))
     state["users"] = User.objects.count()
     state["accesses"] = sorted(
         (str(pk), tuple(scopes or ()), revoked is None, suspended is None)

@@ -1,20 +1,23 @@
-"""The move of the old hospitalizations (acp) to hospital stays (episodes), run for real:
-the database is taken back to just before the move, old rows are written with the models of
-that time, and the migrations run forward again."""
+"""The move of the old hospitalizations (acp) to hospital stays (episodes), run for real.
+
+A database of its own (a file in the test's directory on SQLite, a database created for the
+test and dropped after it on PostgreSQL) is migrated only as far as just before the move;
+old rows are written with the models of that time, the move runs forward, then back.
+
+The shared test database is left alone: rolling it back and forth re-rendered every app's
+models dozens of times and took minutes; the move itself touches only these few tables."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("audit_trail_deletable"),
-]
 
 BEFORE = [("acp", "0001_initial"), ("episodes", "0004_hospital_stays")]
 MOVE = ("acp", "0002_move_hospitalizations_to_episodes")
@@ -32,25 +35,47 @@ def _migrate(targets: list[tuple[str, str]]) -> MigrationExecutor:
     return _executor()
 
 
-def _leaves() -> list[tuple[str, str]]:
-    return _executor().loader.graph.leaf_nodes()
-
-
 def _models_now(executor: MigrationExecutor):
-    """The models as the database has them now: every app at its latest applied migration
-    (apps that do not depend on the two targets stay at their newest)."""
+    """The models as the database has them now: every app at its latest applied migration."""
     return executor.loader.project_state(list(executor.loader.applied_migrations)).apps
 
 
-@pytest.fixture
-def before_the_move():
-    """The database just before the move; fully migrated again afterwards, pass or fail."""
-    leaves = _leaves()
+@contextmanager
+def _throwaway_database(shared: BaseDatabaseWrapper, tmp_path) -> Iterator[BaseDatabaseWrapper]:
+    """A connection to a new, empty database of the same kind as the shared one."""
+    if shared.vendor == "sqlite":
+        throwaway = type(shared)(
+            {**shared.settings_dict, "NAME": str(tmp_path / "move.sqlite3")}, alias=shared.alias
+        )
+        try:
+            yield throwaway
+        finally:
+            throwaway.close()
+        return
+    name = f"test_pallio_move_{uuid.uuid4().hex[:12]}"
+    with shared._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {shared.ops.quote_name(name)}")
+    throwaway = type(shared)({**shared.settings_dict, "NAME": name}, alias=shared.alias)
     try:
-        executor = _migrate(BEFORE)
-        yield _models_now(executor)
+        yield throwaway
     finally:
-        _migrate(leaves)
+        throwaway.close()
+        with shared._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {shared.ops.quote_name(name)}")
+
+
+@pytest.fixture
+def before_the_move(django_db_blocker, tmp_path):
+    """A database of its own, migrated just to before the move, standing in as the default
+    database for the test: the move reads and writes through the models' default managers,
+    which go to the default database."""
+    shared = connections["default"]
+    with django_db_blocker.unblock(), _throwaway_database(shared, tmp_path) as throwaway:
+        connections["default"] = throwaway
+        try:
+            yield _models_now(_migrate(BEFORE))
+        finally:
+            connections["default"] = shared
 
 
 def _old_world(apps):
@@ -124,7 +149,7 @@ def test_old_hospitalizations_become_hospital_stays_with_one_movement(before_the
         entered_in_error_reason="Another patient's stay",
     )
 
-    executor = _migrate(_leaves())
+    executor = _migrate([MOVE])
     apps = _models_now(executor)
     stay_model = apps.get_model("episodes", "HospitalStay")
     movement_model = apps.get_model("episodes", "StayMovement")
