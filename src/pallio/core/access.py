@@ -189,7 +189,8 @@ def can_access_patient(user: Any, patient: Any) -> bool:
 def with_reader_facts(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Patients annotated with whether `user` is on their active care team, so that
     access_reason (the chart's banner, the audit row) asks nothing more of the database
-    for a member of the team. Only what the rows say for this very user is trusted."""
+    for a member of the team. Only what the rows say for this very user is trusted, and only
+    on a page that reads: a write (a discharge) can take the user off the team."""
     member = apps.get_model("episodes", "CareTeamMember")
     return queryset.annotate(
         reader_on_team=Exists(

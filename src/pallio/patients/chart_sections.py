@@ -147,7 +147,7 @@ def chart_page_for(user: Any, patient_id: Any) -> dict[str, Any]:
     from pallio.medications.selectors import medication_chart_parts, medication_chart_summary
     from pallio.referrals.selectors import enrollment_referral_parts, enrollment_referrals_for
 
-    patient = patient_get_for(user, patient_id, audit=False)
+    patient = patient_get_for(user, patient_id, audit=False, reader_facts=True)
     rows = read_together(
         {
             **patient_chart_parts(patient),

@@ -22,17 +22,21 @@ def _as_uuid(value: Any) -> uuid.UUID:
 
 
 def patient_get_for(
-    user: Any, patient_id: Any, *, event: str = "patient.read", audit: bool = True
+    user: Any,
+    patient_id: Any,
+    *,
+    event: str = "patient.read",
+    audit: bool = True,
+    reader_facts: bool = False,
 ) -> Patient:
-    """The patient, if `user` may see them; Http404 for missing and forbidden alike."""
+    """The patient, if `user` may see them; Http404 for missing and forbidden alike.
+    With `reader_facts`, the row also says whether the user is on the care team, for a
+    page that only reads (a write may change it: then ask again)."""
     pid = _as_uuid(patient_id)
-    patient = (
-        access.with_reader_facts(
-            user, access.visible_patients(user, Patient.objects.select_related("program"))
-        )
-        .filter(pk=pid, entered_in_error=False)
-        .first()
-    )
+    patients = access.visible_patients(user, Patient.objects.select_related("program"))
+    if reader_facts:
+        patients = access.with_reader_facts(user, patients)
+    patient = patients.filter(pk=pid, entered_in_error=False).first()
     if patient is None:
         raise Http404("No such patient")
     if audit:
