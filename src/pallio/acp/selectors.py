@@ -28,6 +28,7 @@ from pallio.acp.rules import AcpFacts, ConsistencyRule, rules_failing
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
+from pallio.core.read_together import Rows, Total, read_together
 from pallio.episodes.models import EpisodeOfCare, HospitalStay, StayKind
 from pallio.patients.models import Patient
 from pallio.patients.selectors import patient_get_for, patient_header_context
@@ -45,11 +46,14 @@ def _as_uuid(value: Any) -> uuid.UUID:
 
 def current_code_status(patient: Any) -> CodeStatus | None:
     """The newest code status not entered in error (for a patient already access-checked)."""
+    return _current_code_status_rows(patient).first()
+
+
+def _current_code_status_rows(patient: Any) -> QuerySet[CodeStatus]:
     return (
         CodeStatus.objects.filter(patient_id=patient.pk, entered_in_error=False)
         .select_related("recorded_by")
         .order_by("-created_at", "-id")
-        .first()
     )
 
 
@@ -360,21 +364,34 @@ def acp_worklist_page_for(user: Any, kind: str, page: Any) -> Page[Patient]:
     return result
 
 
-def acp_chart_summary(patient: Any) -> dict[str, Any]:
-    """The few lines the chart shows (the chart view has already checked access)."""
-    latest = (
-        GoalsOfCareConversation.objects.filter(
-            patient_id=patient.pk, status="signed", entered_in_error=False
-        )
-        .order_by("-held_at")
-        .first()
-    )
-    agent = (
-        HealthcareAgent.objects.filter(patient_id=patient.pk, entered_in_error=False)
-        .order_by("rank")
-        .first()
-    )
-    documents = AdvanceDirectiveDocument.objects.filter(
-        patient_id=patient.pk, entered_in_error=False
-    ).count()
-    return {"patient": patient, "latest": latest, "agent": agent, "documents": documents}
+def acp_chart_parts(patient: Any) -> dict[str, Rows | Total]:
+    """The chart's reads of advance care planning (header badge and section), to be read
+    together with the chart's other sections (the chart has already checked access)."""
+    return {
+        "acp_latest": Rows(
+            GoalsOfCareConversation.objects.filter(
+                patient_id=patient.pk, status="signed", entered_in_error=False
+            ).order_by("-held_at")[:1]
+        ),
+        "acp_agent": Rows(
+            HealthcareAgent.objects.filter(patient_id=patient.pk, entered_in_error=False).order_by(
+                "rank"
+            )[:1]
+        ),
+        "acp_documents": Total(
+            AdvanceDirectiveDocument.objects.filter(patient_id=patient.pk, entered_in_error=False)
+        ),
+        "acp_code_status": Rows(_current_code_status_rows(patient)[:1]),
+    }
+
+
+def acp_chart_summary(patient: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The few lines the chart shows (the chart view has already checked access), from
+    `rows` read with acp_chart_parts, or read here."""
+    rows = rows if rows is not None else read_together(acp_chart_parts(patient))
+    return {
+        "patient": patient,
+        "latest": next(iter(rows["acp_latest"]), None),
+        "agent": next(iter(rows["acp_agent"]), None),
+        "documents": rows["acp_documents"],
+    }

@@ -39,6 +39,7 @@ from pallio.assessments.models import (
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock, params
+from pallio.core.read_together import Rows, Total, read_together
 from pallio.patients.selectors import patient_get_for
 
 WORKLIST_PAGE_SIZE = 25
@@ -87,12 +88,19 @@ class PhaseStatus:
     allowed_days: float = UNSTABLE_BENCHMARK.days
 
 
-def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) -> PhaseStatus:
-    """The current phase and its history; an unstable phase older than the program's
-    `unstable_phase_alert_days` (PCOC benchmark 2, default 3) is flagged, as the sweep's
-    alert is raised."""
+def phase_status(
+    patient: Any,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    history: list[PhaseOfCare] | None = None,
+) -> PhaseStatus:
+    """The current phase and its history (read here, or the `history` already read with
+    _phase_history); an unstable phase older than the program's `unstable_phase_alert_days`
+    (PCOC benchmark 2, default 3) is flagged, as the sweep's alert is raised."""
     now = now or clock.now()
-    history = list(PhaseOfCare.objects.filter(patient=patient).order_by("-recorded_at")[:limit])
+    if history is None:
+        history = list(_phase_history(patient)[:limit])
     current = history[0] if history else None
     too_long = False
     days = 0
@@ -102,6 +110,10 @@ def phase_status(patient: Any, *, now: datetime | None = None, limit: int = 50) 
         days = age.days
         too_long = age > timedelta(days=allowed)
     return PhaseStatus(current, history, too_long, days, allowed)
+
+
+def _phase_history(patient: Any) -> QuerySet[PhaseOfCare]:
+    return PhaseOfCare.objects.filter(patient_id=patient.pk).order_by("-recorded_at")
 
 
 def _chart_date(at: datetime, zone: ZoneInfo) -> tuple[str, str]:
@@ -222,23 +234,34 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     }
 
 
-def chart_summary(patient: Any) -> dict[str, Any]:
-    """For the chart's 'Assessment and symptoms' section (patient already access-checked)."""
+def chart_parts(patient: Any) -> dict[str, Rows | Total]:
+    """The chart's reads of assessments (header alert count and the 'Assessment and
+    symptoms' section), to be read together with its other sections."""
+    open_alerts = Alert.objects.filter(patient_id=patient.pk).exclude(status=Alert.Status.RESOLVED)
+    return {
+        "assessments_reports": Rows(
+            SymptomReport.objects.filter(patient_id=patient.pk, entered_in_error=False)
+            .select_related("instrument")
+            .order_by("-answered_at")[:30]
+        ),
+        "assessments_open_alerts": Rows(open_alerts[:10]),
+        "assessments_open_alert_count": Total(open_alerts),
+        "assessments_phase": Rows(_phase_history(patient)[:1]),
+    }
+
+
+def chart_summary(patient: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """For the chart's 'Assessment and symptoms' section (patient already access-checked),
+    from `rows` read with chart_parts, or read here."""
+    rows = rows if rows is not None else read_together(chart_parts(patient))
     latest: dict[str, SymptomReport] = {}
-    for report in (
-        SymptomReport.objects.filter(patient=patient, entered_in_error=False)
-        .select_related("instrument")
-        .order_by("-answered_at")[:30]
-    ):
+    for report in rows["assessments_reports"]:
         latest.setdefault(report.instrument_key, report)
-    open_alerts = list(
-        Alert.objects.filter(patient=patient).exclude(status=Alert.Status.RESOLVED)[:10]
-    )
     return {
         "patient": patient,
         "latest": list(latest.values())[:6],
-        "open_alerts": open_alerts,
-        "phase": phase_status(patient, limit=1),
+        "open_alerts": rows["assessments_open_alerts"],
+        "phase": phase_status(patient, history=rows["assessments_phase"]),
     }
 
 

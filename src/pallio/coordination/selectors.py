@@ -15,6 +15,7 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.coordination.models import OPEN_STATUSES, Agency, CoordinationOrder
 from pallio.core import access, clock
+from pallio.core.read_together import Rows, read_together
 
 WORKLIST_PAGE_SIZE = 50
 DIRECTORY_LIMIT = 200
@@ -106,20 +107,27 @@ def order_get_for(
     return order
 
 
-def chart_orders_of(patient: Any) -> dict[str, Any]:
-    """The chart card: the open orders and the three latest closed ones (patient already
-    access-checked by the chart)."""
+def chart_orders_parts(patient: Any) -> dict[str, Rows]:
+    """The chart card's reads, to be read together with the chart's other sections."""
     rows = (
         CoordinationOrder.objects.filter(patient_id=patient.pk)
         .select_related("agency")
         .order_by("-requested_on", "-created_at")
     )
-    open_rows = [o for o in rows.filter(status__in=OPEN_STATUSES)]
-    closed = list(rows.exclude(status__in=OPEN_STATUSES)[:3])
+    return {
+        "coordination_open": Rows(rows.filter(status__in=OPEN_STATUSES)),
+        "coordination_closed": Rows(rows.exclude(status__in=OPEN_STATUSES)[:3]),
+    }
+
+
+def chart_orders_of(patient: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The chart card: the open orders and the three latest closed ones (patient already
+    access-checked by the chart), from `rows` read with chart_orders_parts, or read here."""
+    rows = rows if rows is not None else read_together(chart_orders_parts(patient))
     return {
         "patient": patient,
-        "open_orders": open_rows,
-        "closed_orders": closed,
+        "open_orders": rows["coordination_open"],
+        "closed_orders": rows["coordination_closed"],
         "today": clock.today_in(patient.program.timezone),
     }
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from django.apps import apps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import HttpRequest, HttpResponseBase
 
 from pallio.core import clock
@@ -186,6 +186,28 @@ def can_access_patient(user: Any, patient: Any) -> bool:
     return access_reason(user, patient) is not None
 
 
+def with_reader_facts(user: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Patients annotated with whether `user` is on their active care team, so that
+    access_reason (the chart's banner, the audit row) asks nothing more of the database
+    for a member of the team. Only what the rows say for this very user is trusted, and only
+    on a page that reads: a write (a discharge) can take the user off the team."""
+    member = apps.get_model("episodes", "CareTeamMember")
+    return queryset.annotate(
+        reader_on_team=Exists(
+            member.objects.filter(user_id=user.pk, patient_id=OuterRef("pk"), active=True)
+        ),
+        reader_id=Value(user.pk, output_field=IntegerField()),
+    )
+
+
+def _on_team(user: Any, patient: Any) -> bool:
+    known = patient.__dict__.get("reader_on_team")
+    if known is not None and patient.__dict__.get("reader_id") == user.pk:
+        return bool(known)
+    member = apps.get_model("episodes", "CareTeamMember")
+    return bool(member.objects.filter(user_id=user.pk, patient_id=patient.pk, active=True).exists())
+
+
 def access_reason(user: Any, patient: Any) -> str | None:
     """Why `user` may see `patient`: 'team', 'program', 'on_call_shift', 'break_glass', or
     None."""
@@ -193,8 +215,7 @@ def access_reason(user: Any, patient: Any) -> str | None:
         return None
     if user.role in PROGRAM_WIDE:
         return "program"
-    member = apps.get_model("episodes", "CareTeamMember")
-    if member.objects.filter(user_id=user.pk, patient_id=patient.pk, active=True).exists():
+    if _on_team(user, patient):
         return "team"
     if on_shift(user):
         return ON_CALL_SHIFT

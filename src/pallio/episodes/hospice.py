@@ -30,6 +30,7 @@ from pallio.audit.services import audit_record
 from pallio.careplans.agenda import hospice_reasons, hospice_score_annotations
 from pallio.core import access, clock, privileges
 from pallio.core.models import versioned_save
+from pallio.core.read_together import Rows, read_together
 from pallio.core.validation import check_text
 from pallio.episodes.hospice_eligibility import (
     DISEASE_GROUPS,
@@ -434,14 +435,22 @@ def _long_day(value: Any) -> str:
     return ""
 
 
-def patient_hospice_status(patient: Any) -> str:
-    """The hospice status of one patient (one query)."""
-    latest = (
-        HospiceReferral.objects.filter(patient_id=patient.pk)
-        .order_by("-referred_on", "-created_at")
-        .only("status", "agency_name", "status_on", "referred_on")
-        .first()
-    )
+def hospice_chart_parts(patient: Any) -> dict[str, Rows]:
+    """The chart's read of the hospice status, to be read with its other sections."""
+    return {
+        "hospice_latest": Rows(
+            HospiceReferral.objects.filter(patient_id=patient.pk)
+            .order_by("-referred_on", "-created_at")
+            .only("status", "agency_name", "status_on", "referred_on")[:1]
+        )
+    }
+
+
+def patient_hospice_status(patient: Any, rows: dict[str, Any] | None = None) -> str:
+    """The hospice status of one patient (one query, none with `rows` read with
+    hospice_chart_parts)."""
+    rows = rows if rows is not None else read_together(hospice_chart_parts(patient))
+    latest = next(iter(rows["hospice_latest"]), None)
     if latest is None:
         return hospice_status_text(None, None, None, None)
     return hospice_status_text(

@@ -10,12 +10,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
+from pallio.core.read_together import Rows, attach_prefetched, read_together
 from pallio.episodes.models import (
     EpisodeOfCare,
     HospitalStay,
@@ -93,13 +94,21 @@ class HospitalUse:
         ]
 
 
-def hospital_use_of(patient: Any, stays: list[HospitalStay] | None = None) -> HospitalUse:
+def hospital_use_of(
+    patient: Any,
+    stays: list[HospitalStay] | None = None,
+    *,
+    first_episode: list[EpisodeOfCare] | None = None,
+) -> HospitalUse:
     """Days in hospital and in intensive care, admissions, readmissions and emergency visits,
     before and after the patient's first enrollment (for a patient already access-checked).
     Open stays count up to now. Emergency visits count as visits, not hospital days. Two
-    queries, or one when `stays` (with their movements prefetched) are given."""
+    queries, or one when `stays` (with their movements prefetched) are given, none when the
+    `first_episode` read with stays_chart_parts is given too."""
     zone = ZoneInfo(patient.program.timezone)
-    first = EpisodeOfCare.objects.filter(patient=patient).order_by("start").first()
+    if first_episode is None:
+        first_episode = list(_first_episode(patient))
+    first = next(iter(first_episode), None)
     use = HospitalUse(enrolled_at=first.start if first else None)
     if stays is None:
         stays = list(
@@ -137,18 +146,23 @@ def hospital_use_of(patient: Any, stays: list[HospitalStay] | None = None) -> Ho
 # --- one patient's stays --------------------------------------------------------------------
 
 
+def _stay_rows(patient: Any) -> QuerySet[HospitalStay]:
+    return (
+        HospitalStay.objects.filter(patient_id=patient.pk)
+        .select_related("recorded_by", "entered_in_error_by")
+        .order_by("-admitted_at", "-created_at")
+    )
+
+
 def _stays_of(patient: Any) -> list[HospitalStay]:
     return list(
-        HospitalStay.objects.filter(patient=patient)
-        .select_related("recorded_by", "entered_in_error_by")
-        .prefetch_related(
+        _stay_rows(patient).prefetch_related(
             Prefetch(
                 "movements",
                 queryset=StayMovement.objects.select_related("recorded_by").order_by("started_at"),
             ),
             Prefetch("reviews", queryset=StayReview.objects.select_related("reviewed_by")),
         )
-        .order_by("-admitted_at", "-created_at")
     )
 
 
@@ -211,16 +225,40 @@ def stays_of_patient_for(user: Any, patient_id: Any) -> tuple[Any, list[Hospital
     return patient, stays
 
 
-def stays_chart_summary(patient: Any) -> dict[str, Any]:
-    """For the chart (the patient already access-checked and the read audited there)."""
-    stays = _stays_of(patient)
+def _first_episode(patient: Any) -> Any:
+    return EpisodeOfCare.objects.filter(patient_id=patient.pk).order_by("start")[:1]
+
+
+def stays_chart_parts(patient: Any) -> dict[str, Rows]:
+    """The chart's reads of hospital stays, to be read together with its other sections."""
+    return {
+        "stays_rows": Rows(_stay_rows(patient)),
+        "stays_movements": Rows(
+            StayMovement.objects.filter(stay__patient_id=patient.pk)
+            .select_related("recorded_by")
+            .order_by("started_at")
+        ),
+        "stays_reviews": Rows(
+            StayReview.objects.filter(stay__patient_id=patient.pk).select_related("reviewed_by")
+        ),
+        "stays_first_episode": Rows(_first_episode(patient)),
+    }
+
+
+def stays_chart_summary(patient: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """For the chart (the patient already access-checked and the read audited there), from
+    `rows` read with stays_chart_parts, or read here."""
+    rows = rows if rows is not None else read_together(stays_chart_parts(patient))
+    stays = rows["stays_rows"]
+    attach_prefetched(stays, "movements", rows["stays_movements"], key="stay_id")
+    attach_prefetched(stays, "reviews", rows["stays_reviews"], key="stay_id")
     live = [s for s in stays if not s.entered_in_error]
     return {
         "patient": patient,
         "recent_stays": live[:3],
         "open_stay": next((s for s in live if s.is_open), None),
         "open_reviews": sum(1 for s in live for r in s.reviews.all() if r.is_open),
-        "use": hospital_use_of(patient, stays),
+        "use": hospital_use_of(patient, stays, first_episode=rows["stays_first_episode"]),
     }
 
 

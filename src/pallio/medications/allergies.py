@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -35,14 +36,21 @@ class AllergyList:
         return [a for a in self.allergies if a.criticality == Allergy.Criticality.HIGH]
 
 
-def allergies_for(patient: Any) -> AllergyList:
-    """The patient's active allergies (high risk first) and the no-known-allergies statement
-    if that is what is recorded; one query. The caller has checked access."""
-    rows = list(
+def allergy_rows(patient: Any) -> QuerySet[Allergy]:
+    """The patient's active allergy records, as allergies_for reads them."""
+    return (
         Allergy.objects.filter(patient_id=patient.pk, status=Allergy.Status.ACTIVE)
         .select_related("recorded_by")
         .order_by("substance", "recorded_at")
     )
+
+
+def allergies_for(patient: Any, rows: list[Allergy] | None = None) -> AllergyList:
+    """The patient's active allergies (high risk first) and the no-known-allergies statement
+    if that is what is recorded; one query, none when `rows` (allergy_rows) are given. The
+    caller has checked access."""
+    if rows is None:
+        rows = list(allergy_rows(patient))
     allergies = sorted(
         (a for a in rows if a.substance),
         key=lambda a: (a.criticality != Allergy.Criticality.HIGH, a.substance.lower()),

@@ -13,8 +13,9 @@ from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access
 from pallio.core.codes import Discipline
+from pallio.core.read_together import Rows, read_together
 from pallio.medications import mme
-from pallio.medications.allergies import allergies_for
+from pallio.medications.allergies import allergies_for, allergy_rows
 from pallio.medications.models import Allergy, MedicationStatement
 from pallio.patients.selectors import patient_get_for
 
@@ -66,28 +67,41 @@ def statement_get_for(user: Any, patient: Any, statement_id: Any) -> MedicationS
         raise Http404("No such medication") from None
 
 
-def medication_chart_summary(patient: Any) -> dict[str, Any]:
+def medication_chart_parts(patient: Any) -> dict[str, Rows]:
+    """The chart's reads of medications (allergy line and opioid totals), to be read together
+    with its other sections."""
+    return {
+        "medications_active": Rows(
+            MedicationStatement.objects.filter(
+                patient_id=patient.pk, status=MedicationStatement.Status.ACTIVE
+            ).only(
+                "id",
+                "patient_id",
+                "catalog_key",
+                "display",
+                "is_opioid",
+                "ingredient",
+                "needs_pharmacist_review",
+                "reviewed_at",
+                "dose_amount",
+                "doses_per_day",
+                "as_needed",
+                "route",
+                "status",
+            )
+        ),
+        "medications_allergies": Rows(allergy_rows(patient)),
+    }
+
+
+def medication_chart_summary(patient: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
     """The chart's line on opioids, for a patient the caller has already been checked for:
-    the MME totals with what makes them incomplete, and drugs awaiting a pharmacist."""
-    active = list(
-        MedicationStatement.objects.filter(
-            patient=patient, status=MedicationStatement.Status.ACTIVE
-        ).only(
-            "id",
-            "patient_id",
-            "catalog_key",
-            "display",
-            "is_opioid",
-            "ingredient",
-            "needs_pharmacist_review",
-            "reviewed_at",
-            "dose_amount",
-            "doses_per_day",
-            "as_needed",
-            "route",
-            "status",
-        )
-    )
+    the MME totals with what makes them incomplete, and drugs awaiting a pharmacist (from
+    `rows` read with medication_chart_parts, or read here)."""
+    if rows is None:
+        parts = medication_chart_parts(patient)
+        rows = read_together({"medications_active": parts["medications_active"]})
+    active = rows["medications_active"]
     return {
         "patient": patient,
         "mme": mme.mme_summary(active),

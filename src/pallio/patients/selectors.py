@@ -10,6 +10,7 @@ from django.http import Http404
 
 from pallio.audit.services import audit_read
 from pallio.core import access
+from pallio.core.read_together import Rows, read_together
 from pallio.patients.models import Condition, Patient
 
 
@@ -21,15 +22,21 @@ def _as_uuid(value: Any) -> uuid.UUID:
 
 
 def patient_get_for(
-    user: Any, patient_id: Any, *, event: str = "patient.read", audit: bool = True
+    user: Any,
+    patient_id: Any,
+    *,
+    event: str = "patient.read",
+    audit: bool = True,
+    reader_facts: bool = False,
 ) -> Patient:
-    """The patient, if `user` may see them; Http404 for missing and forbidden alike."""
+    """The patient, if `user` may see them; Http404 for missing and forbidden alike.
+    With `reader_facts`, the row also says whether the user is on the care team, for a
+    page that only reads (a write may change it: then ask again)."""
     pid = _as_uuid(patient_id)
-    patient = (
-        access.visible_patients(user, Patient.objects.select_related("program"))
-        .filter(pk=pid, entered_in_error=False)
-        .first()
-    )
+    patients = access.visible_patients(user, Patient.objects.select_related("program"))
+    if reader_facts:
+        patients = access.with_reader_facts(user, patients)
+    patient = patients.filter(pk=pid, entered_in_error=False).first()
     if patient is None:
         raise Http404("No such patient")
     if audit:
@@ -140,49 +147,79 @@ def duplicate_candidates(
     return scored[:limit]
 
 
-def patient_header_context(user: Any, patient: Patient) -> dict[str, Any]:
-    """What patients/_header.html needs on every page of a patient (already access-checked):
-    diagnoses, care team, age, and why the user may look."""
+def patient_header_parts(patient: Patient) -> dict[str, Rows]:
+    """The header's diagnoses and care team, to be read together with a page's other reads."""
     from django.apps import apps
 
-    from pallio.core import clock
-
     member_model = apps.get_model("episodes", "CareTeamMember")
-    today = clock.today_in(patient.program.timezone)
     return {
-        "patient": patient,
-        "conditions": list(patient.conditions.filter(entered_in_error=False)),
-        "team": list(
-            member_model.objects.filter(patient=patient, active=True)
+        "conditions": Rows(Condition.objects.filter(patient_id=patient.pk, entered_in_error=False)),
+        "team": Rows(
+            member_model.objects.filter(patient_id=patient.pk, active=True)
             .select_related("user")
             .order_by("-is_lead", "discipline")
         ),
+    }
+
+
+def patient_header_context(
+    user: Any, patient: Patient, rows: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What patients/_header.html needs on every page of a patient (already access-checked):
+    diagnoses, care team, age, and why the user may look; from `rows` read with
+    patient_header_parts, or read here."""
+    from pallio.core import clock
+
+    rows = rows if rows is not None else read_together(patient_header_parts(patient))
+    today = clock.today_in(patient.program.timezone)
+    return {
+        "patient": patient,
+        "conditions": rows["conditions"],
+        "team": rows["team"],
         "age": patient.age_on(today),
         "today": today,
         "access_reason": access.access_reason(user, patient),
     }
 
 
-def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
-    """Everything the chart header and sections show, in a fixed number of queries."""
+def patient_chart_parts(patient: Patient) -> dict[str, Rows]:
+    """The chart's header, episodes, open tasks, coverage and latest referrals."""
     from django.apps import apps
 
-    patient = patient_get_for(user, patient_id, event="patient.chart")
     episode_model = apps.get_model("episodes", "EpisodeOfCare")
     task_model = apps.get_model("careplans", "Task")
-    episodes = list(
-        episode_model.objects.filter(patient=patient).select_related("referral").order_by("-start")
-    )
-    tasks = list(
-        task_model.objects.filter(patient=patient, status="open")
-        .select_related("assigned_to")
-        .order_by("due")[:20]
-    )
     return {
-        **patient_header_context(user, patient),
-        "coverage": patient.coverages.filter(active=True).first(),
+        **patient_header_parts(patient),
+        "episodes": Rows(
+            episode_model.objects.filter(patient_id=patient.pk)
+            .select_related("referral")
+            .order_by("-start")
+        ),
+        "tasks": Rows(
+            task_model.objects.filter(patient_id=patient.pk, status="open")
+            .select_related("assigned_to")
+            .order_by("due")[:20]
+        ),
+        "coverage": Rows(patient.coverages.filter(active=True)[:1]),
+        "referrals": Rows(patient.referrals.order_by("-received_at")[:5]),
+    }
+
+
+def patient_chart_context(user: Any, patient: Patient, rows: dict[str, Any]) -> dict[str, Any]:
+    """The chart's header and core facts from `rows` read with patient_chart_parts."""
+    episodes = rows["episodes"]
+    return {
+        **patient_header_context(user, patient, rows),
+        "coverage": next(iter(rows["coverage"]), None),
         "episodes": episodes,
         "active_episode": next((e for e in episodes if e.status == "active"), None),
-        "tasks": tasks,
-        "referrals": list(patient.referrals.order_by("-received_at")[:5]),
+        "tasks": rows["tasks"],
+        "referrals": rows["referrals"],
     }
+
+
+def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
+    """The patient's header, episodes, open tasks, coverage and latest referrals: the
+    patient's query, one query for all the rest, and the audit row."""
+    patient = patient_get_for(user, patient_id, event="patient.chart")
+    return patient_chart_context(user, patient, read_together(patient_chart_parts(patient)))

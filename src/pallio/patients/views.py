@@ -15,15 +15,13 @@ from pallio.audit.services import audit_record
 from pallio.core import access, params
 from pallio.core.access import staff_view
 from pallio.episodes.services import break_glass_grant
-from pallio.patients.chart_sections import chart_sections_of
+from pallio.patients.chart_sections import chart_page_for
 from pallio.patients.selectors import (
-    patient_chart_for,
     patient_exists_in_program,
     patient_search_for,
 )
 from pallio.patients.timeline import TimelineKind, timeline_page_for, timeline_query_parse
 from pallio.referrals.forms import BreakGlassForm
-from pallio.referrals.selectors import enrollment_referrals_for
 
 
 @staff_view("patient.search")
@@ -31,7 +29,7 @@ from pallio.referrals.selectors import enrollment_referrals_for
 def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
     user: Any = request.user
     try:
-        context = patient_chart_for(user, patient_id)
+        context = chart_page_for(user, patient_id)
     except Http404:
         # Break-the-glass is offered only to those entitled to it, and only for a patient
         # of their own program; the page says nothing about the patient either way.
@@ -45,9 +43,7 @@ def chart(request: HttpRequest, patient_id: str) -> HttpResponse:
                 status=404,
             )
         raise
-    context["enrollment_referrals"] = enrollment_referrals_for(user, context["patient"])
     context["can_reconcile"] = access.has_perm(user, "medication.record")
-    context.update(chart_sections_of(user, context["patient"]))
     return render(request, "patients/chart.html", context)
 
 

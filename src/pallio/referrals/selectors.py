@@ -8,12 +8,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from pallio.audit.models import Action
 from pallio.audit.services import audit_read, audit_record
 from pallio.core import access, params
+from pallio.core.read_together import Rows, read_together
 from pallio.referrals.models import (
     OPEN_STATUSES,
     Attachment,
@@ -155,39 +156,55 @@ def _enrollment_referrals(patient: Any) -> QuerySet[Referral]:
     )
 
 
-def enrollment_referrals_for(user: Any, patient: Any) -> list[EnrollmentReferral]:
+def enrollment_referral_parts(patient: Any) -> dict[str, Rows]:
+    """The referrals that led to `patient`'s enrollments with their attachments and listed
+    medications (and any reconciliation decision), to be read together with a page's other
+    reads; for a patient already access-checked."""
+    referrals = _enrollment_referrals(patient)
+    return {
+        "referrals_enrollment": Rows(referrals.select_related("program").order_by("-received_at")),
+        "referrals_attachments": Rows(
+            Attachment.objects.filter(referral__in=referrals.values("pk")).order_by("created_at")
+        ),
+        "referrals_medications": Rows(
+            ReferralMedication.objects.filter(referral__in=referrals.values("pk"))
+            .select_related("reconciliation__decided_by", "reconciliation__medication")
+            .order_by("position")
+        ),
+    }
+
+
+def enrollment_referrals_for(
+    user: Any, patient: Any, *, rows: dict[str, Any] | None = None, audit: bool = True
+) -> list[EnrollmentReferral]:
     """The referrals that led to `patient`'s enrollments, newest first, with their attachments
     and the medications the referrer listed (and any reconciliation decision), for a user who
-    may see the patient; Http404 otherwise. Audited as one read when there is any; four
-    queries."""
+    may see the patient; Http404 otherwise. From `rows` read with enrollment_referral_parts,
+    or read here in one query. Audited as one read when there is any, unless `audit` is False:
+    the chart, which shows them as one of its sections, names them in its own read event."""
     if not access.can_access_patient(user, patient):
         raise Http404("No such patient")
-    referrals = list(
-        _enrollment_referrals(patient)
-        .select_related("program")
-        .prefetch_related(
-            Prefetch("attachments", queryset=Attachment.objects.order_by("created_at")),
-            Prefetch(
-                "medications",
-                queryset=ReferralMedication.objects.select_related(
-                    "reconciliation__decided_by", "reconciliation__medication"
-                ).order_by("position"),
-            ),
-        )
-        .order_by("-received_at")
-    )
+    rows = rows if rows is not None else read_together(enrollment_referral_parts(patient))
+    referrals = rows["referrals_enrollment"]
     if not referrals:
         # Nothing of a referral is shown: the chart's own read event is the whole record.
         return []
-    audit_record(
-        actor=user,
-        action=Action.READ,
-        event="referral.chart_read",
-        patient=patient,
-        detail={"referrals": [r.reference for r in referrals]},
-    )
+    attachments: dict[Any, list[Attachment]] = {}
+    for attachment in rows["referrals_attachments"]:
+        attachments.setdefault(attachment.referral_id, []).append(attachment)
+    medications: dict[Any, list[ReferralMedication]] = {}
+    for medication in rows["referrals_medications"]:
+        medications.setdefault(medication.referral_id, []).append(medication)
+    if audit:
+        audit_record(
+            actor=user,
+            action=Action.READ,
+            event="referral.chart_read",
+            patient=patient,
+            detail={"referrals": [r.reference for r in referrals]},
+        )
     return [
-        EnrollmentReferral(r, list(r.attachments.all()), list(r.medications.all()))
+        EnrollmentReferral(r, attachments.get(r.pk, []), medications.get(r.pk, []))
         for r in referrals
     ]
 

@@ -15,14 +15,15 @@ register = template.Library()
 
 
 @register.inclusion_tag("assessments/_chart_section.html")
-def assessments_chart_section(patient: Any) -> dict[str, Any]:
-    """Latest scores, open alerts and the phase of care, for a patient already checked."""
-    return selectors.chart_summary(patient)
+def assessments_chart_section(patient: Any, chart: Any = None) -> dict[str, Any]:
+    """Latest scores, open alerts and the phase of care, for a patient already checked (the
+    chart gives what it has read already)."""
+    return {**chart["assessments"], "chart": chart} if chart else selectors.chart_summary(patient)
 
 
 @register.simple_tag
-def open_alert_count(patient: Any) -> str:
-    count = selectors.open_alert_count(patient)
+def open_alert_count(patient: Any, chart: Any = None) -> str:
+    count = chart["assessments_open_alert_count"] if chart else selectors.open_alert_count(patient)
     if not count:
         return "None open"
     return f"{count} open"

@@ -12,5 +12,5 @@ register = template.Library()
 
 
 @register.inclusion_tag("coordination/_chart_orders.html")
-def coordination_chart_section(patient: Any) -> dict[str, Any]:
-    return chart_orders_of(patient)
+def coordination_chart_section(patient: Any, chart: Any = None) -> dict[str, Any]:
+    return chart["coordination"] if chart else chart_orders_of(patient)

@@ -9,16 +9,24 @@ from django import template
 from pallio.core import privileges
 from pallio.episodes.models import DeathRecord
 
+
+def death_record_rows(patient: Any) -> Any:
+    return DeathRecord.objects.filter(patient_id=patient.pk).select_related("recorded_by")
+
+
 register = template.Library()
 
 
 @register.inclusion_tag("episodes/_chart_enrollment.html")
 def enrollment_chart_section(
-    patient: Any, episodes: list[Any], user: Any, today: Any
+    patient: Any, episodes: list[Any], user: Any, today: Any, chart: Any = None
 ) -> dict[str, Any]:
     """The chart's enrollment card: the current episode, earlier ones with their discharge
-    reasons, the death when there is one, and the actions the user may take."""
-    death = DeathRecord.objects.filter(patient=patient).select_related("recorded_by").first()
+    reasons, the death when there is one, and the actions the user may take (the chart gives
+    the death record it has read with the rest)."""
+    death = (
+        next(iter(chart["episodes_death"]), None) if chart else death_record_rows(patient).first()
+    )
     open_episode = next((e for e in episodes if e.status != "finished"), None)
     return {
         "patient": patient,

@@ -13,5 +13,5 @@ register = template.Library()
 
 
 @register.inclusion_tag("episodes/_chart_hospice.html")
-def hospice_chart_section(patient: Any) -> dict[str, Any]:
-    return {"patient": patient, "hospice_status": patient_hospice_status(patient)}
+def hospice_chart_section(patient: Any, chart: Any = None) -> dict[str, Any]:
+    return {"patient": patient, "hospice_status": patient_hospice_status(patient, chart or None)}

@@ -12,5 +12,5 @@ register = template.Library()
 
 
 @register.inclusion_tag("episodes/parts/chart_section.html")
-def stays_chart_section(patient: Any) -> dict[str, Any]:
-    return stays_chart_summary(patient)
+def stays_chart_section(patient: Any, chart: Any = None) -> dict[str, Any]:
+    return chart["stays"] if chart else stays_chart_summary(patient)

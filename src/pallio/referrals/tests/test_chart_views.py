@@ -46,9 +46,11 @@ def test_the_care_team_sees_the_referral_on_the_chart(world, as_user):
     assert "3 to reconcile" in body
     assert file_url(referral) in body
     assert reconcile_url(referral.medications.first()) in body
-    assert AuditEvent.objects.filter(
-        event="referral.chart_read", user_id=world.navigator.pk, patient_id=referral.patient.pk
-    ).exists()
+    # One event for the chart and the referral shown on it, naming the referral.
+    events = AuditEvent.objects.filter(user_id=world.navigator.pk, patient_id=referral.patient.pk)
+    chart_read = events.get(event="patient.chart")
+    assert chart_read.detail["referrals"] == [referral.reference]
+    assert not events.filter(event="referral.chart_read").exists()
 
 
 def test_a_chart_without_an_enrollment_referral_has_no_referral_section(world, as_user):
@@ -67,6 +69,7 @@ def test_off_team_clinician_gets_404_everywhere(world, as_user):
     assert response.status_code == 404
     assert not MedicationReconciliation.objects.exists()
     assert not AuditEvent.objects.filter(event="referral.chart_read").exists()
+    assert not AuditEvent.objects.filter(event="patient.chart").exists()
 
 
 def test_the_team_downloads_a_referral_file_as_an_attachment_and_it_is_audited(world, as_user):
