@@ -241,3 +241,14 @@ def full_record(world, team: tuple = ()):
     for _ in range(3):
         signed(world.navigator, patient)
     return patient
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_compile_no_query_to_machine_code():
+    """PostgreSQL's JIT spent 40-50 ms compiling the alert worklist's and the chart's
+    queries, which run in 15 ms (docs/performance.md): the connection turns it off."""
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT compilation is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -175,6 +175,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # PostgreSQL compiles a query to machine code (JIT) when its estimated cost is high: on
+    # the alert worklist and the chart that took 40-50 ms of a 60 ms query, every request,
+    # for queries that run in 15 ms (docs/performance.md). Pages ask short queries: no JIT.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
