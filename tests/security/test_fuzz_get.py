@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from pallio.acp.views import WorklistQuery as AcpWorklistQuery
-from pallio.assessments.selectors import WorklistQuery as AlertWorklistQuery
+from pallio.assessments.worklist import WorklistQuery as AlertWorklistQuery
 from pallio.audit.directory import PatientDirectoryQuery, StaffDirectoryQuery
 from pallio.audit.selectors import AuditQuery
 from pallio.coordination.forms import DirectorySearchForm

@@ -1,4 +1,5 @@
-"""Reads of assessments, reports, alerts and phases: access-checked, audited, bounded."""
+"""Reads of assessments, reports, alerts and phases: access-checked, audited, bounded (the
+alert worklist's are in pallio.assessments.worklist)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    JSONField,
-    Min,
-    OuterRef,
-    Prefetch,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from pallio.assessments import instruments as inst
 from pallio.assessments.models import (
     Alert,
-    AlertEscalation,
     Assessment,
     Instrument,
     Phase,
@@ -38,11 +27,10 @@ from pallio.assessments.models import (
 )
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
-from pallio.core import access, clock, params
+from pallio.core import clock
 from pallio.core.read_together import Rows, Total, read_together
 from pallio.patients.selectors import patient_get_for
 
-WORKLIST_PAGE_SIZE = 25
 TREND_LIMIT = 500
 UNSTABLE_BENCHMARK = timedelta(days=3)  # PCOC benchmark 2 (CLINICAL.md section 4)
 FUNCTION_KEYS = ("pps", "akps")
@@ -291,258 +279,6 @@ def symptom_burden_sparklines(patient_ids: list[Any]) -> dict[Any, list[float]]:
         if value is not None:
             result.setdefault(patient_id, []).append(float(value))
     return {pid: values[-SPARKLINE_POINTS:] for pid, values in result.items()}
-
-
-# --- the alert worklist -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorklistFilters:
-    scope: str = "mine"  # mine | discipline | all
-    status: str = "open"  # open | resolved
-
-    @classmethod
-    def from_query(cls, query: Any) -> WorklistFilters:
-        """The worklist's filters; BadQuery naming each value that is not on offer."""
-        data = params.parse(WorklistQuery, query)
-        return cls(scope=data["scope"], status=data["status"])
-
-
-class WorklistQuery(params.QueryForm):
-    scope = params.ChoiceParam(
-        label="Whose alerts",
-        initial="mine",
-        choices=[("mine", "Mine"), ("discipline", "My discipline"), ("all", "All")],
-    )
-    status = params.ChoiceParam(
-        label="Status", initial="open", choices=[("open", "Open"), ("resolved", "Resolved")]
-    )
-    page = params.PageParam()
-
-
-def _queue_q(user: Any) -> Q:
-    """The alerts on the program-wide queue of `user`'s discipline: raised when nobody of
-    the discipline was on the patient's team, and not yet taken. Every member of the
-    discipline in the program sees them (escalation.py)."""
-    if not access.has_perm(user, "alert.worklist") or not getattr(user, "discipline", ""):
-        return Q(pk__in=[])
-    return Q(
-        program_id=user.program_id,
-        discipline=user.discipline,
-        task__isnull=False,
-        task__assigned_to__isnull=True,
-    )
-
-
-def _escalated_to(user: Any) -> Exists:
-    return Exists(AlertEscalation.objects.filter(alert_id=OuterRef("pk"), to_user_id=user.pk))
-
-
-def alert_worklist_for(user: Any, filters: WorklistFilters) -> QuerySet[Alert]:
-    """The alerts the worklist shows `user`: the one source of both its rows and the counts
-    in its header. Open alerts come escalated-to-me first, then by report (the alerts of
-    one report together), the most urgent report first, then the soonest due."""
-    if not access.has_perm(user, "alert.worklist"):
-        return Alert.objects.none()
-    queue = _queue_q(user)
-    qs = Alert.objects.filter(access.patient_access_q(user, prefix="patient__") | queue)
-    if filters.status == "open":
-        qs = qs.exclude(status=Alert.Status.RESOLVED)
-    else:
-        qs = qs.filter(status=Alert.Status.RESOLVED)
-    escalated = _escalated_to(user)
-    if filters.scope == "mine":
-        qs = qs.filter(Q(task__assigned_to=user) | queue | escalated)
-    elif filters.scope == "discipline":
-        qs = qs.filter(discipline=user.discipline)
-    return qs
-
-
-def _ordered(qs: QuerySet[Alert], user: Any, status: str) -> QuerySet[Alert]:
-    if status != "open":
-        return qs.order_by("-resolved_at", "id")
-    siblings = (
-        Alert.objects.filter(report_id=OuterRef("report_id"))
-        .exclude(status=Alert.Status.RESOLVED)
-        .order_by()
-        .values("report_id")
-    )
-    return qs.annotate(
-        escalated_to_me=_escalated_to(user),
-        group_priority=Coalesce(
-            Subquery(siblings.annotate(p=Min("priority")).values("p")[:1]), F("priority")
-        ),
-        group_due=Coalesce(
-            Subquery(siblings.annotate(d=Min("due_at")).values("d")[:1]), F("due_at")
-        ),
-    ).order_by(
-        "-escalated_to_me",
-        "group_priority",
-        "group_due",
-        "report_id",
-        "priority",
-        "due_at",
-        "rule_key",
-        "id",
-    )
-
-
-@dataclass
-class WorklistGroup:
-    """The alerts one report raised (or one alert without a report), shown together."""
-
-    patient: Any
-    report: SymptomReport | None
-    values: list[str]
-    alerts: list[Alert]
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
-def report_values(
-    spec: inst.InstrumentSpec, scores: dict[str, Any], previous: dict[str, Any] | None
-) -> list[str]:
-    """A report's values worth reading on the worklist, with the previous report's for
-    comparison: "Pain 9/10 (was 5)". Items scored moderate or worse (or, when none is, the
-    items higher than last time); for instruments without banded items, every scale."""
-    before_items = (previous or {}).get("item_values", {})
-    before_scales = (previous or {}).get("scales", {})
-    shown: list[tuple[float, str]] = []
-    items_now: dict[str, float] = scores.get("item_values", {})
-    if spec.banded_items:
-        severities = scores.get("item_severities", {})
-        present = [link for link in spec.banded_items if link in items_now]
-        notable = [link for link in present if severities.get(link) in {"moderate", "severe"}]
-        if not notable:  # nothing moderate or worse: what rose since last time
-            notable = [
-                link
-                for link in present
-                if link in before_items and items_now[link] > before_items[link]
-            ]
-        for link in notable:
-            value = items_now[link]
-            was = before_items.get(link)
-            item = spec.item(link)
-            label = item.text.split(":")[0] if item else link
-            top = f"/{_fmt(item.maximum)}" if item and item.maximum is not None else ""
-            text = f"{label} {_fmt(value)}{top}"
-            if was is not None:
-                text += f" (was {_fmt(was)})"
-            shown.append((value, text))
-        shown.sort(key=lambda pair: -pair[0])
-        return [text for _, text in shown[:6]]
-    for scale in spec.scales:
-        value = scores.get("scales", {}).get(scale.name)
-        if value is None:
-            continue
-        text = f"{scale.title} {_fmt(value)}/{_fmt(scale.maximum)}"
-        was = before_scales.get(scale.name)
-        if was is not None:
-            text += f" (was {_fmt(was)})"
-        shown.append((0, text))
-    return [text for _, text in shown[:6]]
-
-
-def _groups(alerts: list[Alert]) -> list[WorklistGroup]:
-    groups: list[WorklistGroup] = []
-    for alert in alerts:
-        report = alert.report
-        last = groups[-1].report if groups else None
-        if report is not None and last is not None and last.pk == report.pk:
-            groups[-1].alerts.append(alert)
-            continue
-        values: list[str] = []
-        if report is not None and not report.entered_in_error:
-            spec = inst.spec_of(report.instrument.questionnaire)
-            values = report_values(spec, report.scores, getattr(alert, "previous_scores", None))
-        groups.append(WorklistGroup(alert.patient, report, values, [alert]))
-    return groups
-
-
-@dataclass
-class Worklist:
-    page: Page[Alert]
-    groups: list[WorklistGroup]
-    counts: dict[str, int]
-
-
-def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> Worklist:
-    """One page of the worklist, grouped by report, with the counts of the same list."""
-    base = alert_worklist_for(user, filters)
-    now = clock.now()
-    counts = base.aggregate(
-        total=Count("id"),
-        overdue=Count("id", filter=Q(due_at__lt=now) & ~Q(status=Alert.Status.RESOLVED)),
-    )
-    previous = (
-        SymptomReport.objects.filter(
-            patient_id=OuterRef("report__patient_id"),
-            instrument_key=OuterRef("report__instrument_key"),
-            entered_in_error=False,
-            answered_at__lt=OuterRef("report__answered_at"),
-        )
-        .order_by("-answered_at", "-created_at")
-        .values("scores")[:1]
-    )
-    rows: QuerySet[Alert] = (
-        _ordered(base, user, filters.status)
-        .annotate(
-            previous_scores=Subquery(previous, output_field=JSONField()),
-            reachable=ExpressionWrapper(
-                access.patient_access_q(user, prefix="patient__"), output_field=BooleanField()
-            ),
-        )
-        .select_related(
-            "patient",
-            "task__assigned_to",
-            "acknowledged_by",
-            "resolved_by",
-            "report__instrument",
-        )
-        .prefetch_related(
-            Prefetch("escalations", queryset=AlertEscalation.objects.select_related("to_user"))
-        )
-    )
-    paginator = Paginator(rows, WORKLIST_PAGE_SIZE)
-    paginator.count = counts["total"]  # the same list, counted once
-    result = paginator.get_page(page)
-    alerts = list(result.object_list)
-    audit_record(
-        actor=user,
-        action=Action.READ,
-        event="alert.worklist",
-        detail={"alerts": [str(a.pk) for a in alerts]},
-    )
-    return Worklist(result, _groups(alerts), counts)
-
-
-def alert_counts_for(user: Any, filters: WorklistFilters | None = None) -> dict[str, int]:
-    """The worklist's counts: the same list alert_worklist_for gives, counted."""
-    qs = alert_worklist_for(user, filters or WorklistFilters())
-    return qs.aggregate(
-        total=Count("id"),
-        overdue=Count("id", filter=Q(due_at__lt=clock.now()) & ~Q(status=Alert.Status.RESOLVED)),
-    )
-
-
-def alert_get_for(user: Any, alert_id: Any, *, from_queue: bool = False) -> Alert:
-    """The alert, if `user` may see its patient (or, with `from_queue`, if it waits on the
-    queue of their discipline); 404 otherwise."""
-    aid = _uuid(alert_id, "alert")
-    visible = access.patient_access_q(user, prefix="patient__")
-    if from_queue:
-        visible |= _queue_q(user)
-    alert = (
-        Alert.objects.filter(visible)
-        .select_related("patient__program", "task")
-        .filter(pk=aid)
-        .first()
-    )
-    if alert is None:
-        raise Http404("No such alert")
-    return alert
 
 
 # --- the comprehensive assessment --------------------------------------------------------------

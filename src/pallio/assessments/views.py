@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pallio.assessments import escalation, forms, selectors, services
 from pallio.assessments import instruments as inst
+from pallio.assessments import worklist as worklist_reads
 from pallio.assessments.domains import DOMAIN_FINDINGS, DOMAIN_INSTRUMENTS
 from pallio.assessments.models import Assessment, Domain, Instrument
 from pallio.core import clock, params
@@ -167,8 +168,8 @@ def phase_new(request: HttpRequest, patient_id: str) -> HttpResponse:
 @require_GET
 def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
-    filters = selectors.WorklistFilters.from_query(request.GET)
-    worklist = selectors.alert_worklist_page_for(user, filters, params.page_of(request.GET))
+    filters = worklist_reads.WorklistFilters.from_query(request.GET)
+    worklist = worklist_reads.alert_worklist_page_for(user, filters, params.page_of(request.GET))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -189,7 +190,7 @@ def _alert_action(
     request: HttpRequest, alert_id: str, act: Any, form_class: Any, *, from_queue: bool = False
 ) -> HttpResponse:
     user: Any = request.user
-    alert = selectors.alert_get_for(user, alert_id, from_queue=from_queue)
+    alert = worklist_reads.alert_get_for(user, alert_id, from_queue=from_queue)
     form = form_class(request.POST)
     back = request.POST.get("next", "")
     target = back if back.startswith("/assessments/") else reverse("assessments:worklist")

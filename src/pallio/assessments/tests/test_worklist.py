@@ -286,8 +286,8 @@ def test_the_program_names_its_on_call_clinician_and_its_escalation_delays(world
 
 def test_report_values_show_what_is_moderate_or_worse_else_what_rose():
     from pallio.assessments import instruments as inst
-    from pallio.assessments.selectors import report_values
     from pallio.assessments.tests.helpers import spec
+    from pallio.assessments.worklist import report_values
 
     esas_spec = spec("esas-r")
 
