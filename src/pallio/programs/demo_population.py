@@ -128,6 +128,9 @@ class PopulationDemo(EpisodeDemo):
             days_ago = rng.randint(20, 725)
         if i == 0:
             days_ago = 3
+        # A child of a few months was referred after birth, with the first weeks at home.
+        lived = (self.today - birth_date).days
+        days_ago = min(days_ago, max(0, lived - 14))
         received_at = self._received_at(days_ago)
 
         self.mrn += 1
@@ -157,8 +160,8 @@ class PopulationDemo(EpisodeDemo):
 
         # Some patients were referred before: declined then, or enrolled and discharged.
         earlier_at = received_at - timedelta(days=rng.randint(60, 400))
-        if i >= len(_SHOWCASE) and rng.random() < 0.15 and days_ago + 60 < 730:
-            earlier_at = max(earlier_at, self._received_at(729))
+        if i >= len(_SHOWCASE) and rng.random() < 0.15 and days_ago + 60 < min(730, lived - 14):
+            earlier_at = max(earlier_at, self._received_at(min(729, lived - 14)))
             earlier_status = rng.choice([Status.DECLINED, Status.REDIRECTED, Status.ACCEPTED])
             earlier = self._referral(
                 person=person,

@@ -196,8 +196,11 @@ def test_the_demo_is_the_same_at_every_hour_of_the_day_and_for_a_seed():
             demo_load(patients=HOURS_PATIENTS, seed=HOURS_SEED)
             seen[hhmm] = (demo_counts(), demo_digest())
             transaction.set_rollback(True)
-    with clock.frozen(datetime(2026, 12, 1, 9, 25, tzinfo=UTC)):
-        other = load_and_digest(HOURS_SEED + 1, patients=HOURS_PATIENTS)
+    # Another seed, at the hour when it once enrolled a baby of a few months before birth
+    # (a referral drawn further back than the child's age) and its first visit was refused as
+    # "before birth".
+    with clock.frozen(datetime(2026, 12, 1, 6, 5, tzinfo=UTC)):
+        other = load_and_digest(HOURS_SEED + 2, patients=HOURS_PATIENTS)
     first_counts, first_digest = seen["06:05"]
     assert other != first_digest
     assert first_counts["superseded orders"] >= 1
