@@ -55,6 +55,8 @@ def test_a_patient_writes_the_navigator_answers_and_the_patient_sees_it_was_read
 
     alice = portal_sign_in(browsing, patient_account(world.alice))
     alice.get_by_role("link", name="Messages with the team").click()
+    # The list has loaded (the click does not wait for the new page).
+    expect(alice.get_by_role("link", name="Write a new message")).to_be_visible()
     check(browsing, alice, "portal-messages-empty-360")
     alice.get_by_role("link", name="Write a new message").click()
     alice.get_by_label("What is it about?").fill("Visit on Thursday")
