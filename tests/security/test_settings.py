@@ -296,3 +296,14 @@ def test_the_configured_log_handlers_use_the_safe_formatter():
     for name, handler in settings.LOGGING["handlers"].items():
         formatter = formatters[handler["formatter"]]
         assert formatter.get("()") == "pallio.core.logging.SafeFormatter", name
+
+
+def test_the_served_application_keeps_what_it_loaded_at_start_out_of_full_collections(
+    tmp_path,
+):
+    """The server's full garbage collections walked every object loaded at start and held
+    one chart in ten for about 150 ms (docs/performance.md): the WSGI module freezes them."""
+    code = "import gc; import pallio.wsgi; print(gc.get_freeze_count())"
+    result = run_python(code, production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip()) > 10_000
