@@ -3,7 +3,6 @@ one alert for its actions; access-checked and audited."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,18 +26,12 @@ from django.http import Http404
 
 from pallio.assessments import instruments as inst
 from pallio.assessments.models import Alert, AlertEscalation, SymptomReport
+from pallio.assessments.selectors import _uuid
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock, params
 
 WORKLIST_PAGE_SIZE = 25
-
-
-def _uuid(value: Any, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise Http404(f"No such {what}") from None
 
 
 @dataclass(frozen=True)
