@@ -163,6 +163,9 @@ TEMPLATES = [
         },
     }
 ]
+# Form widgets, selects and labels written in Python, to the byte what Django's templates
+# write (core/form_renderer.py): a form page spends less on its widgets than on its queries.
+FORM_RENDERER = "pallio.core.form_renderer.FormRenderer"
 
 # Database: SQLite under var/ by default; DATABASE_URL for PostgreSQL.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
