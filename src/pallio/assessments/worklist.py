@@ -4,11 +4,12 @@ one alert for its actions; access-checked and audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -20,6 +21,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    When,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -206,14 +210,49 @@ class Worklist:
     counts: dict[str, int]
 
 
-def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> Worklist:
+def _page_ids(
+    base: QuerySet[Alert], user: Any, status: str, number: int, overdue: Q
+) -> tuple[list[Any], dict[str, int] | None]:
+    """The ids of page `number` of the list in its order, and the list's counts, in ONE
+    query (window counts over the whole list): the filter is the costly part, paid once.
+    No row (a page past the end): no counts either."""
+    start = (number - 1) * WORKLIST_PAGE_SIZE
+    rows = list(
+        _ordered(base, user, status)
+        .annotate(
+            list_total=Window(Count("id")),
+            list_overdue=Window(Sum(Case(When(overdue, then=1), default=0))),
+        )
+        .values_list("pk", "list_total", "list_overdue")[start : start + WORKLIST_PAGE_SIZE]
+    )
+    if not rows:
+        return [], None
+    return [row[0] for row in rows], {"total": rows[0][1], "overdue": int(rows[0][2] or 0)}
+
+
+def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: int) -> Worklist:
     """One page of the worklist, grouped by report, with the counts of the same list."""
     base = alert_worklist_for(user, filters)
-    now = clock.now()
-    counts = base.aggregate(
-        total=Count("id"),
-        overdue=Count("id", filter=Q(due_at__lt=now) & ~Q(status=Alert.Status.RESOLVED)),
-    )
+    overdue = Q(due_at__lt=clock.now()) & ~Q(status=Alert.Status.RESOLVED)
+    # The page's ids and the counts first, sorted on the alerts' own columns; then those 25
+    # rows with what they show. Sorting every open alert of the list with its report,
+    # patient and users joined on carried kilobytes a row to the sort (54 ms for a
+    # navigator's 1,548 alerts), and counting apart paid for the filter twice.
+    number = max(int(page), 1)
+    ids, counts = _page_ids(base, user, filters.status, number, overdue)
+    if counts is None:  # past the end, or nothing to show: the last page, as Paginator does
+        counts = base.aggregate(
+            total=Count("id"), overdue=Sum(Case(When(overdue, then=1), default=0))
+        )
+        counts["overdue"] = int(counts["overdue"] or 0)
+        last = max(1, -(-counts["total"] // WORKLIST_PAGE_SIZE))
+        if counts["total"] and number != last:
+            number = last
+            ids, _ = _page_ids(base, user, filters.status, number, overdue)
+        else:
+            number = min(number, last)
+    paginator: Paginator[Any] = Paginator([], WORKLIST_PAGE_SIZE)
+    paginator.count = counts["total"]  # the same list, counted with its page
     previous = (
         SymptomReport.objects.filter(
             patient_id=OuterRef("report__patient_id"),
@@ -225,7 +264,7 @@ def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> W
         .values("scores")[:1]
     )
     rows: QuerySet[Alert] = (
-        _ordered(base, user, filters.status)
+        Alert.objects.filter(pk__in=ids)
         .annotate(
             previous_scores=Subquery(previous, output_field=JSONField()),
             reachable=ExpressionWrapper(
@@ -243,17 +282,18 @@ def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: Any) -> W
             Prefetch("escalations", queryset=AlertEscalation.objects.select_related("to_user"))
         )
     )
-    paginator = Paginator(rows, WORKLIST_PAGE_SIZE)
-    paginator.count = counts["total"]  # the same list, counted once
-    result = paginator.get_page(page)
-    alerts = list(result.object_list)
+    if filters.status == "open":
+        rows = rows.annotate(escalated_to_me=_escalated_to(user))
+    by_id = {alert.pk: alert for alert in rows}
+    alerts = [by_id[pk] for pk in ids if pk in by_id]
+    shown: Page[Alert] = Page(alerts, number, cast(Any, paginator))
     audit_record(
         actor=user,
         action=Action.READ,
         event="alert.worklist",
         detail={"alerts": [str(a.pk) for a in alerts]},
     )
-    return Worklist(result, _groups(alerts), counts)
+    return Worklist(shown, _groups(alerts), counts)
 
 
 def alert_counts_for(user: Any, filters: WorklistFilters | None = None) -> dict[str, int]:

@@ -328,3 +328,31 @@ def test_the_worklist_costs_the_same_queries_for_one_report_or_many(world, as_us
         )
         assert shown(client, "?scope=all")[1] == 7
         assert queries() == one
+
+
+@pytest.mark.django_db
+def test_pages_of_a_long_worklist_count_the_whole_list_and_past_the_end_show_the_last(
+    world, as_user
+):
+    for day in range(28):
+        with clock.frozen(T0 - timedelta(days=day, hours=1)):
+            submit(world, "esas-r", esas(pain=9, nausea=day % 3))
+    total = Alert.objects.filter(patient=world.alice).exclude(status="resolved").count()
+    assert total > 25
+    client = as_user(world.navigator)
+    with clock.frozen(T0):
+        count, first_rows, first = shown(client, "?scope=all")
+        _, second_rows, second = shown(client, "?scope=all&page=2")
+        _, past_rows, past = shown(client, "?scope=all&page=40")
+    assert count == total
+    assert (first_rows, second_rows, past_rows) == (25, total - 25, total - 25)
+    assert past.context["page"].number == 2
+    first_ids = [a.pk for a in first.context["page"].object_list]
+    second_ids = [a.pk for a in second.context["page"].object_list]
+    assert not set(first_ids) & set(second_ids)
+    overdue = (
+        Alert.objects.filter(patient=world.alice, due_at__lt=T0).exclude(status="resolved").count()
+    )
+    assert 0 < overdue < total
+    assert first.context["counts"] == {"total": total, "overdue": overdue}
+    assert second.context["counts"] == first.context["counts"]
