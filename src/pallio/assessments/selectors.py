@@ -230,6 +230,15 @@ def chart_parts(patient: Any) -> dict[str, Rows | Total]:
         "assessments_reports": Rows(
             SymptomReport.objects.filter(patient_id=patient.pk, entered_in_error=False)
             .select_related("instrument")
+            # The section shows each instrument's title and latest score: the answers, the
+            # scores and the instrument's questionnaire (kilobytes each) are not read.
+            .defer(
+                "answers",
+                "scores",
+                "unanswered",
+                "instrument__questionnaire",
+                "instrument__citation",
+            )
             .order_by("-answered_at")[:30]
         ),
         "assessments_open_alerts": Rows(open_alerts[:10]),

@@ -59,6 +59,8 @@ def chart_section_parts(patient: Any) -> dict[str, Rows]:
         "notes": Rows(
             note_model.objects.filter(patient_id=patient.pk)
             .select_related("author", "template", "visit", "cosigned_by", "entered_in_error_by")
+            # The section names each note: its content and its template's sections stay out.
+            .defer("content", "plan_changes", "template__sections", "template__disciplines")
             .order_by("-created_at", "-pk")[:LATEST_NOTES]
         ),
         "summaries": Rows(latest.select_related("visit")),
