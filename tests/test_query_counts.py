@@ -255,18 +255,18 @@ def test_postgresql_connections_compile_no_query_to_machine_code():
 
 
 @pytest.mark.django_db
-def test_postgresql_plans_a_statement_the_pages_repeat_once(world, as_user):
+def test_postgresql_plans_the_charts_one_query_once_and_nothing_else(world, as_user):
     """Planning took most of the chart's one query (6-9 ms planned, 2 ms run): the
-    connection binds parameters on the server and keeps a statement it has run twice
-    prepared, so a second patient's chart reuses the first one's statements."""
+    connection keeps that combined read prepared, so a second chart reuses the first one's
+    plan. Other statements are planned each time: a generic plan cannot use a partial index
+    whose condition is a parameter (the referral queue's counts went from 3 to 19 ms)."""
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's here")
     client = as_user(world.navigator)
-    for patient in (world.alice, world.alice, world.alice):
-        assert client.get(reverse("patients:chart", args=[patient.pk])).status_code == 200
+    for _ in range(3):
+        assert client.get(reverse("patients:chart", args=[world.alice.pk])).status_code == 200
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
-            ["%json_agg%"],
-        )
-        assert cursor.fetchone()[0] >= 1
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("json_agg" in statement for statement in prepared), prepared
+    assert not [s for s in prepared if "json_agg" not in s and "pg_prepared" not in s], prepared

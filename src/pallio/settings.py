@@ -184,13 +184,16 @@ else:
     # for queries that run in 15 ms (docs/performance.md). Pages ask short queries: no JIT.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
-    # Planning took most of the chart's query (6-9 ms planned, 2 ms run). Parameters bound
-    # by the server, and a statement the connection has run twice kept prepared (psycopg,
-    # per connection, its 100 latest): PostgreSQL then plans it once for every patient.
+    # Parameters bound by the server, so that a statement can be prepared: planning took
+    # most of the chart's one query (6-9 ms planned, 2 ms run). Only the pages' combined
+    # reads are kept prepared (core/read_together.py): a generic plan cannot use a partial
+    # index whose condition is a parameter (the referral queue's counts went from 3 to
+    # 19 ms when every repeated statement was).
     options.setdefault("server_side_binding", True)
-    # PALLIO_PG_PREPARE_THRESHOLD=never prepares nothing (PgBouncer before 1.21).
-    prepare = env("PALLIO_PG_PREPARE_THRESHOLD", "2").strip().lower()
-    options.setdefault("prepare_threshold", None if prepare == "never" else int(prepare))
+# How many times a connection runs one combined read before keeping it prepared (planned
+# once for every patient); `never` prepares nothing (PgBouncer before 1.21).
+_prepare = env("PALLIO_PG_PREPARE_THRESHOLD", "1").strip().lower()
+PALLIO_PG_PREPARE_THRESHOLD = None if _prepare == "never" else int(_prepare)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -16,11 +16,13 @@ documents it for its aggregates).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -97,7 +99,7 @@ def read_together(
         )
         selects.append(f"(SELECT {aggregate} FROM ({sql}) _part)")  # noqa: S608
         compilers[name] = compiler
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _prepared(connection):
         cursor.execute("SELECT " + ", ".join(selects), params)
         values = cursor.fetchone()
     result: dict[str, Any] = {}
@@ -110,6 +112,31 @@ def read_together(
         else:
             result[name] = _instances(part.queryset, compiler, value, vendor)
     return result
+
+
+@contextmanager
+def _prepared(connection: Any) -> Iterator[None]:
+    """On PostgreSQL with parameters bound by the server, the statement is kept prepared once
+    the connection has run it PALLIO_PG_PREPARE_THRESHOLD times (psycopg keeps its 100
+    latest): PostgreSQL plans the chart's 30-odd subqueries once, not for every patient.
+    Only these combined reads, keyed by a record's id, are prepared: a generic plan cannot
+    use a partial index whose condition is a parameter (settings.py)."""
+    raw = connection.connection
+    threshold = getattr(settings, "PALLIO_PG_PREPARE_THRESHOLD", None)
+    if (
+        connection.vendor != "postgresql"
+        or threshold is None
+        or not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+        or raw is None
+    ):
+        yield
+        return
+    before = raw.prepare_threshold
+    raw.prepare_threshold = threshold
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
 
 
 def _instances(queryset: QuerySet[Any], compiler: Any, text: str, vendor: str) -> list[Any]:
