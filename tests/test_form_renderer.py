@@ -13,6 +13,8 @@ import pkgutil
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +55,13 @@ ATTRS: list[dict[str, Any]] = [
     {},
     {"id": "id_f", "class": "form-control is-invalid", "aria-invalid": "true"},
     {"id": "id_f", "required": True, "disabled": False, "placeholder": 'a "quote"', "rows": 3},
+    {
+        "title": gettext_lazy("Pain"),
+        "data-none": None,
+        "data-safe": mark_safe("<b>"),
+        "data-called": lambda: "called",  # the template language calls it
+        "data-n": 1234567,
+    },
 ]
 
 
@@ -207,17 +216,49 @@ def test_labels_render_as_their_template():
 
 
 def test_a_widget_of_its_own_is_left_to_its_template():
-    class Stars(forms.Select):
-        option_template_name = "django/forms/widgets/radio_option.html"
+    class Boxes(forms.Select):
+        # Options drawn by a template the fast path does not write: the whole select goes
+        # to the templates.
+        option_template_name = "django/forms/widgets/input.html"
 
-    widget = Stars(choices=[("1", "One"), ("2", "Two")])
-    slow, fast = _both(widget, "1", {})
+    slow, fast = _both(Boxes(choices=[("1", "One"), ("2", "Two")]), "1", {})
     assert fast == slow
+    assert fast.count('<input type="select" name="field" value="1"') == 1
 
-    class Odd(forms.Widget):
-        template_name = "django/forms/widgets/select_date.html"
+    class Bare(forms.Widget):
+        # A template of the fast path, with a context that lacks what Input gives it.
+        template_name = "django/forms/widgets/text.html"
 
-    assert "django/forms/widgets/select_date.html" not in FAST
+    slow, fast = _both(Bare(), "v", {})
+    assert fast == slow == '<input type="" name="field" value="v">'
+
+
+def test_a_changed_template_turns_the_fast_path_off(tmp_path):
+    """A Django release (or an engine) with another attrs.html: every widget is rendered by
+    the templates, the changed one included."""
+    changed = tmp_path / "django" / "forms" / "widgets"
+    changed.mkdir(parents=True)
+    (changed / "attrs.html").write_text(
+        '{% for name, value in widget.attrs.items %} data-{{ name }}="{{ value }}"{% endfor %}'
+    )
+
+    class Elsewhere(FormRenderer):
+        @cached_property
+        def engine(self) -> Any:
+            return self.backend(
+                {
+                    "APP_DIRS": False,
+                    "DIRS": [tmp_path, Path(forms.__file__).parent / "templates"],
+                    "NAME": "changed",
+                    "OPTIONS": {},
+                }
+            )
+
+    renderer = Elsewhere()
+    html = forms.TextInput().render("field", "v", attrs={"id": "x"}, renderer=renderer)
+    assert not renderer.fast
+    assert html == '<input type="text" name="field" value="v" data-id="x">'
+    assert FAST_RENDERER.fast
 
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')

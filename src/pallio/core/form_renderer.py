@@ -9,8 +9,10 @@ and hands any other template to Django's renderer.
 
 It takes over only when the templates it stands in for are Django's own, unchanged: at first
 use it reads each one through the renderer's engine and compares it with the source it was
-written against. An override by an app, or a Django release that changes one, turns the fast
-path off (and says so in the log), and every widget is rendered by the templates again.
+written against. A Django release that changes one (or a renderer whose engine finds another)
+turns the fast path off (and says so in the log), and every widget is rendered by the
+templates again. Whatever it does not expect (a value the template language would call, a
+widget of its own without the usual keys) goes to the templates too.
 `tests/test_form_renderer.py` renders every widget of every form of Pallio both ways and
 compares them, and fails when the fast path is off.
 """
@@ -123,6 +125,8 @@ def _shown(value: Any) -> str:
     """`{{ value }}`: localised, made text and escaped, as render_value_in_context does."""
     if type(value) is str:  # the common case: nothing to localise, escape as escape() does
         return html.escape(value)
+    if callable(value):
+        raise Fallback  # the template would call it
     value = localize(template_localtime(value))
     if not issubclass(type(value), str):
         value = str(value)
@@ -133,6 +137,8 @@ def _formatted(value: Any) -> str:
     """`{{ value|stringformat:'s' }}`: the filter keeps a safe value safe (is_safe)."""
     if type(value) is str:
         return html.escape(value)
+    if callable(value):
+        raise Fallback  # the template would call it
     text_value = str(value) if isinstance(value, tuple) else value
     try:
         text = "%s" % text_value  # noqa: UP031 - the filter's own formatting
@@ -317,6 +323,6 @@ class FormRenderer(DjangoTemplates):
         if render is not None and self.fast:
             try:
                 return mark_safe(render(context).strip())  # noqa: S308 - escaped above
-            except Fallback:
-                pass
+            except (Fallback, LookupError, TypeError):
+                pass  # not what the fast path writes: the template renders it
         return super().render(template_name, context, request=request)
