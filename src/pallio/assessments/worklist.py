@@ -265,6 +265,7 @@ def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: int) -> W
     )
     rows: QuerySet[Alert] = (
         Alert.objects.filter(pk__in=ids)
+        .filter(access.patient_access_q(user, prefix="patient__") | _queue_q(user))
         .annotate(
             previous_scores=Subquery(previous, output_field=JSONField()),
             reachable=ExpressionWrapper(
