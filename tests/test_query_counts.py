@@ -148,6 +148,47 @@ def test_chart_query_count_does_not_grow_with_team_and_tasks(world, as_user):
         assert len(queries) == len(CHART_QUERIES), "\n".join(queries)
 
 
+# The goals-of-care page's queries for a clinician on the team, whatever the size of the record:
+ACP_PAGE_QUERIES = [
+    "the session",
+    "the user",
+    "the user's program (the time zone of the request)",
+    "the patient, access-checked",
+    "the one audit event, acp.read (one INSERT)",
+    "the header and every record of the page at once (core.compiled_reads)",
+    "whether the user is on the care team (who may change the code status)",
+    "who is on call now (the 24/7 line's card)",
+]
+
+
+@pytest.mark.django_db
+def test_goals_of_care_page_reads_its_records_in_one_query(world, as_user):
+    client = as_user(world.navigator)
+    big = full_record(world, team=(world.social_worker,))
+    for patient in (world.alice, big):
+        url = reverse("acp:patient", kwargs={"patient_id": patient.pk})
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        sql = [q["sql"] for q in ctx.captured_queries]
+        assert len(sql) == len(ACP_PAGE_QUERIES), "\n".join(sql)
+    # The header's badges come from that read, as the chart shows them.
+    from pallio.assessments.models import Alert
+
+    open_alerts = Alert.objects.filter(patient=big).exclude(status="resolved").count()
+    assert open_alerts
+    assert f'data-testid="alerts">{open_alerts} open</dd>' in response.content.decode()
+    chart = client.get(reverse("patients:chart", kwargs={"patient_id": big.pk})).content.decode()
+    for badge in ("code-status", "allergies"):
+        assert _badge(response.content.decode(), badge) == _badge(chart, badge)
+    assert "Penicillin" in _badge(chart, "allergies")
+
+
+def _badge(html: str, testid: str) -> str:
+    start = html.index(f'data-testid="{testid}">') + len(f'data-testid="{testid}">')
+    return html[start : html.index("</dd>", start)]
+
+
 def full_record(world, team: tuple = ()):
     """A patient with a full chart: a referral (letter, medications listed) that enrolled them
     with a team of several, a care plan, tasks, symptom reports and open alerts,

@@ -194,6 +194,9 @@ else:
 # once for every patient); `never` prepares nothing (PgBouncer before 1.21).
 _prepare = env("PALLIO_PG_PREPARE_THRESHOLD", "1").strip().lower()
 PALLIO_PG_PREPARE_THRESHOLD = None if _prepare == "never" else int(_prepare)
+# A page's combined read is compiled once and run with each record's ids (ADR 0013); the
+# test suite also compiles it afresh on every call and fails when the two differ.
+PALLIO_VERIFY_COMPILED_READS = TESTING or env_bool("PALLIO_VERIFY_COMPILED_READS")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

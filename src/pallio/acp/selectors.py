@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from pallio.acp.models import (
@@ -28,10 +28,15 @@ from pallio.acp.rules import AcpFacts, ConsistencyRule, rules_failing
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock
-from pallio.core.read_together import Rows, Total, read_together
+from pallio.core.compiled_reads import read_compiled
+from pallio.core.read_together import Rows, Total, attach_prefetched, read_together
 from pallio.episodes.models import EpisodeOfCare, HospitalStay, StayKind
 from pallio.patients.models import Patient
-from pallio.patients.selectors import patient_get_for, patient_header_context
+from pallio.patients.selectors import (
+    patient_get_for,
+    patient_header_context,
+    patient_header_parts,
+)
 
 PAGE_SIZE = 25
 GOAL_FOCUS_RANK = {GoalFocus.LIFE_PROLONGING: 0, GoalFocus.BALANCED: 1, GoalFocus.COMFORT: 2}
@@ -138,54 +143,103 @@ def acp_page_for(user: Any, patient_id: Any) -> dict[str, Any]:
     """Everything the patient's advance-care-planning page shows, in a fixed number of
     queries, audited as one read."""
     patient = patient_get_for(user, patient_id, event="acp.read")
-    context = patient_header_context(user, patient)
-    context.update(acp_records_of(patient))
+    rows = read_compiled("acp.page", acp_page_parts, pk=patient.pk)
+    context = patient_header_context(user, patient, rows)
+    context.update(acp_records_of(patient, rows))
+    # The header's alert count, code status and allergies, read with the rest.
+    context["chart"] = {name: rows[name] for name in HEADER_BADGES}
     return context
 
 
-def acp_records_of(patient: Patient) -> dict[str, Any]:
-    """The records of a patient already reached through patient_get_for."""
-    code_statuses = list(
-        CodeStatus.objects.filter(patient=patient)
-        .select_related("recorded_by", "entered_in_error_by")
-        .order_by("-created_at", "-id")
-    )
+HEADER_BADGES = ("assessments_open_alert_count", "acp_code_status", "medications_allergies")
+
+
+def _header_badge_parts(patient: Any) -> dict[str, Rows | Total]:
+    """The reads of the header's alert count, code status and allergies, as the chart's."""
+    from pallio.assessments.selectors import chart_parts as assessment_parts
+    from pallio.medications.selectors import medication_chart_parts
+
+    parts = {**assessment_parts(patient), **acp_chart_parts(patient)}
+    parts.update(medication_chart_parts(patient))
+    return {name: parts[name] for name in HEADER_BADGES}
+
+
+def acp_page_parts(patient: Any) -> dict[str, Rows | Total]:
+    """The page's reads and its header's, a function of the patient's `pk` alone
+    (core.compiled_reads: compiled once, then run with each patient's id)."""
+    place = PlacePreference.objects.filter(patient_id=patient.pk).select_related("recorded_by")
+    return {
+        **patient_header_parts(patient),
+        **_header_badge_parts(patient),
+        "acp_code_statuses": Rows(
+            CodeStatus.objects.filter(patient_id=patient.pk)
+            .select_related("recorded_by", "entered_in_error_by")
+            .order_by("-created_at", "-id")
+        ),
+        "acp_orders": Rows(
+            PortableOrder.objects.filter(patient_id=patient.pk)
+            .select_related("recorded_by", "document")
+            .order_by("-version_number")
+        ),
+        "acp_conversations": Rows(
+            GoalsOfCareConversation.objects.filter(patient_id=patient.pk)
+            .select_related("author", "signed_by", "entered_in_error_by")
+            .order_by("-held_at")
+        ),
+        # The conversations' addenda, in their own order, as prefetch_related read them.
+        "acp_addenda": Rows(
+            ConversationAddendum.objects.filter(conversation__patient_id=patient.pk)
+            .select_related("author")
+            .order_by("created_at")
+        ),
+        "acp_preferences": Rows(
+            TreatmentPreference.objects.filter(patient_id=patient.pk).select_related("recorded_by")
+        ),
+        "acp_facts": Rows(
+            Patient.objects.filter(pk=patient.pk).annotate(**_facts_annotations()).only("pk")
+        ),
+        "acp_agents": Rows(
+            HealthcareAgent.objects.filter(patient_id=patient.pk)
+            .select_related("naming_document", "verified_by")
+            .order_by("entered_in_error", "rank", "created_at")
+        ),
+        "acp_documents": Rows(
+            AdvanceDirectiveDocument.objects.filter(patient_id=patient.pk).select_related(
+                "uploaded_by", "verified_by"
+            )
+        ),
+        # As .first() reads it: by its own order, else by id.
+        "acp_place": Rows((place if place.ordered else place.order_by("pk"))[:1]),
+        "acp_stays": Rows(
+            HospitalStay.objects.filter(patient_id=patient.pk).order_by(
+                "-admitted_at", "-created_at"
+            )
+        ),
+    }
+
+
+def acp_records_of(patient: Patient, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The records of a patient already reached through patient_get_for, from `rows` read
+    with acp_page_parts, or read here."""
+    if rows is None:
+        rows = read_compiled("acp.page", acp_page_parts, pk=patient.pk)
+    code_statuses = rows["acp_code_statuses"]
     current = next((c for c in code_statuses if not c.entered_in_error), None)
-    orders = list(
-        PortableOrder.objects.filter(patient=patient)
-        .select_related("recorded_by", "document")
-        .order_by("-version_number")
-    )
+    orders = rows["acp_orders"]
     current_order = next(
         (o for o in orders if not o.entered_in_error and o.superseded_by_id is None), None
     )
-    conversations = list(
-        GoalsOfCareConversation.objects.filter(patient=patient)
-        .select_related("author", "signed_by", "entered_in_error_by")
-        .prefetch_related(
-            Prefetch("addenda", queryset=ConversationAddendum.objects.select_related("author"))
-        )
-        .order_by("-held_at")
-    )
-    preferences = list(
-        TreatmentPreference.objects.filter(patient=patient).select_related("recorded_by")
-    )
+    conversations = rows["acp_conversations"]
+    attach_prefetched(conversations, "addenda", rows["acp_addenda"], key="conversation_id")
+    preferences = rows["acp_preferences"]
     by_category = {p.category: p for p in preferences}
-    facts_row = Patient.objects.filter(pk=patient.pk).annotate(**_facts_annotations()).get()
+    facts_row = rows["acp_facts"][0]
     timeline = [c for c in reversed(conversations) if c.is_signed and not c.entered_in_error]
     return {
         "code_statuses": code_statuses,
         "current_code_status": current,
-        "agents": list(
-            HealthcareAgent.objects.filter(patient=patient)
-            .select_related("naming_document", "verified_by")
-            .order_by("entered_in_error", "rank", "created_at")
-        ),
-        "documents": list(
-            AdvanceDirectiveDocument.objects.filter(patient=patient).select_related(
-                "uploaded_by", "verified_by"
-            )
-        ),
+        "agents": rows["acp_agents"],
+        "documents": rows["acp_documents"],
         "orders": orders,
         "current_order": current_order,
         "conversations": conversations,
@@ -200,12 +254,8 @@ def acp_records_of(patient: Patient) -> dict[str, Any]:
         "treatment_rows": [
             (value, label, by_category.get(value)) for value, label in TreatmentCategory.choices
         ],
-        "place_preference": PlacePreference.objects.filter(patient=patient)
-        .select_related("recorded_by")
-        .first(),
-        "hospitalizations": list(
-            HospitalStay.objects.filter(patient=patient).order_by("-admitted_at", "-created_at")
-        ),
+        "place_preference": next(iter(rows["acp_place"]), None),
+        "hospitalizations": rows["acp_stays"],
         "inconsistencies": rules_failing(_facts_of(facts_row)),
     }
 
@@ -270,8 +320,9 @@ def acp_export_for(user: Any, patient_id: Any, *, action: str, event: str) -> di
     """The records for a printed summary or a FHIR export, audited as that print or export."""
     patient = patient_get_for(user, patient_id, audit=False)
     audit_record(actor=user, action=action, event=event, patient=patient, target=patient)
-    context = patient_header_context(user, patient)
-    context.update(acp_records_of(patient))
+    rows = read_compiled("acp.page", acp_page_parts, pk=patient.pk)
+    context = patient_header_context(user, patient, rows)
+    context.update(acp_records_of(patient, rows))
     return context
 
 

@@ -47,6 +47,18 @@ class Total:
     queryset: QuerySet[Any]
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """`parts` compiled into one statement: its SQL and parameters, and what turns its
+    values back into instances (each Rows part's compiler; None for a Total or an empty
+    part)."""
+
+    parts: Mapping[str, Rows | Total]
+    sql: str
+    params: list[Any]
+    compilers: dict[str, Any]
+
+
 def read_together(
     parts: Mapping[str, Rows | Total], *, using: str = DEFAULT_DB_ALIAS
 ) -> dict[str, Any]:
@@ -54,8 +66,7 @@ def read_together(
     if not parts:
         return {}
     connection = connections[using]
-    vendor = connection.vendor
-    if vendor not in (
+    if connection.vendor not in (
         "sqlite",
         "postgresql",
     ):  # pragma: no cover - the two databases Pallio runs on
@@ -63,6 +74,14 @@ def read_together(
             name: part.queryset.count() if isinstance(part, Total) else list(part.queryset)
             for name, part in parts.items()
         }
+    compiled = compile_parts(parts, using=using)
+    return run_compiled(compiled, compiled.params, using=using)
+
+
+def compile_parts(parts: Mapping[str, Rows | Total], *, using: str) -> Compiled:
+    """Django's SQL for each part, put together into one SELECT (nothing is run)."""
+    connection = connections[using]
+    vendor = connection.vendor
     qn = connection.ops.quote_name
     selects: list[str] = []
     params: list[Any] = []
@@ -99,18 +118,24 @@ def read_together(
         )
         selects.append(f"(SELECT {aggregate} FROM ({sql}) _part)")  # noqa: S608
         compilers[name] = compiler
+    return Compiled(parts, "SELECT " + ", ".join(selects), params, compilers)
+
+
+def run_compiled(compiled: Compiled, params: list[Any], *, using: str) -> dict[str, Any]:
+    """Run `compiled` with `params` and turn its values into instances and counts."""
+    connection = connections[using]
     with connection.cursor() as cursor, _prepared(connection):
-        cursor.execute("SELECT " + ", ".join(selects), params)
+        cursor.execute(compiled.sql, params)
         values = cursor.fetchone()
     result: dict[str, Any] = {}
-    for (name, part), value in zip(parts.items(), values, strict=True):
-        compiler = compilers[name]
+    for (name, part), value in zip(compiled.parts.items(), values, strict=True):
+        compiler = compiled.compilers[name]
         if isinstance(part, Total):
             result[name] = int(value or 0)
         elif compiler is None or value is None:
             result[name] = []
         else:
-            result[name] = _instances(part.queryset, compiler, value, vendor)
+            result[name] = _instances(part.queryset, compiler, value, connection.vendor)
     return result
 
 

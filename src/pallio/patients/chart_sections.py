@@ -18,7 +18,8 @@ from django.db.models import Count, F, Min, Q
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access
-from pallio.core.read_together import Rows, read_together
+from pallio.core.compiled_reads import read_compiled
+from pallio.core.read_together import Rows, Total, read_together
 from pallio.patients.selectors import patient_chart_context, patient_chart_parts, patient_get_for
 from pallio.patients.timeline import TimelineKind, care_plan_url, timeline_url, url_or_empty
 
@@ -130,6 +131,33 @@ def chart_sections_of(patient: Any, rows: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chart_parts(patient: Any) -> dict[str, Rows | Total]:
+    """Every read of the chart, a function of the patient's `pk` and `program_id` alone
+    (core.compiled_reads: it is compiled once, then run with each patient's ids)."""
+    # Imported here: these apps import patients, not the other way round.
+    from pallio.acp.selectors import acp_chart_parts
+    from pallio.assessments.selectors import chart_parts as assessment_parts
+    from pallio.coordination.selectors import chart_orders_parts
+    from pallio.episodes.hospice import hospice_chart_parts
+    from pallio.episodes.stay_selectors import stays_chart_parts
+    from pallio.episodes.templatetags.episodes import death_record_rows
+    from pallio.medications.selectors import medication_chart_parts
+    from pallio.referrals.selectors import enrollment_referral_parts
+
+    return {
+        **patient_chart_parts(patient),
+        **chart_section_parts(patient),
+        **enrollment_referral_parts(patient),
+        **acp_chart_parts(patient),
+        **assessment_parts(patient),
+        **medication_chart_parts(patient),
+        **chart_orders_parts(patient),
+        **hospice_chart_parts(patient),
+        **stays_chart_parts(patient),
+        "episodes_death": Rows(death_record_rows(patient)[:1]),
+    }
+
+
 def chart_page_for(user: Any, patient_id: Any) -> dict[str, Any]:
     """Everything the chart page shows, for a user who may see the patient (Http404 else):
     the patient's access-checked query, ONE query for every section, and ONE audit row,
@@ -139,31 +167,15 @@ def chart_page_for(user: Any, patient_id: Any) -> dict[str, Any]:
     summary function, which reads for itself when called alone, from another page).
     """
     # Imported here: these apps import patients, not the other way round.
-    from pallio.acp.selectors import acp_chart_parts, acp_chart_summary
-    from pallio.assessments.selectors import chart_parts as assessment_parts
+    from pallio.acp.selectors import acp_chart_summary
     from pallio.assessments.selectors import chart_summary as assessment_summary
-    from pallio.coordination.selectors import chart_orders_of, chart_orders_parts
-    from pallio.episodes.hospice import hospice_chart_parts
-    from pallio.episodes.stay_selectors import stays_chart_parts, stays_chart_summary
-    from pallio.episodes.templatetags.episodes import death_record_rows
-    from pallio.medications.selectors import medication_chart_parts, medication_chart_summary
-    from pallio.referrals.selectors import enrollment_referral_parts, enrollment_referrals_for
+    from pallio.coordination.selectors import chart_orders_of
+    from pallio.episodes.stay_selectors import stays_chart_summary
+    from pallio.medications.selectors import medication_chart_summary
+    from pallio.referrals.selectors import enrollment_referrals_for
 
     patient = patient_get_for(user, patient_id, audit=False, reader_facts=True)
-    rows = read_together(
-        {
-            **patient_chart_parts(patient),
-            **chart_section_parts(patient),
-            **enrollment_referral_parts(patient),
-            **acp_chart_parts(patient),
-            **assessment_parts(patient),
-            **medication_chart_parts(patient),
-            **chart_orders_parts(patient),
-            **hospice_chart_parts(patient),
-            **stays_chart_parts(patient),
-            "episodes_death": Rows(death_record_rows(patient)[:1]),
-        }
-    )
+    rows = read_compiled("patient.chart", chart_parts, pk=patient.pk, program_id=patient.program_id)
     context = patient_chart_context(user, patient, rows)
     referrals = enrollment_referrals_for(user, patient, rows=rows, audit=False)
     chart_read_record(user, patient, context["access_reason"], referrals)

@@ -11,7 +11,7 @@ from django.http import Http404
 from pallio.audit.services import audit_read
 from pallio.core import access
 from pallio.core.read_together import Rows, read_together
-from pallio.patients.models import Condition, Patient
+from pallio.patients.models import Condition, Coverage, Patient
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -188,6 +188,7 @@ def patient_chart_parts(patient: Patient) -> dict[str, Rows]:
 
     episode_model = apps.get_model("episodes", "EpisodeOfCare")
     task_model = apps.get_model("careplans", "Task")
+    referral_model = apps.get_model("referrals", "Referral")
     return {
         **patient_header_parts(patient),
         "episodes": Rows(
@@ -200,14 +201,20 @@ def patient_chart_parts(patient: Patient) -> dict[str, Rows]:
             .select_related("assigned_to")
             .order_by("due")[:20]
         ),
-        "coverage": Rows(patient.coverages.filter(active=True)[:1]),
-        "referrals": Rows(patient.referrals.order_by("-received_at")[:5]),
+        # By the patient's id, not the related managers: the parts are a function of the
+        # patient's ids alone (core.compiled_reads); the rows are given the patient below.
+        "coverage": Rows(Coverage.objects.filter(patient_id=patient.pk, active=True)[:1]),
+        "referrals": Rows(
+            referral_model.objects.filter(patient_id=patient.pk).order_by("-received_at")[:5]
+        ),
     }
 
 
 def patient_chart_context(user: Any, patient: Patient, rows: dict[str, Any]) -> dict[str, Any]:
     """The chart's header and core facts from `rows` read with patient_chart_parts."""
     episodes = rows["episodes"]
+    for row in (*rows["coverage"], *rows["referrals"]):
+        row.patient = patient
     return {
         **patient_header_context(user, patient, rows),
         "coverage": next(iter(rows["coverage"]), None),
