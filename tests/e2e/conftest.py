@@ -94,6 +94,7 @@ class Browsing:
         self.test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
         self.contexts: list[Any] = []
         self.problems: dict[Any, list[str]] = {}
+        self.checker = AxeChecker()
 
     def new_page(self) -> Any:
         context = self.browser.new_context(
@@ -128,7 +129,7 @@ class Browsing:
         return path
 
     def axe_check(self, page: Any, step: str = "") -> None:
-        axe_check(page, step=step)
+        axe_check(page, step=step, checker=self.checker)
 
     def nav(self, page: Any, name: str) -> None:
         """Follow the main menu's link `name`, opening the menu and its group as a person would."""
@@ -142,6 +143,7 @@ class Browsing:
         tap(page, label, value)
 
     def close(self) -> None:
+        self.checker.close()
         for context in self.contexts:
             context.close()
 
@@ -196,19 +198,77 @@ def without_csp(page: Any) -> Iterator[Any]:
         context.close()
 
 
-def axe_check(page: Any, step: str = "") -> None:
+# axe-core is fetched by the checking window from this address, answered from node_modules
+# with a long cache lifetime: the window keeps it in its cache rather than being sent its
+# 650 kB again on every check.
+AXE_URL = "https://axe.invalid/axe.min.js"
+
+
+class AxeChecker:
+    """One window per person that ignores Content-Security-Policy, kept for a test's checks.
+
+    Each check gives it the person's cookies as they are now and loads the page's address
+    again, as `without_csp` does; keeping the window keeps its cache of the site's styles
+    and scripts and of axe-core, which a new window would fetch and compile every time.
+    """
+
+    def __init__(self) -> None:
+        self.windows: dict[Any, Any] = {}
+
+    def window(self, page: Any) -> Any:
+        context = page.context
+        if context not in self.windows:
+            unprotected = context.browser.new_context(
+                bypass_csp=True,
+                viewport=page.viewport_size,
+                locale="en-US",
+            )
+            unprotected.route(
+                AXE_URL,
+                lambda route: route.fulfill(
+                    path=str(AXE_SOURCE),
+                    headers={
+                        "Content-Type": "text/javascript",
+                        "Cache-Control": "public, max-age=86400",
+                    },
+                ),
+            )
+            self.windows[context] = unprotected.new_page()
+        window = self.windows[context]
+        window.context.clear_cookies()
+        window.context.add_cookies(context.cookies())
+        return window
+
+    def close(self) -> None:
+        for window in self.windows.values():
+            window.context.close()
+        self.windows.clear()
+
+
+def axe_check(page: Any, step: str = "", checker: AxeChecker | None = None) -> None:
     """Run axe-core on the page shown in `page` at 1280 px and at 390 px; fail on any violation.
 
     The application's Content-Security-Policy (script-src 'self') rightly refuses an injected
-    script, so axe is injected into a copy of the page opened with Playwright's bypass_csp=True
-    (see `without_csp`); that option is used for this injection only. The copy is checked at
-    the window's width first, then at the other of the two widths every page must work at.
+    script, so axe is injected into a copy of the page opened in a window that ignores the
+    policy (Playwright's bypass_csp=True); that window is used for these checks only. The copy
+    is checked at the window's width first, then at the other of the two widths every page
+    must work at.
     """
     shown = page.viewport_size or DESKTOP
     other = DESKTOP if shown["width"] <= PHONE["width"] else PHONE
     found: list[dict[str, Any]] = []
-    with without_csp(page) as checked:
-        checked.add_script_tag(path=str(AXE_SOURCE))
+    own = checker is None
+    checker = checker or AxeChecker()
+    try:
+        checked = checker.window(page)
+        checked.set_viewport_size(shown)
+        response = checked.goto(page.url)
+        if response is None:
+            # The window was on the same page and only the #fragment differs: no request was
+            # made, so load the page afresh as `without_csp` does.
+            response = checked.reload()
+        assert response is not None
+        checked.add_script_tag(url=AXE_URL)
         for size in (shown, other):
             checked.set_viewport_size(size)
             results = checked.evaluate(
@@ -225,6 +285,9 @@ def axe_check(page: Any, step: str = "") -> None:
             ]
         # Nothing a page shows may run, even without the policy's protection.
         assert checked.evaluate("() => window.__xss") is None, "markup from the data ran"
+    finally:
+        if own:
+            checker.close()
     assert not found, f"axe on {step or page.url}:\n" + json.dumps(found, indent=2)
 
 
