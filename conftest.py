@@ -14,6 +14,11 @@ def pytest_configure(config: pytest.Config) -> None:
     from pallio.core.catalogues import compile_catalogues
 
     compile_catalogues(only_stale=True)
+    # Tests that commit end by emptying every table: on PostgreSQL, by deleting the rows
+    # rather than truncating 150 tables (tests/support/flush.py).
+    from tests.support import flush
+
+    flush.install()
 
 
 # Property-based tests run the same examples on every run and on any machine: no deadline
