@@ -21,6 +21,25 @@ def pytest_configure(config: pytest.Config) -> None:
     flush.install()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first, so that two workers finish together.
+
+    The workers take whole files (`--dist loadfile`) in collection order. In that order the
+    largest files came last (tests/security/), and one worker ran one of them alone for
+    minutes while the other had nothing left. Files are sorted by their expected length, a
+    browser test counting as ten others; the tests of a file keep their order.
+    """
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def length(tests: list[pytest.Item]) -> int:
+        return sum(10 if test.get_closest_marker("browser") else 1 for test in tests)
+
+    longest_first = sorted(files.values(), key=length, reverse=True)
+    items[:] = [test for tests in longest_first for test in tests]
+
+
 # Property-based tests run the same examples on every run and on any machine: no deadline
 # (a busy machine is not a failure), a fixed seed, and the failing example printed to replay.
 hypothesis_settings.register_profile(
