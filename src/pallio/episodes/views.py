@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from pallio.core import access, clock, params
 from pallio.core.access import staff_view
+from pallio.core.links import row_link
 from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
 from pallio.episodes.services import care_team_candidates
 
@@ -27,6 +28,10 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
     person = caseload_owner_for(user, owner or query["owner"] or None)
     text = query["q"]
     page = caseload_page_for(user, person, query["page"], text=text)
+    chart = row_link("patients:chart", "patient_id")
+    trends = row_link("assessments:trends", "patient_id")
+    for row in page.object_list:
+        row.chart_url, row.trends_url = chart(row.pk), trends(row.pk)
     colleagues = (
         care_team_candidates(user.program_id)
         if access.has_perm(user, "caseload.view_others")

@@ -122,3 +122,12 @@ def test_full_code_is_shown_apart_from_a_status_that_refuses_resuscitation(world
     assert cell(alice, "code-status") == "Full code" and "code-status-full" in alice
     carl = row_of(body, "Cole")
     assert cell(carl, "code-status") == "DNR/DNI" and "code-status-no-cpr" in carl
+
+
+def test_each_row_links_to_the_chart_and_the_symptom_trends(world, as_user):
+    body = as_user(world.navigator).get(reverse("episodes:caseload")).content.decode()
+    row = row_of(body, "Anders")
+    chart = reverse("patients:chart", kwargs={"patient_id": world.alice.pk})
+    trends = reverse("assessments:trends", kwargs={"patient_id": world.alice.pk})
+    assert f'href="{chart}"' in row
+    assert f'class="sparkline-link text-decoration-none" href="{trends}"' in row
