@@ -1,7 +1,8 @@
 """Browser tests: the distribution's Chromium driven by Playwright against the live server.
 
-Every test here signs in through the real login and authenticator pages, saves a full-page
-screenshot of each page it visits (test-results/screenshots/) and runs axe-core on them.
+Each test file signs in through the real login and authenticator pages (`sign_in`); every test
+saves a full-page screenshot of each page it visits (test-results/screenshots/) and runs axe-core
+on them.
 """
 
 from __future__ import annotations
@@ -303,23 +304,57 @@ def page(browsing: Browsing) -> Any:
     return browsing.new_page()
 
 
+# The test files whose first sign-in went through the login and authenticator pages.
+_SIGNED_IN_THROUGH_PAGES: set[str] = set()
+
+
 @pytest.fixture
-def sign_in(browsing: Browsing) -> Callable[..., Any]:
-    """Open a new browser window and sign `user` in through the login and authenticator pages."""
+def sign_in(browsing: Browsing, request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Open a new browser window with `user` signed in; return its page.
+
+    The first sign-in of each test file goes through the login and authenticator pages, as a
+    person does (the tests of the sign-in pages themselves go through them every time). The
+    others start from a session made on the server, as the pages would have made it (the
+    password and the authenticator code recorded), and open the home page: the pages were
+    seen working in that file, and 1.3-1.5 s a sign-in, a hundred times, is minutes of the
+    suite's time.
+    """
     from allauth.mfa.totp.internal.auth import TOTP
-    from tests.support.personas import PASSWORD
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+    from django.test import Client
+    from tests.support.personas import PASSWORD, login
+
+    module = request.node.nodeid.split("::", 1)[0]
 
     def sign_in_as(user: Any) -> Any:
         secret = pyotp.random_base32()
         TOTP.activate(user, secret)
         page = browsing.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("heading", name="Enter your authenticator code").wait_for()
-        page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name="Continue").click()
+        if module not in _SIGNED_IN_THROUGH_PAGES:
+            page.goto("/accounts/login/")
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("heading", name="Enter your authenticator code").wait_for()
+            page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
+            page.get_by_role("button", name="Continue").click()
+            page.get_by_role("button", name="Sign out").wait_for()
+            _SIGNED_IN_THROUGH_PAGES.add(module)
+            return page
+        session = login(Client(), user).cookies[settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": session.value,
+                    "url": browsing.base_url,
+                    "httpOnly": True,
+                    "sameSite": "Lax",
+                }
+            ]
+        )
+        page.goto(resolve_url(settings.LOGIN_REDIRECT_URL))
         page.get_by_role("button", name="Sign out").wait_for()
         return page
 
