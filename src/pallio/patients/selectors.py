@@ -10,7 +10,8 @@ from django.http import Http404
 
 from pallio.audit.services import audit_read
 from pallio.core import access
-from pallio.core.read_together import Rows, read_together
+from pallio.core.compiled_reads import read_compiled
+from pallio.core.read_together import Rows
 from pallio.patients.models import Condition, Coverage, Patient
 
 
@@ -170,7 +171,8 @@ def patient_header_context(
     patient_header_parts, or read here."""
     from pallio.core import clock
 
-    rows = rows if rows is not None else read_together(patient_header_parts(patient))
+    if rows is None:
+        rows = read_compiled("patient.header", patient_header_parts, pk=patient.pk)
     today = clock.today_in(patient.program.timezone)
     return {
         "patient": patient,
@@ -227,6 +229,8 @@ def patient_chart_context(user: Any, patient: Patient, rows: dict[str, Any]) -> 
 
 def patient_chart_for(user: Any, patient_id: Any) -> dict[str, Any]:
     """The patient's header, episodes, open tasks, coverage and latest referrals: the
-    patient's query, one query for all the rest, and the audit row."""
+    patient's query, one query for all the rest (compiled once, core.compiled_reads), and the
+    audit row."""
     patient = patient_get_for(user, patient_id, event="patient.chart")
-    return patient_chart_context(user, patient, read_together(patient_chart_parts(patient)))
+    rows = read_compiled("patient.chart_facts", patient_chart_parts, pk=patient.pk)
+    return patient_chart_context(user, patient, rows)
