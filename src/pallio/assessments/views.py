@@ -19,6 +19,7 @@ from pallio.assessments.domains import DOMAIN_FINDINGS, DOMAIN_INSTRUMENTS
 from pallio.assessments.models import Assessment, Domain, Instrument
 from pallio.core import clock, params
 from pallio.core.access import staff_view
+from pallio.core.links import row_link
 from pallio.core.models import ConflictError
 from pallio.episodes.models import ReportingCadence
 from pallio.episodes.services import episode_reporting_cadence_set
@@ -170,6 +171,16 @@ def worklist(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = worklist_reads.WorklistFilters.from_query(request.GET)
     worklist = worklist_reads.alert_worklist_page_for(user, filters, params.page_of(request.GET))
+    trends = row_link("assessments:trends", "patient_id")
+    take = row_link("assessments:take", "alert_id")
+    acknowledge = row_link("assessments:acknowledge", "alert_id")
+    resolve = row_link("assessments:resolve", "alert_id")
+    for group in worklist.groups:
+        group.patient.trends_url = trends(group.patient.pk)
+        row: Any
+        for row in group.alerts:
+            row.take_url, row.acknowledge_url = take(row.pk), acknowledge(row.pk)
+            row.resolve_url = resolve(row.pk)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -135,6 +135,21 @@ def test_the_alerts_of_one_report_are_grouped_with_its_time_and_values(world, as
     assert groups[1].values == ["PHQ-2 6/6", "GAD-2 0/6", "PHQ-4 total 6/12"]
 
 
+@pytest.mark.django_db
+def test_each_alert_links_to_the_trends_and_posts_to_its_own_actions(world, as_user):
+    with clock.frozen(T0):
+        submit(world, "esas-r", esas(pain=9))
+        _, rows, response = shown(as_user(world.navigator), "?scope=all")
+    assert rows == 1
+    alert = Alert.objects.get(patient=world.alice, status="open")
+    html = response.content.decode()
+    trends = reverse("assessments:trends", kwargs={"patient_id": world.alice.pk})
+    assert f'<a href="{trends}">Anders, Alice</a>' in html
+    for action in ("acknowledge", "resolve"):
+        url = reverse(f"assessments:{action}", kwargs={"alert_id": alert.pk})
+        assert f'<form method="post" action="{url}"' in html
+
+
 # --- the discipline's program-wide queue ------------------------------------------------------
 
 
@@ -154,6 +169,8 @@ def test_an_alert_nobody_on_the_team_owns_waits_on_the_disciplines_queue(world, 
         html = response.content.decode()
         assert "No social worker / counselor on the team" in html
         assert "Take it and join the care team" in html
+        take = reverse("assessments:take", kwargs={"alert_id": alert.pk})
+        assert f'<form method="post" action="{take}" class="mb-2">' in html
         assert "Hill" not in html
     # The physician on the team sees it among the team's alerts, not as his own.
     assert shown(as_user(world.physician))[1] == 0
