@@ -85,3 +85,15 @@ def test_suggested_lead_is_the_nurse_navigator(world, as_user):
     team = response.context["accept_form"].initial["team"]
     assert lead == world.navigator
     assert world.physician in team and world.director not in team
+
+
+def test_each_referral_of_the_queue_links_to_its_page(world, as_user):
+    from pallio.referrals import services
+    from pallio.referrals.tests.factories import referral_input
+
+    referral, _ = services.referral_create(
+        actor=None, program=world.riverside, source="provider", data=referral_input()
+    )
+    html = as_user(world.coordinator).get(reverse("referrals:queue")).content.decode()
+    detail = reverse("referrals:detail", kwargs={"referral_id": referral.pk})
+    assert f'<a href="{detail}">{referral.reference}</a>' in html

@@ -20,6 +20,7 @@ from pallio.audit.services import audit_read, audit_record
 from pallio.core import access, clock, params
 from pallio.core.access import public_view, staff_view
 from pallio.core.codes import diagnosis_search
+from pallio.core.links import row_link
 from pallio.core.models import ConflictError
 from pallio.core.uploads import upload_download_response
 from pallio.core.validation import apply_service_errors
@@ -217,6 +218,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = clock.today_in(user.program.timezone)
     now = clock.now()
     rows = [(r, referral_clocks(r, today=today, now=now)) for r in page.object_list]
+    detail = row_link("referrals:detail", "referral_id")
+    shown: Any
+    for shown, _ in rows:
+        shown.detail_url = detail(shown.pk)
     counts = open_referral_counts(user, today=today)
     query = request.GET.copy()
     query.pop("page", None)
