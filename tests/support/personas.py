@@ -194,8 +194,8 @@ def login(client: Client, user: User) -> Client:
     hash, allauth's two methods, the session's clocks (accounts.signals). It is written
     directly, in one row: the suite signs people in thousands of times, and Django's `login`
     also renews the key and writes the sign-in's audit event, lockout log and last sign-in,
-    which the sign-in's own tests check through the pages (tests/security/test_authentication.py,
-    tests/e2e).
+    which the sign-in's own tests check through the pages (tests/security/test_audit.py and
+    test_authentication.py, tests/e2e).
     """
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     now = time.time()
