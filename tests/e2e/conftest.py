@@ -304,6 +304,21 @@ def page(browsing: Browsing) -> Any:
     return browsing.new_page()
 
 
+def sign_in_through_pages(page: Any, user: Any, secret: str) -> None:
+    """Sign `user` in on `page` through the login and authenticator pages, with the code of
+    their authenticator `secret`, and wait for the signed-in page."""
+    from tests.support.personas import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Enter your authenticator code").wait_for()
+    page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
 # The test files whose first sign-in went through the login and authenticator pages.
 _SIGNED_IN_THROUGH_PAGES: set[str] = set()
 
@@ -323,7 +338,7 @@ def sign_in(browsing: Browsing, request: pytest.FixtureRequest) -> Callable[...,
     from django.conf import settings
     from django.shortcuts import resolve_url
     from django.test import Client
-    from tests.support.personas import PASSWORD, login
+    from tests.support.personas import login
 
     module = request.node.nodeid.split("::", 1)[0]
 
@@ -332,14 +347,7 @@ def sign_in(browsing: Browsing, request: pytest.FixtureRequest) -> Callable[...,
         TOTP.activate(user, secret)
         page = browsing.new_page()
         if module not in _SIGNED_IN_THROUGH_PAGES:
-            page.goto("/accounts/login/")
-            page.get_by_label("Username").fill(user.username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", name="Enter your authenticator code").wait_for()
-            page.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
-            page.get_by_role("button", name="Continue").click()
-            page.get_by_role("button", name="Sign out").wait_for()
+            sign_in_through_pages(page, user, secret)
             _SIGNED_IN_THROUGH_PAGES.add(module)
             return page
         session = login(Client(), user).cookies[settings.SESSION_COOKIE_NAME]

@@ -30,7 +30,7 @@ import pytest
 import requests
 from django.db import connection
 from playwright.sync_api import expect
-from tests.e2e.conftest import Browsing
+from tests.e2e.conftest import Browsing, sign_in_through_pages
 
 pytestmark = pytest.mark.browser
 
@@ -200,7 +200,6 @@ def balanced(world: Any) -> Iterator[RoundRobin]:
 
 def test_a_nurse_works_across_two_servers_behind_one_address(world, browser, balanced, request):
     from allauth.mfa.totp.internal.auth import TOTP
-    from tests.support.personas import PASSWORD
 
     from pallio.audit.services import audit_verify
     from pallio.support.models import Call
@@ -210,14 +209,7 @@ def test_a_nurse_works_across_two_servers_behind_one_address(world, browser, bal
         secret = pyotp.random_base32()
         TOTP.activate(world.oncall, secret)
         owen = browsing.new_page()
-        owen.goto("/accounts/login/")
-        owen.get_by_label("Username").fill(world.oncall.username)
-        owen.get_by_label("Password").fill(PASSWORD)
-        owen.get_by_role("button", name="Sign in").click()
-        owen.get_by_role("heading", name="Enter your authenticator code").wait_for()
-        owen.get_by_label("Six-digit code").fill(pyotp.TOTP(secret).now())
-        owen.get_by_role("button", name="Continue").click()
-        owen.get_by_role("button", name="Sign out").wait_for()
+        sign_in_through_pages(owen, world.oncall, secret)
 
         owen.goto("/support/")
         expect(owen.get_by_role("heading", name="24/7 line")).to_be_visible()
