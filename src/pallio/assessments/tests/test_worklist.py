@@ -373,3 +373,19 @@ def test_pages_of_a_long_worklist_count_the_whole_list_and_past_the_end_show_the
     assert 0 < overdue < total
     assert first.context["counts"] == {"total": total, "overdue": overdue}
     assert second.context["counts"] == first.context["counts"]
+
+
+@pytest.mark.django_db
+def test_an_empty_worklist_reads_the_alerts_once_and_says_so(world, as_user):
+    # Most clinicians open an empty "mine" list most days: its counts come with the first
+    # page's query, not from counting the whole list a second time.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(world.navigator)
+    with clock.frozen(T0), CaptureQueriesContext(connection) as captured:
+        total, rows, response = shown(client)
+    assert (total, rows) == (0, 0)
+    assert response.context["counts"] == {"total": 0, "overdue": 0}
+    reads = [q["sql"] for q in captured if 'FROM "assessments_alert"' in q["sql"]]
+    assert len(reads) == 1
