@@ -6,7 +6,8 @@ Locust patches the standard library for gevent when it is imported, so it runs h
 from the process that holds Django. The plan (written by bench_load.py) names the server, the
 phases and, for every simulated staff member, the cookies of a session already signed in
 (password and authenticator code), a personal API token and the patients they work on. This
-process runs the phases one after the other and writes, per phase and per page, the number
+process runs the phases one after the other (the four of them as many rounds as the plan
+asks) and writes, per round, phase and page, the number
 of requests, failures, requests per second and the 50th, 95th and 99th percentiles, with a
 sample of the failures' reasons.
 """
@@ -313,16 +314,23 @@ def main(argv: list[str]) -> int:
             PLAN["warmup"],
             fixed={Coordinator: 1},
         )
-    results["healthz"] = run_phase("a. /healthz", [HealthzOnly], closed, seconds, fixed={})
-    results["chart"] = run_phase("b. chart", [ChartOnly], closed, seconds, fixed={})
-    results["alone"] = run_phase("c. one user alone", [Alone], 1, seconds, fixed={})
-    results["concurrent"] = run_phase(
-        f"d. {users} users",
-        [Clinician, Coordinator],
-        users,
-        seconds,
-        fixed={Coordinator: coordinators},
-    )
+    rounds = []
+    for k in range(1, PLAN.get("rounds", 1) + 1):
+        if PLAN.get("rounds", 1) > 1:
+            print(f"  round {k}:", flush=True)
+        phases: dict[str, Any] = {}
+        phases["healthz"] = run_phase("a. /healthz", [HealthzOnly], closed, seconds, fixed={})
+        phases["chart"] = run_phase("b. chart", [ChartOnly], closed, seconds, fixed={})
+        phases["alone"] = run_phase("c. one user alone", [Alone], 1, seconds, fixed={})
+        phases["concurrent"] = run_phase(
+            f"d. {users} users",
+            [Clinician, Coordinator],
+            users,
+            seconds,
+            fixed={Coordinator: coordinators},
+        )
+        rounds.append(phases)
+    results["rounds"] = rounds
     results_path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     return 0
 
