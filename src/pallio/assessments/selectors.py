@@ -201,6 +201,8 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
     recent = list(
         SymptomReport.objects.filter(patient=patient, entered_in_error=False)
         .select_related("entered_by", "instrument")
+        # The table shows neither: each instrument's questionnaire came decoded on every row.
+        .defer("answers", "scores", "instrument__questionnaire")
         .order_by("-answered_at")[:20]
     )
     alerts = list(

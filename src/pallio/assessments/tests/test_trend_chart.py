@@ -76,3 +76,32 @@ def test_without_a_severe_symptom_the_chart_opens_on_its_first_three(world, as_u
     shown = [s["key"] for s in response.context["chart_data"]["esas"]["series"] if s["shown"]]
     assert shown == ["pain", "tiredness", "drowsiness"]
     assert 'data-testid="severe-series"' not in response.content.decode()
+
+
+def test_the_trends_page_costs_the_same_queries_for_one_report_or_many(world, as_user):
+    # The report table reads its rows without what it does not show; a field it shows and
+    # the query left out would cost one more query a row.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = clock.now()
+    submit(world, now - timedelta(days=30), pain=3)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = trends(world, as_user)
+        return len(captured), response
+
+    one, _ = queries()
+    for day in range(1, 8):
+        submit(world, now - timedelta(days=day), pain=day, nausea=8)
+        report_submit(
+            actor=world.navigator,
+            patient=world.alice,
+            data=ReportInput("pps", {"pps": "60"}, "clinician", "visit", answered_at=now),
+        )
+    many, response = queries()
+    assert many == one
+    body = response.content.decode()
+    assert body.count('data-testid="report-row"') == 15
+    assert "Palliative Performance Scale" in body
