@@ -18,6 +18,7 @@ from pallio.core import clock
 from pallio.core.codes import ICD10CM
 from pallio.episodes.services import care_team_add
 from pallio.referrals import services
+from pallio.referrals.models import Referral
 from pallio.visits.models import Visit
 from tests.support.personas import make_patient
 
@@ -58,6 +59,35 @@ def test_referral_queue_query_count_does_not_grow(world, as_user):
     add_referrals(world.riverside, 22, offset=100)
     many = queries_for(client, url)
     assert few == many, f"{few} queries for 3 referrals, {many} for 25"
+
+
+@pytest.mark.django_db
+def test_the_referral_queue_counts_its_open_list_once_and_a_filtered_list_apart(world, as_user):
+    # The header's "N open" is the default list's own count: the page does not count the
+    # same referrals twice. A filtered list is counted for itself.
+    client = as_user(world.coordinator)
+    url = reverse("referrals:queue")
+    add_referrals(world.riverside, 27)  # one page of 25, and a second
+    open_total = Referral.objects.filter(
+        program=world.riverside, status__in=["new", "in_review", "on_hold"]
+    ).count()
+    assert open_total > 25
+
+    def shown(query: str) -> tuple[str, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url + query)
+        assert response.status_code == 200
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+        return response.content.decode(), counts
+
+    html, counts = shown("")
+    assert f"<strong>{open_total}</strong> open" in html
+    assert f"Page 1 of {-(-open_total // 25)}" in html
+    assert len(counts) == 2  # open, and past their first-contact date
+    html, counts = shown("?source=self")  # none of them came from the patient
+    assert f"<strong>{open_total}</strong> open" in html
+    assert "Page 1 of" not in html and 'data-testid="queue-row"' not in html
+    assert len(counts) == 3
 
 
 @pytest.mark.django_db

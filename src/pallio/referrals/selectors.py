@@ -91,8 +91,18 @@ def referral_queue_for(user: Any, filters: QueueFilters) -> QuerySet[Referral]:
     return qs.select_related("patient").order_by(*QUEUE_SORTS[filters.sort], "id")
 
 
-def referral_queue_page_for(user: Any, filters: QueueFilters, page: Any) -> Page[Referral]:
+def referral_queue_page_for(
+    user: Any, filters: QueueFilters, page: Any, *, open_total: int | None = None
+) -> Page[Referral]:
+    """One page of the queue. `open_total`, the count of open referrals the page's header
+    shows (open_referral_counts), is the list's own count when the queue shows every open
+    referral: it is not counted a second time."""
     paginator = Paginator(referral_queue_for(user, filters), QUEUE_PAGE_SIZE)
+    every_open = filters.status == "open" and not (
+        filters.source or filters.urgency or filters.setting
+    )
+    if open_total is not None and every_open:
+        paginator.count = open_total
     result = paginator.get_page(page)
     audit_record(
         actor=user,

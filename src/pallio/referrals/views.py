@@ -214,15 +214,17 @@ def phone_referral(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     filters = QueueFilters.from_query(request.GET)
-    page = referral_queue_page_for(user, filters, params.page_of(request.GET))
     today = clock.today_in(user.program.timezone)
     now = clock.now()
+    counts = open_referral_counts(user, today=today)
+    page = referral_queue_page_for(
+        user, filters, params.page_of(request.GET), open_total=counts["open"]
+    )
     rows = [(r, referral_clocks(r, today=today, now=now)) for r in page.object_list]
     detail = row_link("referrals:detail", "referral_id")
     shown: Any
     for shown, _ in rows:
         shown.detail_url = detail(shown.pk)
-    counts = open_referral_counts(user, today=today)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
