@@ -73,6 +73,31 @@ def test_the_chart_compiled_once_reads_each_patient_as_compiled_afresh(world):
 
 
 @pytest.mark.django_db
+def test_the_chart_read_together_holds_what_each_query_alone_returns(world):
+    # Every value of every section, read in one statement and turned back from its JSON
+    # form (dates and times, UUIDs, decimals, JSON, nulls), equals the value the driver
+    # returns for the section's own query.
+    big = full_record(world, team=(world.social_worker, world.oncall, world.director))
+    parts = chart_parts(big)
+    together = _seen(read_together(parts))
+    alone = _seen(
+        {
+            name: part.queryset.count() if isinstance(part, Total) else list(part.queryset)
+            for name, part in parts.items()
+        }
+    )
+    assert together == alone
+    kinds = {
+        type(value).__name__
+        for rows in together.values()
+        if isinstance(rows, list)
+        for row in rows
+        for value in row.values()
+    }
+    assert {"datetime", "date", "UUID", "dict", "bool", "int", "str", "NoneType"} <= kinds
+
+
+@pytest.mark.django_db
 def test_after_the_first_call_a_patient_costs_one_query_of_the_same_sql(world):
     big = full_record(world)
     read_compiled("test.chart", chart_parts, **_ids(big))
