@@ -64,6 +64,10 @@ p99 <= 300 ms; one user alone, every page p95 <= 30 ms; the chart's throughput a
 /healthz's. The load average is printed before and after. The figures are written to
 var/bench/load.json (--results); when that file is there from an earlier run, its figures are
 printed beside the new ones.
+
+Every run measures the same data: the first keeps a copy of the freshly loaded demo (the
+database's name with "_pristine"), and each later run starts from a new copy of it
+(--recreate drops both and loads the demo again).
 """
 
 from __future__ import annotations
@@ -264,6 +268,66 @@ def prepare_staff(*, clinicians: int, coordinators: int, seed: int) -> dict[str,
     }
 
 
+# --- the same data on every run ------------------------------------------------------------
+
+
+def _pristine_names(url: str) -> tuple[str, str, str]:
+    """(the benchmark database, its pristine copy, the URL of the server's admin database)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    return name, f"{name}_pristine", parts._replace(path="/postgres").geturl()
+
+
+def restore_pristine(url: str, *, recreate: bool) -> bool:
+    """The benchmark database as the demo left it, copied afresh from its pristine copy when
+    there is one. A run adds symptom reports, alerts and tasks to the patients it measures
+    (and sessions, tokens, audit events): without this, each run measured the pages on more
+    data than the run before it."""
+    import psycopg
+    from psycopg import sql
+
+    name, pristine, admin = _pristine_names(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if recreate:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(pristine))
+            )
+            return False
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [pristine]).fetchone():
+            return False
+        started = time.monotonic()
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(pristine)
+            )
+        )
+    print(f"Restored {name} from {pristine} in {time.monotonic() - started:.0f} s", flush=True)
+    return True
+
+
+def keep_pristine(url: str) -> None:
+    """A copy of the freshly loaded demo, for the next runs to start from."""
+    import psycopg
+    from django.db import connections
+    from psycopg import sql
+
+    name, pristine, admin = _pristine_names(url)
+    connections.close_all()  # a database with a connection cannot be copied
+    started = time.monotonic()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(pristine), sql.Identifier(name)
+            )
+        )
+    print(f"Kept a pristine copy as {pristine} in {time.monotonic() - started:.0f} s", flush=True)
+
+
 def sign_in_everyone(base: str, identities: list[dict[str, Any]]) -> None:
     """Each signs in over HTTP (password, then code); their session cookies join the plan."""
     from django.core.cache import cache
@@ -458,10 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("bench_load measures PostgreSQL: set DATABASE_URL to a postgres:// URL")
     print(f"Load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    restored = restore_pristine(url, recreate=args.recreate)
     ensure_database(url, recreate=args.recreate)
     setup_django(url)
     load_data(patients=PATIENTS, referrals=REFERRALS, seed=SEED)
     analyze()
+    if not restored:
+        keep_pristine(url)
     threads = args.workers * BLOCKING_THREADS
     closed = args.closed_users or 2 * threads
     coordinators = max(1, args.users // 10)
