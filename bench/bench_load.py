@@ -1,8 +1,7 @@
 """Under load: a real server, staff signed in, a mixed workload at once (issue 11).
 
-    .venv/bin/python bench/bench_load.py                 (or `make bench`)
-    .venv/bin/python bench/bench_load.py --duration 20   (a short run)
-    .venv/bin/python bench/bench_load.py --rounds 3      (to judge the targets: ~15 minutes)
+    .venv/bin/python bench/bench_load.py                            (or `make bench`)
+    .venv/bin/python bench/bench_load.py --rounds 1 --duration 20   (a short run)
 
 On PostgreSQL ($DATABASE_URL, default postgres://postgres@127.0.0.1:5432/pallio_bench, the
 database of bench_pages.py: the demo program with 10,000 patients and 50,000 referrals, loaded
@@ -53,10 +52,11 @@ d. --users (50) users at once, each with a think time of 1 to 3 s between reques
    user: 50 of them ask about as much as a few hundred staff at their usual pace); per page
    requests/s, p50/p95/p99 and errors.
 
-With --rounds N, the four phases run N times over, on the same server and sessions, and each
-figure is the median of the N rounds' (requests and errors are added up): with 50 users on
-two cores a phase's percentiles rest on a few hundred requests, and one run of them scatters
-too far to decide a target. How many targets each round passed on its own is printed after.
+With --rounds N (3 by default: about 15 minutes), the four phases run N times over, on the
+same server and sessions, and each figure is the median of the N rounds' (requests and
+errors are added up): with 50 users on two cores a phase's percentiles rest on a few hundred
+requests, and one run of them scatters too far to decide a target. How many targets each
+round passed on its own is printed after.
 
 Then the targets, each PASS or MISS (figures, not a test: the exit status is 0 whatever they
 are, unless the run fails): with the users at once, no error, every page p95 <= 150 ms and
@@ -509,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=1,
+        default=3,
         help="run the four phases this many times; figures and targets on their median",
     )
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds, not counted")
