@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from pallio.assessments import instruments as inst
-from pallio.assessments.models import Alert, AlertEscalation, SymptomReport
+from pallio.assessments.models import Alert, AlertEscalation, Instrument, SymptomReport
 from pallio.assessments.selectors import _uuid
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
@@ -206,7 +206,6 @@ def _specs_of(alerts: list[Alert]) -> dict[Any, inst.InstrumentSpec]:
     ids = {a.report.instrument_id for a in alerts if a.report is not None}
     if not ids:
         return {}
-    Instrument = apps.get_model("assessments", "Instrument")
     rows = Instrument.objects.filter(pk__in=ids).values_list("pk", "questionnaire")
     return {pk: inst.spec_of(questionnaire) for pk, questionnaire in rows}
 
