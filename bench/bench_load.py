@@ -95,6 +95,7 @@ from bench_pages import (  # noqa: E402
     REFERRALS,
     SEED,
     analyze,
+    database_of,
     ensure_database,
     load_data,
     setup_django,
@@ -273,11 +274,8 @@ def prepare_staff(*, clinicians: int, coordinators: int, seed: int) -> dict[str,
 
 def _pristine_names(url: str) -> tuple[str, str, str]:
     """(the benchmark database, its pristine copy, the URL of the server's admin database)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    return name, f"{name}_pristine", parts._replace(path="/postgres").geturl()
+    name, admin = database_of(url)
+    return name, f"{name}_pristine", admin
 
 
 def restore_pristine(url: str, *, recreate: bool) -> bool:

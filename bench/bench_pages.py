@@ -37,14 +37,18 @@ SEED = 1
 TARGET_P95_MS = 100.0
 
 
+def database_of(url: str) -> tuple[str, str]:
+    """(the database's name, the URL of the server's admin database `postgres`)."""
+    parts = urlsplit(url)
+    return parts.path.lstrip("/"), parts._replace(path="/postgres").geturl()
+
+
 def ensure_database(url: str, *, recreate: bool) -> None:
     """Create the benchmark database when it is missing (or afresh with --recreate)."""
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
+    name, admin = database_of(url)
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and recreate:

@@ -314,9 +314,9 @@ def main(argv: list[str]) -> int:
             PLAN["warmup"],
             fixed={Coordinator: 1},
         )
-    rounds = []
-    for k in range(1, PLAN.get("rounds", 1) + 1):
-        if PLAN.get("rounds", 1) > 1:
+    rounds, asked = [], PLAN.get("rounds", 1)
+    for k in range(1, asked + 1):
+        if asked > 1:
             print(f"  round {k}:", flush=True)
         phases: dict[str, Any] = {}
         phases["healthz"] = run_phase("a. /healthz", [HealthzOnly], closed, seconds, fixed={})
