@@ -146,11 +146,15 @@ def has_perm(user: Any, perm: str) -> bool:
     return user.role in PERMISSIONS[perm]
 
 
-def patient_access_q(user: Any, *, prefix: str = "") -> Q:
-    """A filter on Patient (or on a model reaching it through `prefix`) for `user`."""
+def patient_access_q(user: Any, *, prefix: str = "", program_on_row: bool = False) -> Q:
+    """A filter on Patient (or on a model reaching it through `prefix`) for `user`.
+
+    `program_on_row`: the model keeps its patient's program in its own `program_id` (set
+    from the patient when the row is made; a patient never changes program), so the program
+    is checked there, without joining the patients."""
     if not getattr(user, "is_authenticated", False) or user.program_id is None:
         return Q(pk__in=[])
-    program_q = Q(**{f"{prefix}program_id": user.program_id})
+    program_q = Q(**{f"{'' if program_on_row else prefix}program_id": user.program_id})
     if user.role in PROGRAM_WIDE:
         return program_q
     if user.role not in CLINICAL_ROLES:

@@ -389,3 +389,6 @@ def test_an_empty_worklist_reads_the_alerts_once_and_says_so(world, as_user):
     assert response.context["counts"] == {"total": 0, "overdue": 0}
     reads = [q["sql"] for q in captured if 'FROM "assessments_alert"' in q["sql"]]
     assert len(reads) == 1
+    # The list checks the program on the alert itself: joining the program's patients to
+    # filter every open alert cost a third of the query on a program of 10,000.
+    assert '"patients_patient"' not in reads[0]
