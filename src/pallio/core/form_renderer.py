@@ -133,6 +133,10 @@ def _shown(value: Any) -> str:
     return str(conditional_escape(value))
 
 
+# Other markup written in Python escapes its values the same way (episodes/caseload_rows.py).
+shown = _shown
+
+
 def _formatted(value: Any) -> str:
     """`{{ value|stringformat:'s' }}`: the filter keeps a safe value safe (is_safe)."""
     if type(value) is str:

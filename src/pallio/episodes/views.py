@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from pallio.core import access, clock, params
 from pallio.core.access import staff_view
 from pallio.core.links import row_link
+from pallio.episodes.caseload_rows import caseload_rows
 from pallio.episodes.selectors import caseload_owner_for, caseload_page_for
 from pallio.episodes.services import care_team_candidates
 
@@ -32,6 +33,7 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
     trends = row_link("assessments:trends", "patient_id")
     for row in page.object_list:
         row.chart_url, row.trends_url = chart(row.pk), trends(row.pk)
+    today = clock.today_in(user.program.timezone)
     colleagues = (
         care_team_candidates(user.program_id)
         if access.has_perm(user, "caseload.view_others")
@@ -46,6 +48,6 @@ def caseload(request: HttpRequest, owner: str | None = None) -> HttpResponse:
             "page": page,
             "q": text,
             "colleagues": colleagues,
-            "today": clock.today_in(user.program.timezone),
+            "rows": caseload_rows(page.object_list, today),
         },
     )
