@@ -8,11 +8,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from pallio.assessments import escalation, forms, selectors, services
+from pallio.assessments import escalation, forms, selectors, services, worklist_rows
 from pallio.assessments import instruments as inst
 from pallio.assessments import worklist as worklist_reads
 from pallio.assessments.domains import DOMAIN_FINDINGS, DOMAIN_INSTRUMENTS
@@ -183,16 +184,19 @@ def worklist(request: HttpRequest) -> HttpResponse:
             row.resolve_url = resolve(row.pk)
     query = request.GET.copy()
     query.pop("page", None)
+    shared = worklist_rows.Page(
+        user=user, now=clock.now(), next_url=request.get_full_path(), csrf_token=get_token(request)
+    )
     return render(
         request,
         "assessments/worklist.html",
         {
             "page": worklist.page,
             "groups": worklist.groups,
+            "rows": worklist_rows.worklist_groups(worklist.groups, shared),
             "counts": worklist.counts,
             "filters": filters,
             "query": query.urlencode(),
-            "now": clock.now(),
         },
     )
 
