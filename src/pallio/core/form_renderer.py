@@ -133,7 +133,8 @@ def _shown(value: Any) -> str:
     return str(conditional_escape(value))
 
 
-# Other markup written in Python escapes its values the same way (episodes/caseload_rows.py).
+# Other markup written in Python escapes its values the same way (episodes/caseload_rows.py,
+# assessments/worklist_rows.py).
 shown = _shown
 
 
