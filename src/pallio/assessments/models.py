@@ -261,6 +261,12 @@ class Alert(VersionedModel):
         indexes = [
             models.Index(fields=["program", "status", "due_at"]),
             models.Index(fields=["patient", "status"]),
+            # The discipline's queue, one arm of the worklist's "mine" (worklist._mine_ids).
+            models.Index(
+                fields=["program", "discipline"],
+                condition=models.Q(task__isnull=False) & ~models.Q(status="resolved"),
+                name="alert_open_with_task_idx",
+            ),
         ]
 
     def __str__(self) -> str:

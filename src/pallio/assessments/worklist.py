@@ -104,17 +104,36 @@ def alert_worklist_for(user: Any, filters: WorklistFilters) -> QuerySet[Alert]:
     # the program's 10,000 patients was a third of the list's query. The page's rows are
     # read through the patient again (alert_worklist_page_for).
     visible = access.patient_access_q(user, prefix="patient__", program_on_row=True)
-    qs = Alert.objects.filter(visible | queue)
-    if filters.status == "open":
-        qs = qs.exclude(status=Alert.Status.RESOLVED)
-    else:
-        qs = qs.filter(status=Alert.Status.RESOLVED)
+    qs = _in_status(Alert.objects.filter(visible | queue), filters.status)
     if filters.scope == "mine":
-        mine = Exists(_tasks().filter(pk=OuterRef("task_id"), assigned_to_id=user.pk))
-        qs = qs.filter(mine | queue | _escalated_to_q(user))
+        qs = qs.filter(pk__in=_mine_ids(user, queue, filters.status))
     elif filters.scope == "discipline":
         qs = qs.filter(discipline=user.discipline)
     return qs
+
+
+def _in_status(qs: QuerySet[Alert], status: str) -> QuerySet[Alert]:
+    if status == "open":
+        return qs.exclude(status=Alert.Status.RESOLVED)
+    return qs.filter(status=Alert.Status.RESOLVED)
+
+
+def _mine_ids(user: Any, queue: Q, status: str) -> QuerySet[Any]:
+    """The ids of the alerts that are `user`'s: on a task assigned to them, on their
+    discipline's queue, or escalated to them. Each part is read through its own index and
+    the list is then read by id: one test of the three together on every alert of the
+    program (as "task assigned to me OR on the queue OR escalated") made PostgreSQL scan them
+    all: 8.8 ms for a physician's list of 29, 2 ms so. A list of thousands pays a little
+    more (the demo's navigator, 1,574 alerts: 13 -> 19 ms), as it then reads its rows twice."""
+    assigned = _in_status(Alert.objects.filter(task__assigned_to_id=user.pk), status)
+    queued = _in_status(Alert.objects.filter(queue), status)
+    escalated = AlertEscalation.objects.filter(to_user_id=user.pk)
+    return (
+        assigned.order_by()
+        .values("pk")
+        .union(queued.order_by().values("pk"), all=True)
+        .union(escalated.order_by().values("alert_id"), all=True)
+    )
 
 
 def _ordered(qs: QuerySet[Alert], user: Any, status: str) -> QuerySet[Alert]:

@@ -228,6 +228,12 @@ class Task(VersionedModel):
             models.Index(fields=["assigned_to", "status", "due"]),
             models.Index(fields=["patient", "status"]),
             models.Index(fields=["program", "status", "discipline", "due"]),
+            # Whether an alert's task waits on the discipline's queue (worklist._mine_ids).
+            models.Index(
+                fields=["id"],
+                condition=models.Q(assigned_to__isnull=True),
+                name="task_unassigned_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ escalates to the team lead, then to the on-call clinician, once each."""
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -392,3 +393,74 @@ def test_an_empty_worklist_reads_the_alerts_once_and_says_so(world, as_user):
     # The list checks the program on the alert itself: joining the program's patients to
     # filter every open alert cost a third of the query on a program of 10,000.
     assert '"patients_patient"' not in reads[0]
+
+
+# --- "mine": the list is its definition, read through its parts -------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mix", range(4))
+def test_the_mine_list_holds_exactly_the_readers_tasks_queue_and_escalations(world, mix):
+    """The list is read as the ids of its three parts (assigned, queued, escalated) rather
+    than one test on every alert: it must still hold exactly what the definition says, for
+    every reader, open and resolved, the queues of every discipline and both programs."""
+    from pallio.assessments.worklist import WorklistFilters, alert_worklist_for
+    from pallio.core import access
+    from pallio.patients.models import Patient
+
+    stella = make_staff(world.riverside, "stella", "clinician", "social_worker", "Stella", "S")
+    with clock.frozen(T0):
+        cole = carl(world)
+        for patient in (world.alice, cole, world.bob, world.hana):
+            submit(world, "esas-r", esas(pain=9), patient=patient)
+            submit(world, "phq-4", phq(3, 3, 0, 0), patient=patient)
+    alerts = list(Alert.objects.order_by("patient__family_name", "rule_key"))
+    random.Random(mix).shuffle(alerts)  # which alerts get which of the changes below
+    assert len(alerts) >= 8
+    tasks = {a.pk: task_of(a) for a in alerts if a.task_id}
+    # A mix: some tasks moved to another clinician, one to nobody (on the queue), two alerts
+    # escalated to the on-call clinician, one resolved while assigned, one resolved on a queue.
+    movers = [world.physician, world.social_worker, stella, world.navigator, None]
+    for k, alert in enumerate(alerts):
+        if alert.pk in tasks and k % 3 == 0:
+            Task.objects.filter(pk=tasks[alert.pk].pk).update(assigned_to=movers[k % 5])
+    for alert in alerts[1:3]:  # to the on-call clinician, who reaches every patient
+        AlertEscalation.objects.create(
+            alert=alert, step="on_call", to_user=world.oncall, escalated_at=T0
+        )
+    Alert.objects.filter(pk__in=[alerts[2].pk, alerts[-1].pk]).update(status="resolved")
+
+    def expected(user, status):
+        seen = set(
+            Patient.objects.filter(access.patient_access_q(user)).values_list("pk", flat=True)
+        )
+        escalated = set(
+            AlertEscalation.objects.filter(to_user=user).values_list("alert_id", flat=True)
+        )
+        ids = set()
+        for alert in Alert.objects.select_related("task"):
+            if (alert.status == "resolved") != (status == "resolved"):
+                continue
+            queued = (
+                alert.task is not None
+                and alert.task.assigned_to_id is None
+                and alert.discipline == user.discipline
+                and alert.program_id == user.program_id
+                and access.has_perm(user, "alert.worklist")
+            )
+            mine = alert.task is not None and alert.task.assigned_to_id == user.pk
+            if (alert.patient_id in seen or queued) and (mine or queued or alert.pk in escalated):
+                ids.add(alert.pk)
+        return ids
+
+    kinds = set()
+    for user in [*world.riverside_staff, stella, world.hillside_nurse]:
+        for status in ("open", "resolved"):
+            got = set(
+                alert_worklist_for(user, WorklistFilters(scope="mine", status=status)).values_list(
+                    "pk", flat=True
+                )
+            )
+            assert got == expected(user, status), f"{user.username}, {status}"
+            kinds.add((status, bool(got)))
+    assert kinds == {("open", True), ("open", False), ("resolved", True), ("resolved", False)}
