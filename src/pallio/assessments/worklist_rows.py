@@ -5,7 +5,7 @@ The template is the source of what a group shows. Rendering it for a page of 25 
 quarter of the worklist's time on the server, so the groups are written here directly, with
 the template language's escaping, localisation and filters (the same functions). At first
 use the template's source is compared with the one this module was written against (by its
-SHA-256, GROUP_SOURCE_SHA256): if anyone changed the template, this fast path turns itself
+SHA-256, core/written_templates.py): if anyone changed the template, this fast path turns itself
 off (and says so in the log), and the template renders every group.
 `assessments/tests/test_worklist_rows.py` renders groups of every kind both ways and
 compares them, and fails when the fast path is off.
@@ -13,8 +13,6 @@ compares them, and fails when the fast path is off.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,14 +24,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in the stubs
 
 from pallio.core.form_renderer import shown
-
-logger = logging.getLogger(__name__)
+from pallio.core.written_templates import WrittenAgainst
 
 TEMPLATE = "assessments/_worklist_group.html"
 # The template this module stands in for, as it was when the module was written.
-GROUP_SOURCE_SHA256 = "d124707b0471930f4cef433105070b562c8c24254dad52d91e4ec2fdbbd6768b"
-
-_fast: bool | None = None  # decided at first use
+SOURCE = WrittenAgainst(
+    TEMPLATE,
+    "d124707b0471930f4cef433105070b562c8c24254dad52d91e4ec2fdbbd6768b",
+    writer="assessments/worklist_rows.py",
+)
 
 
 @dataclass(frozen=True)
@@ -48,18 +47,7 @@ class Page:
 
 def fast_path_on() -> bool:
     """Whether the template is still the one this module writes (read once a process)."""
-    global _fast
-    if _fast is None:
-        template: Any = loader.get_template(TEMPLATE)
-        digest = hashlib.sha256(template.template.source.encode()).hexdigest()
-        _fast = digest == GROUP_SOURCE_SHA256
-        if not _fast:
-            logger.warning(
-                "%s differs from the group worklist_rows.py writes: the template renders "
-                "the worklist (slower) until the module is brought up to date",
-                TEMPLATE,
-            )
-    return _fast
+    return SOURCE.holds()
 
 
 def worklist_groups(groups: Iterable[Any], page: Page) -> SafeString:

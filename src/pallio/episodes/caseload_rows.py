@@ -13,7 +13,6 @@ renders rows of every kind both ways and compares them, and fails when the fast 
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -28,8 +27,7 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from pallio.assessments.templatetags.assessments import symptom_sparkline
 from pallio.core.form_renderer import shown
 from pallio.core.templatetags.pallio import age_on
-
-logger = logging.getLogger(__name__)
+from pallio.core.written_templates import WrittenAgainst, source_sha256
 
 TEMPLATE = "episodes/_caseload_row.html"
 
@@ -65,23 +63,12 @@ ROW_SOURCE = (
     "</tr>\n"
 )
 
-_fast: bool | None = None  # decided at first use
+SOURCE = WrittenAgainst(TEMPLATE, source_sha256(ROW_SOURCE), writer="episodes/caseload_rows.py")
 
 
 def fast_path_on() -> bool:
     """Whether the template is still the one this module writes (read once a process)."""
-    global _fast
-    if _fast is None:
-        template: Any = loader.get_template(TEMPLATE)
-        source = template.template.source
-        _fast = source == ROW_SOURCE
-        if not _fast:
-            logger.warning(
-                "%s differs from the row caseload_rows.py writes: the template renders "
-                "the caseload's rows (slower) until the module is brought up to date",
-                TEMPLATE,
-            )
-    return _fast
+    return SOURCE.holds()
 
 
 def caseload_rows(patients: Iterable[Any], today: Any) -> SafeString:

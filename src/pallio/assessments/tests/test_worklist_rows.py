@@ -56,11 +56,11 @@ def page_of(client, query):
 
 
 def both_ways(client, query, monkeypatch):
-    monkeypatch.setattr(worklist_rows, "_fast", None)
+    monkeypatch.setattr(worklist_rows.SOURCE, "_holds", None)
     fast = page_of(client, query)
-    monkeypatch.setattr(worklist_rows, "_fast", False)
+    monkeypatch.setattr(worklist_rows.SOURCE, "_holds", False)
     template = page_of(client, query)
-    monkeypatch.setattr(worklist_rows, "_fast", None)
+    monkeypatch.setattr(worklist_rows.SOURCE, "_holds", None)
     return fast, template
 
 
@@ -114,8 +114,8 @@ def test_a_changed_template_renders_the_groups_itself(world, as_user, monkeypatc
     with clock.frozen(at):
         client = as_user(world.navigator)
         expected = page_of(client, "?scope=all")
-        monkeypatch.setattr(worklist_rows, "GROUP_SOURCE_SHA256", "an older template")
-        monkeypatch.setattr(worklist_rows, "_fast", None)
+        monkeypatch.setattr(worklist_rows.SOURCE, "sha256", "an older template")
+        monkeypatch.setattr(worklist_rows.SOURCE, "_holds", None)
         shown = page_of(client, "?scope=all")
         assert not worklist_rows.fast_path_on()
     assert shown == expected

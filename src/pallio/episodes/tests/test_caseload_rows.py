@@ -19,6 +19,7 @@ from pallio.careplans.models import TaskKind
 from pallio.careplans.services import task_create
 from pallio.core import clock
 from pallio.core.links import row_link
+from pallio.core.written_templates import source_sha256
 from pallio.episodes import caseload_rows
 from pallio.episodes.selectors import caseload_page_for
 from pallio.patients.models import Condition
@@ -138,8 +139,8 @@ def test_a_changed_template_renders_the_rows_itself(world, as_user, monkeypatch)
         every_kind_of_row(world)
         with timezone.override(NEW_YORK):
             _, template = both_ways(world)
-        monkeypatch.setattr(caseload_rows, "ROW_SOURCE", "an older row")
-        monkeypatch.setattr(caseload_rows, "_fast", None)
+        monkeypatch.setattr(caseload_rows.SOURCE, "sha256", source_sha256("an older row"))
+        monkeypatch.setattr(caseload_rows.SOURCE, "_holds", None)
         with timezone.override(NEW_YORK):
             fast, _ = both_ways(world)
         assert not caseload_rows.fast_path_on()
