@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.apps import apps
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -25,6 +26,7 @@ from django.db.models import (
     Sum,
     When,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -35,6 +37,7 @@ from pallio.assessments.selectors import _uuid
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import access, clock, params
+from pallio.core.read_together import prepared
 
 WORKLIST_PAGE_SIZE = 25
 
@@ -264,7 +267,7 @@ def _page_ids(
     query (window counts over the whole list): the filter is the costly part, paid once.
     No row (a page past the end): no counts either."""
     start = (number - 1) * WORKLIST_PAGE_SIZE
-    rows = list(
+    ordered = (
         _ordered(base, user, status)
         .annotate(
             list_total=Window(Count("id")),
@@ -272,6 +275,10 @@ def _page_ids(
         )
         .values_list("pk", "list_total", "list_overdue")[start : start + WORKLIST_PAGE_SIZE]
     )
+    # Planned once for each reader's connection: planning it took about as long as running
+    # it (2.4 ms, and more for a list of thousands: the navigator's page, 26 -> 21 ms).
+    with prepared(connections[ordered.db]):
+        rows = list(ordered)
     if not rows:
         return [], None
     return [row[0] for row in rows], {"total": rows[0][1], "overdue": int(rows[0][2] or 0)}
@@ -327,14 +334,17 @@ def alert_worklist_page_for(user: Any, filters: WorklistFilters, page: int) -> W
         )
         # Neither shown nor used: read apart (the questionnaire) or not at all.
         .defer("report__answers", "report__unanswered", "report__instrument__questionnaire")
-        .prefetch_related(
-            Prefetch("escalations", queryset=AlertEscalation.objects.select_related("to_user"))
-        )
     )
     if filters.status == "open":
         rows = rows.annotate(escalated_to_me=_escalated_to(user))
-    by_id = {alert.pk: alert for alert in rows}
+    # Planned once for each reader's connection and number of rows: PostgreSQL took 5.7 ms
+    # to plan these seven joins and subqueries, and 1.7 ms to run them.
+    with prepared(connections[rows.db]):
+        by_id = {alert.pk: alert for alert in rows}
     alerts = [by_id[pk] for pk in ids if pk in by_id]
+    prefetch_related_objects(
+        alerts, Prefetch("escalations", queryset=AlertEscalation.objects.select_related("to_user"))
+    )
     shown: Page[Alert] = Page(alerts, number, cast(Any, paginator))
     audit_record(
         actor=user,
