@@ -185,10 +185,11 @@ else:
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     # Parameters bound by the server, so that a statement can be prepared: planning took
-    # most of the chart's one query (6-9 ms planned, 2 ms run). Only the pages' combined
-    # reads are kept prepared (core/read_together.py): a generic plan cannot use a partial
-    # index whose condition is a parameter (the referral queue's counts went from 3 to
-    # 19 ms when every repeated statement was).
+    # most of the chart's one query (6-9 ms planned, 2 ms run). Only the reads measured to
+    # gain are kept prepared (core.read_together.prepared: the pages' combined reads, the
+    # alert worklist's two): a generic plan cannot use a partial index whose condition is a
+    # parameter (the referral queue's counts went from 3 to 19 ms when every repeated
+    # statement was).
     options.setdefault("server_side_binding", True)
 # How many times a connection runs one combined read before keeping it prepared (planned
 # once for every patient); `never` prepares nothing (PgBouncer before 1.21).
