@@ -214,6 +214,43 @@ def test_goals_of_care_page_reads_its_records_in_one_query(world, as_user):
     assert "Penicillin" in _badge(chart, "allergies")
 
 
+# The symptom trends page's queries for a clinician on the team, whatever the size of the record:
+TRENDS_PAGE_QUERIES = [
+    "the session",
+    "the user",
+    "the user's program (the time zone of the request)",
+    "the patient, access-checked",
+    "the one audit event, assessments.trends (one INSERT)",
+    "the ESAS-r series (plain values, up to 500 reports)",
+    "the PPS series",
+    "the AKPS series",
+    "the report table, open alerts, phases, enrollment and instruments at once (compiled)",
+    "who is on call now (the 24/7 line's card)",
+]
+
+
+@pytest.mark.django_db
+def test_symptom_trends_page_reads_its_records_in_a_fixed_number_of_queries(world, as_user):
+    client = as_user(world.navigator)
+    big = full_record(world, team=(world.social_worker,))
+    for patient in (world.alice, big):
+        url = reverse("assessments:trends", kwargs={"patient_id": patient.pk})
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        sql = [q["sql"] for q in ctx.captured_queries]
+        assert len(sql) == len(TRENDS_PAGE_QUERIES), "\n".join(sql)
+    # What the one read brought is on the page: the big record's reports, alerts and phase.
+    body = response.content.decode()
+    assert body.count('data-testid="report-row"') == min(
+        20, big.symptom_reports.filter(entered_in_error=False).count()
+    )
+    assert body.count('data-testid="patient-alert"') == min(
+        20, big.alerts.exclude(status="resolved").count()
+    )
+    assert body.count('data-testid="report-row"') and body.count('data-testid="patient-alert"')
+
+
 def _badge(html: str, testid: str) -> str:
     start = html.index(f'data-testid="{testid}">') + len(f'data-testid="{testid}">')
     return html[start : html.index("</dd>", start)]

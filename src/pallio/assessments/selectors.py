@@ -28,6 +28,7 @@ from pallio.assessments.models import (
 from pallio.audit.models import Action
 from pallio.audit.services import audit_record
 from pallio.core import clock
+from pallio.core.compiled_reads import read_compiled
 from pallio.core.read_together import Rows, Total, read_together
 from pallio.patients.selectors import patient_get_for
 
@@ -39,6 +40,7 @@ SPARKLINE_POINTS = 12
 # any symptom scored severe in one of the patient's last few reports: never hidden.
 CHART_SHOWN_SERIES = 3
 CHART_RECENT_REPORTS = 3
+PHASE_HISTORY_LIMIT = 50
 
 
 def _uuid(value: Any, what: str) -> uuid.UUID:
@@ -50,7 +52,15 @@ def _uuid(value: Any, what: str) -> uuid.UUID:
 
 def instruments_for(program: Any) -> list[Instrument]:
     """The instruments a program can use: shipped ones, and its own (which win on a key)."""
-    rows = Instrument.objects.filter(Q(program=program) | Q(program__isnull=True), active=True)
+    return _chosen_instruments(_program_instruments(getattr(program, "pk", None)))
+
+
+def _program_instruments(program_id: Any) -> QuerySet[Instrument]:
+    shipped = Q(program__isnull=True)
+    return Instrument.objects.filter(Q(program_id=program_id) | shipped, active=True)
+
+
+def _chosen_instruments(rows: Any) -> list[Instrument]:
     chosen: dict[str, Instrument] = {}
     for row in sorted(rows, key=lambda r: r.program_id is not None):
         chosen[row.key] = row
@@ -80,7 +90,7 @@ def phase_status(
     patient: Any,
     *,
     now: datetime | None = None,
-    limit: int = 50,
+    limit: int = PHASE_HISTORY_LIMIT,
     history: list[PhaseOfCare] | None = None,
 ) -> PhaseStatus:
     """The current phase and its history (read here, or the `history` already read with
@@ -176,7 +186,13 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
 
     esas_rows = latest("esas-r", "answered_at", "scores__item_values")
     function_rows = {key: latest(key, "answered_at", "primary_score") for key in FUNCTION_KEYS}
-    esas_instrument = instruments_for(patient.program)
+    # Everything else in one query, compiled once (core.compiled_reads).
+    rows = read_compiled(
+        "assessments.trends", trends_parts, pk=patient.pk, program_id=patient.program_id
+    )
+    for row in (*rows["recent"], *rows["alerts"], *rows["phases"], *rows["episode"]):
+        row.patient = patient
+    esas_instrument = _chosen_instruments(rows["instruments"])
     spec_by_key = {i.key: inst.spec_of(i.questionnaire) for i in esas_instrument}
     esas_spec = spec_by_key.get("esas-r")
     zone = ZoneInfo(patient.program.timezone)
@@ -198,18 +214,6 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
             for key in FUNCTION_KEYS
         ],
     }
-    recent = list(
-        SymptomReport.objects.filter(patient=patient, entered_in_error=False)
-        .select_related("entered_by", "instrument")
-        # The table shows neither: each instrument's questionnaire came decoded on every row.
-        .defer("answers", "scores", "instrument__questionnaire")
-        .order_by("-answered_at")[:20]
-    )
-    alerts = list(
-        Alert.objects.filter(patient=patient)
-        .exclude(status=Alert.Status.RESOLVED)
-        .order_by("due_at")[:20]
-    )
     esas = _esas_series(esas_rows, esas_spec, zone) if esas_spec else None
     return {
         "patient": patient,
@@ -217,10 +221,39 @@ def patient_trends_for(user: Any, patient_id: Any) -> dict[str, Any]:
         "esas_severe": [s["label"] for s in esas["series"] if s["severe"]] if esas else [],
         "esas_count": len(esas_rows),
         "function": function,
-        "recent": recent,
-        "alerts": alerts,
-        "phase": phase_status(patient),
+        "recent": rows["recent"],
+        "alerts": rows["alerts"],
+        "phase": phase_status(patient, history=rows["phases"]),
+        "episode": next(iter(rows["episode"]), None),
         "instruments": esas_instrument,
+    }
+
+
+def trends_parts(patient: Any) -> dict[str, Rows | Total]:
+    """The trend page's report table, open alerts, phase history, current enrollment and the
+    program's instruments: a function of the patient's `pk` and `program_id` alone."""
+    from pallio.episodes.models import EpisodeOfCare
+
+    return {
+        "recent": Rows(
+            SymptomReport.objects.filter(patient_id=patient.pk, entered_in_error=False)
+            .select_related("entered_by", "instrument")
+            # The table shows neither: each instrument's questionnaire came decoded each row.
+            .defer("answers", "scores", "instrument__questionnaire")
+            .order_by("-answered_at")[:20]
+        ),
+        "alerts": Rows(
+            Alert.objects.filter(patient_id=patient.pk)
+            .exclude(status=Alert.Status.RESOLVED)
+            .order_by("due_at")[:20]
+        ),
+        "phases": Rows(_phase_history(patient)[:PHASE_HISTORY_LIMIT]),
+        "episode": Rows(
+            EpisodeOfCare.objects.filter(
+                patient_id=patient.pk, status=EpisodeOfCare.Status.ACTIVE
+            ).order_by("pk")[:1]
+        ),
+        "instruments": Rows(_program_instruments(patient.program_id)),
     }
 
 

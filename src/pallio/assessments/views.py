@@ -46,7 +46,6 @@ def trends(request: HttpRequest, patient_id: str) -> HttpResponse:
     context["phase_form"] = forms.PhaseForm(
         initial={"phase": current.phase} if current is not None else None
     )
-    context["episode"] = selectors.active_episode(context["patient"])
     if context["episode"] is not None:
         context["cadence_form"] = forms.CadenceForm(
             initial={"cadence": context["episode"].reporting_cadence}
