@@ -21,6 +21,7 @@ from pallio.referrals import services
 from pallio.referrals.models import Referral
 from pallio.visits.models import Visit
 from tests.support.personas import make_patient
+from tests.support.queries import prepared_statements
 
 
 def add_referrals(program, count: int, offset: int = 0) -> None:
@@ -149,7 +150,8 @@ CHART_QUERIES = [
 ]
 
 
-def chart_queries(client, url: str) -> list[str]:
+def page_queries(client, url: str) -> list[str]:
+    """A patient page's statements, answered 200, with its one audit row."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -174,7 +176,7 @@ def test_chart_query_count_does_not_grow_with_team_and_tasks(world, as_user):
         )
     for patient in (small, big):
         url = reverse("patients:chart", kwargs={"patient_id": patient.pk})
-        queries = chart_queries(client, url)
+        queries = page_queries(client, url)
         assert len(queries) == len(CHART_QUERIES), "\n".join(queries)
 
 
@@ -197,11 +199,9 @@ def test_goals_of_care_page_reads_its_records_in_one_query(world, as_user):
     big = full_record(world, team=(world.social_worker,))
     for patient in (world.alice, big):
         url = reverse("acp:patient", kwargs={"patient_id": patient.pk})
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        assert response.status_code == 200
-        sql = [q["sql"] for q in ctx.captured_queries]
+        sql = page_queries(client, url)
         assert len(sql) == len(ACP_PAGE_QUERIES), "\n".join(sql)
+    response = client.get(url)
     # The header's badges come from that read, as the chart shows them.
     from pallio.assessments.models import Alert
 
@@ -235,11 +235,9 @@ def test_symptom_trends_page_reads_its_records_in_a_fixed_number_of_queries(worl
     big = full_record(world, team=(world.social_worker,))
     for patient in (world.alice, big):
         url = reverse("assessments:trends", kwargs={"patient_id": patient.pk})
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        assert response.status_code == 200
-        sql = [q["sql"] for q in ctx.captured_queries]
+        sql = page_queries(client, url)
         assert len(sql) == len(TRENDS_PAGE_QUERIES), "\n".join(sql)
+    response = client.get(url)
     # What the one read brought is on the page: the big record's reports, alerts and phase.
     body = response.content.decode()
     assert body.count('data-testid="report-row"') == min(
@@ -371,16 +369,11 @@ def test_postgresql_plans_the_charts_one_query_once_and_nothing_else(world, as_u
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's here")
 
-    def statements() -> set[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return {row[0] for row in cursor.fetchall()}
-
     client = as_user(world.navigator)
     # What an earlier test of this connection left prepared stays: only the chart's count.
-    before = statements()
+    before = prepared_statements()
     for _ in range(3):
         assert client.get(reverse("patients:chart", args=[world.alice.pk])).status_code == 200
-    prepared = statements() - before
+    prepared = prepared_statements() - before
     assert any("json_agg" in statement for statement in prepared), prepared
     assert not [s for s in prepared if "json_agg" not in s], prepared

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.urls import reverse
 from tests.support.personas import make_patient, make_staff
+from tests.support.queries import prepared_statements
 
 from pallio.assessments.escalation import alert_escalate, alerts_escalate, on_call_clinician
 from pallio.assessments.models import Alert, AlertEscalation
@@ -405,18 +406,13 @@ def test_postgresql_plans_the_worklists_two_reads_once_and_nothing_else(world, a
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's here")
 
-    def prepared() -> set[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT statement FROM pg_prepared_statements")
-            return {row[0] for row in cursor.fetchall()}
-
     client = as_user(world.navigator)
     with clock.frozen(T0):
         submit(world, "esas-r", esas(pain=9))
-        before = prepared()
+        before = prepared_statements()
         pages = [shown(client, "?scope=all") for _ in range(3)]
     assert all(rows and rows == total for total, rows, _ in pages)
-    new = prepared() - before
+    new = prepared_statements() - before
     assert len(new) == 2, new
     assert {'"assessments_alert"' in s and "list_total" in s for s in new} == {True, False}
     assert all(s.startswith('SELECT "assessments_alert"') for s in new), new
